@@ -1,0 +1,197 @@
+"""HTTP layer: the versioned routes. Handlers validate, hand work to the engine off the
+event loop, and shape responses; they hold no pipeline logic of their own.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import anyio
+from anyio import to_thread
+from litestar import Controller, Response, delete, get, post
+from litestar.datastructures import State
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_503_SERVICE_UNAVAILABLE
+
+from service.engine import Engine
+from service.errors import InvalidInputError
+from service.schemas import (
+    CheckRequest,
+    CheckResponse,
+    ClaimOut,
+    DocumentIn,
+    DocumentOut,
+    DocumentPage,
+    DocumentSummary,
+    DocumentVersion,
+    IngestResponse,
+    RetractRequest,
+)
+from service.store import DocumentRecord
+
+
+def provide_engine(state: State) -> Engine:
+    """The engine opened by the lifespan."""
+    engine: Engine = state.engine
+    return engine
+
+
+def provide_limiter(state: State) -> anyio.CapacityLimiter:
+    """Bounds how many model calls run at once (they share the CPU cores)."""
+    limiter: anyio.CapacityLimiter = state.limiter
+    return limiter
+
+
+def document_out(doc: DocumentRecord, engine: Engine, *, with_claims: bool = True) -> DocumentOut:
+    """API view of a stored document."""
+    claims = (
+        [
+            ClaimOut(id=c.id, text=c.text, start=c.start, end=c.end)
+            for c in engine.store.claims_of(doc.id)
+        ]
+        if with_claims
+        else []
+    )
+    return DocumentOut(
+        id=doc.id,
+        title=doc.title,
+        text=doc.text,
+        url=doc.url,
+        source=doc.source,
+        published_at=doc.published_at,
+        language=doc.language,
+        metadata=doc.metadata,
+        status=doc.status,
+        version=doc.version,
+        created_at=doc.created_at,
+        updated_at=doc.updated_at,
+        claims=claims,
+        retraction_reason=doc.retraction_reason,
+    )
+
+
+class DocumentController(Controller):
+    """Ingest, read, list, retract and delete corpus documents."""
+
+    path = "/v1/documents"
+    tags = ["documents"]
+
+    @post("/", status_code=HTTP_201_CREATED, summary="Ingest one document or a list")
+    async def ingest(
+        self, data: DocumentIn | list[DocumentIn], engine: Engine, limiter: anyio.CapacityLimiter
+    ) -> IngestResponse:
+        """Clean, split, embed and index documents. Re-sending unchanged content changes
+        nothing; new content under an existing id replaces its claims atomically and keeps
+        the old version for audit (status ``corrected``).
+        """
+        docs = data if isinstance(data, list) else [data]
+        limit = engine.settings.max_documents_per_request
+        if len(docs) > limit:
+            raise InvalidInputError(
+                f"at most {limit} documents per request, got {len(docs)}", field="body"
+            )
+        if not docs:
+            raise InvalidInputError("the list of documents is empty", field="body")
+        return await to_thread.run_sync(engine.ingest, docs, limiter=limiter)
+
+    @get("/", summary="List documents")
+    async def list_documents(
+        self,
+        engine: Engine,
+        limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
+        offset: Annotated[int, Parameter(ge=0)] = 0,
+        source: str | None = None,
+    ) -> DocumentPage:
+        """A page of documents, newest publication date first."""
+        docs, total = await to_thread.run_sync(
+            lambda: engine.store.list_documents(limit=limit, offset=offset, source=source)
+        )
+        items = [
+            DocumentSummary(
+                id=d.id,
+                title=d.title,
+                source=d.source,
+                published_at=d.published_at,
+                status=d.status,
+                version=d.version,
+                claims=d.claim_count,
+            )
+            for d in docs
+        ]
+        return DocumentPage(items=items, total=total, limit=limit, offset=offset)
+
+    @get("/{doc_id:str}", summary="Get a document with its claims")
+    async def get_document(self, doc_id: str, engine: Engine) -> DocumentOut:
+        """The stored document, its status and its claims with offsets."""
+        return await to_thread.run_sync(lambda: document_out(engine.document(doc_id), engine))
+
+    @get("/{doc_id:str}/versions", summary="Earlier versions of a corrected document")
+    async def versions(self, doc_id: str, engine: Engine) -> list[DocumentVersion]:
+        """The audit trail: every replaced version, oldest first."""
+        engine.document(doc_id)
+        rows = await to_thread.run_sync(engine.store.versions, doc_id)
+        return [
+            DocumentVersion(
+                version=v.version,
+                title=v.title,
+                text=v.text,
+                published_at=v.published_at,
+                replaced_at=v.replaced_at,
+            )
+            for v in rows
+        ]
+
+    @post("/{doc_id:str}/retract", status_code=HTTP_200_OK, summary="Retract a document")
+    async def retract(self, doc_id: str, data: RetractRequest, engine: Engine) -> DocumentOut:
+        """Keep the document for the record but never use it as evidence again."""
+        doc = await to_thread.run_sync(engine.store.retract_document, doc_id, data.reason)
+        return document_out(doc, engine, with_claims=False)
+
+    @delete("/{doc_id:str}", summary="Delete a document")
+    async def delete_document(self, doc_id: str, engine: Engine) -> None:
+        """Remove the document, its claims, vectors and versions."""
+        engine.document(doc_id)
+        await to_thread.run_sync(engine.store.delete_document, doc_id)
+
+
+class CheckController(Controller):
+    """Check statements against the corpus."""
+
+    path = "/v1/check"
+    tags = ["check"]
+
+    @post("/", status_code=HTTP_200_OK, summary="Check one statement")
+    async def check(
+        self, data: CheckRequest, engine: Engine, limiter: anyio.CapacityLimiter
+    ) -> CheckResponse:
+        """Retrieve the passages that support or contradict the statement and judge it."""
+        if len(data.statement) > engine.settings.max_statement_chars:
+            raise InvalidInputError(
+                f"`statement` is longer than {engine.settings.max_statement_chars} characters",
+                field="statement",
+            )
+        return await to_thread.run_sync(engine.check, data, limiter=limiter)
+
+
+@get("/health/live", tags=["health"], summary="The process is up")
+async def live() -> dict[str, str]:
+    """Always 200 while the process serves requests."""
+    return {"status": "ok"}
+
+
+@get("/health/ready", tags=["health"], summary="Models loaded and store reachable")
+async def ready(state: State) -> Response[dict[str, Any]]:
+    """200 once the lifespan has loaded the models and the store answers; 503 before."""
+    engine: Engine | None = getattr(state, "engine", None)
+    if engine is None:
+        return Response({"status": "starting"}, status_code=HTTP_503_SERVICE_UNAVAILABLE)
+    try:
+        claims = await to_thread.run_sync(engine.store.count_claims)
+    except Exception as exc:  # any store failure means not ready, never a 500
+        return Response(
+            {"status": "store unavailable", "detail": str(exc)},
+            status_code=HTTP_503_SERVICE_UNAVAILABLE,
+        )
+    return Response(
+        {"status": "ready", "claims": claims, "index_version": engine.store.index_version()}
+    )

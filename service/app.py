@@ -1,0 +1,129 @@
+"""The app factory: every route, dependency, plugin and the lifespan in one place."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from http import HTTPStatus
+
+import anyio
+from anyio import to_thread
+from litestar import Litestar
+from litestar.config.cors import CORSConfig
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.plugins.problem_details import (
+    ProblemDetailsConfig,
+    ProblemDetailsException,
+    ProblemDetailsPlugin,
+)
+
+from service import errors
+from service.api import (
+    CheckController,
+    DocumentController,
+    live,
+    provide_engine,
+    provide_limiter,
+    ready,
+)
+from service.engine import Engine
+from service.settings import Settings
+
+_STATUS: dict[type[errors.FactCheckError], int] = {
+    errors.InvalidInputError: 422,
+    errors.NotFoundError: 404,
+    errors.ModelMismatchError: 409,
+    errors.OverloadedError: 503,
+    errors.StoreError: 503,
+    errors.FactCheckError: 500,
+}
+
+
+def _problem(exc: errors.FactCheckError) -> ProblemDetailsException:
+    status = next(code for cls, code in _STATUS.items() if isinstance(exc, cls))
+    extra: dict[str, object] = {}
+    headers = {}
+    if isinstance(exc, errors.InvalidInputError) and exc.field:
+        extra["field"] = exc.field
+    if isinstance(exc, errors.OverloadedError):
+        headers["Retry-After"] = str(exc.retry_after)
+    return ProblemDetailsException(
+        status_code=status,
+        title=HTTPStatus(status).phrase,
+        detail=str(exc),
+        type_=f"urn:factcheck:error:{type(exc).__name__}",
+        extra=extra or None,
+        headers=headers or None,
+    )
+
+
+def _http_problem(exc: HTTPException) -> ProblemDetailsException:
+    """Litestar's own errors (validation, 404 route, 413 body) as problem+json.
+
+    Validation errors carry msgspec's message, which names the field (``at `$.top_k```).
+    """
+    detail = exc.detail
+    extra: dict[str, object] | None = None
+    if isinstance(exc.extra, list) and exc.extra:
+        messages = [str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in exc.extra]
+        detail = "; ".join(messages)
+        extra = {"errors": exc.extra}
+    return ProblemDetailsException(
+        status_code=exc.status_code,
+        title=HTTPStatus(exc.status_code).phrase,
+        detail=detail,
+        extra=extra,
+        headers=exc.headers,
+    )
+
+
+def lifespan_for(
+    settings: Settings, engine_factory: Callable[[Settings], Engine]
+) -> Callable[[Litestar], object]:
+    """The lifespan: open the engine (models, store) once, close it at shutdown."""
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        app.state.limiter = anyio.CapacityLimiter(settings.model_threads)
+        engine = await to_thread.run_sync(engine_factory, settings)
+        app.state.engine = engine
+        try:
+            yield
+        finally:
+            app.state.engine = None
+            engine.close()
+
+    return lifespan
+
+
+def create_app(
+    settings: Settings | None = None, *, engine_factory: Callable[[Settings], Engine] = Engine.open
+) -> Litestar:
+    """Build the service. Tests pass their own settings (and may share one engine)."""
+    settings = settings or Settings.from_env()
+    problem_map = {cls: _problem for cls in _STATUS} | {HTTPException: _http_problem}
+    return Litestar(
+        route_handlers=[DocumentController, CheckController, live, ready],
+        dependencies={
+            "engine": Provide(provide_engine, sync_to_thread=False),
+            "limiter": Provide(provide_limiter, sync_to_thread=False),
+        },
+        lifespan=[lifespan_for(settings, engine_factory)],  # type: ignore[list-item]
+        plugins=[
+            ProblemDetailsPlugin(ProblemDetailsConfig(exception_to_problem_detail_map=problem_map))
+        ],  # type: ignore[dict-item]
+        cors_config=CORSConfig(allow_origins=list(settings.cors_origins))
+        if settings.cors_origins
+        else None,
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="factcheck",
+            version="1.0.0",
+            description="Check statements against a newsroom corpus: supporting and contradicting passages, with a verdict.",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+        ),
+    )

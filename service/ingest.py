@@ -1,0 +1,87 @@
+"""Ingest pipeline: document → clean → split → embed → index (one transaction per document)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from service.embed import Vectors
+from service.schemas import DocumentIn, DroppedLine, IngestResult, parse_date
+from service.split import split_document
+from service.store import DocumentRecord, Store
+
+
+def content_hash(doc: DocumentIn) -> str:
+    """A hash of everything a client sent; equal hashes mean re-sending changes nothing."""
+    payload = json.dumps(
+        [doc.title, doc.text, doc.url, doc.source, doc.published_at, doc.language, doc.metadata],
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def document_id(doc: DocumentIn) -> str:
+    """The caller's id, or one derived from the text (stable across re-sends)."""
+    return doc.id or "doc-" + hashlib.sha256(doc.text.encode()).hexdigest()[:16]
+
+
+def to_record(doc: DocumentIn) -> DocumentRecord:
+    """The store record for an incoming document (before claims are attached)."""
+    return DocumentRecord(
+        id=document_id(doc),
+        title=doc.title,
+        text=doc.text,
+        url=doc.url,
+        source=doc.source,
+        published_at=doc.published_at,
+        published_date=parse_date(doc.published_at, "published_at") if doc.published_at else None,
+        language=doc.language,
+        metadata=doc.metadata,
+        content_hash=content_hash(doc),
+    )
+
+
+def ingest(
+    store: Store,
+    encode: Callable[[Sequence[str]], Vectors],
+    docs: Sequence[DocumentIn],
+) -> list[IngestResult]:
+    """Ingest documents one by one; each is committed before the next is started.
+
+    Unchanged documents (same id, same content) are recognised before any model call.
+    """
+    results = []
+    for doc in docs:
+        record = to_record(doc)
+        existing = store.get_document(record.id)
+        if existing is not None and existing.content_hash == record.content_hash:
+            results.append(
+                IngestResult(
+                    id=record.id,
+                    status="unchanged",
+                    version=existing.version,
+                    claims=existing.claim_count,
+                )
+            )
+            continue
+        split = split_document(doc.text, title=doc.title, language=doc.language)
+        texts = [c.text for c in split.claims]
+        vectors = encode(texts) if texts else np.zeros((0, 0), dtype=np.float32)
+        status, stored = store.put_document(record, split.claims, vectors)
+        results.append(
+            IngestResult(
+                id=stored.id,
+                status=status,
+                version=stored.version,
+                claims=stored.claim_count,
+                dropped=[
+                    DroppedLine(start=s.start, end=s.end, text=s.text, reason=why)
+                    for s, why in split.dropped
+                ],
+            )
+        )
+    return results

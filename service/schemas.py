@@ -1,0 +1,285 @@
+"""API types: the request and response bodies of the HTTP API, the client and the CLI.
+
+Limits are written once as ``Annotated`` aliases so that msgspec validates them and
+Litestar documents them in the OpenAPI schema from the same source. Requests forbid
+unknown fields; response fields added later get defaults so old clients keep working.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import Meta
+
+# -- named limits ---------------------------------------------------------------------------
+
+DocumentId = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=200,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$",
+        description="Caller-chosen document id; derived from the content when absent.",
+        examples=["seed-000"],
+    ),
+]
+Title = Annotated[str, Meta(max_length=1_000, description="Headline of the article.")]
+ArticleText = Annotated[
+    str, Meta(min_length=1, max_length=2_000_000, description="Full text of the article.")
+]
+Url = Annotated[str, Meta(max_length=2_000, description="Where the article was published.")]
+SourceName = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=200,
+        description="The publisher; two articles of one source are not independent evidence.",
+        examples=["reuters"],
+    ),
+]
+LanguageCode = Annotated[str, Meta(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$", examples=["en"])]
+DateString = Annotated[
+    str,
+    Meta(
+        max_length=40,
+        description="ISO 8601 date or datetime, e.g. 2023-03-17 or 2023-03-17T09:30:00Z.",
+        examples=["2023-03-17"],
+    ),
+]
+Statement = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=2_000,
+        description="The statement to check.",
+        examples=["Xi visited Moscow in 2022"],
+    ),
+]
+TopK = Annotated[int, Meta(ge=1, le=50, description="How many passages to judge and return.")]
+PageLimit = Annotated[int, Meta(ge=1, le=500)]
+PageOffset = Annotated[int, Meta(ge=0)]
+Probability = Annotated[float, Meta(ge=0.0, le=1.0)]
+
+Stance = Literal["supports", "neutral", "contradicts"]
+Verdict = Literal["supported", "refuted", "conflicting", "not_enough_info"]
+DocumentStatus = Literal["active", "corrected", "retracted"]
+
+
+def parse_date(value: str, field: str) -> dt.date:
+    """Parse an ISO date or datetime string to a date, naming ``field`` when it fails."""
+    text = value.strip()
+    try:
+        if len(text) <= 10:
+            return dt.date.fromisoformat(text)
+        return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).date()
+    except ValueError:
+        raise ValueError(f"`{field}` is not an ISO 8601 date or datetime: {value!r}") from None
+
+
+class Base(msgspec.Struct, kw_only=True):
+    """Base of every API type."""
+
+
+class Request(Base, forbid_unknown_fields=True):
+    """Base of request bodies: unknown fields are an error, not silently dropped."""
+
+
+# -- documents ------------------------------------------------------------------------------
+
+
+class DocumentIn(Request):
+    """An article to ingest."""
+
+    text: ArticleText
+    id: DocumentId | None = None
+    title: Title = ""
+    url: Url | None = None
+    source: SourceName | None = None
+    published_at: DateString | None = None
+    language: LanguageCode = "en"
+    metadata: dict[str, Any] = msgspec.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.published_at is not None:
+            parse_date(self.published_at, "published_at")
+        if not self.text.strip():
+            raise ValueError("`text` must contain more than white space")
+
+
+class DroppedLine(Base):
+    """A line of the article that cleaning kept out of the evidence, and why."""
+
+    start: int
+    end: int
+    text: str
+    reason: str
+
+
+class IngestResult(Base):
+    """What happened to one ingested document."""
+
+    id: str
+    status: Literal["created", "unchanged", "replaced"]
+    version: int
+    claims: int
+    dropped: list[DroppedLine] = msgspec.field(default_factory=list)
+
+
+class IngestResponse(Base):
+    """The result of ``POST /v1/documents``."""
+
+    documents: list[IngestResult]
+    index_version: str
+
+
+class DocumentRef(Base):
+    """Where a passage comes from."""
+
+    id: str
+    title: str
+    url: str | None = None
+    source: str | None = None
+    published_at: str | None = None
+
+
+class ClaimOut(Base):
+    """A claim (sentence) of a stored document."""
+
+    id: int
+    text: str
+    start: int
+    end: int
+
+
+class DocumentOut(Base):
+    """A stored document."""
+
+    id: str
+    title: str
+    text: str
+    url: str | None
+    source: str | None
+    published_at: str | None
+    language: str
+    metadata: dict[str, Any]
+    status: DocumentStatus
+    version: int
+    created_at: str
+    updated_at: str
+    claims: list[ClaimOut] = msgspec.field(default_factory=list)
+    retraction_reason: str | None = None
+
+
+class DocumentSummary(Base):
+    """A document in a listing."""
+
+    id: str
+    title: str
+    source: str | None
+    published_at: str | None
+    status: DocumentStatus
+    version: int
+    claims: int
+
+
+class DocumentPage(Base):
+    """One page of ``GET /v1/documents``."""
+
+    items: list[DocumentSummary]
+    total: int
+    limit: int
+    offset: int
+
+
+class DocumentVersion(Base):
+    """An earlier version of a corrected document, kept for audit."""
+
+    version: int
+    title: str
+    text: str
+    published_at: str | None
+    replaced_at: str
+
+
+class RetractRequest(Request):
+    """Why a document is retracted."""
+
+    reason: Annotated[str, Meta(max_length=2_000)] = ""
+
+
+# -- check ----------------------------------------------------------------------------------
+
+
+class CheckRequest(Request):
+    """A statement to check against the corpus."""
+
+    statement: Statement
+    top_k: TopK = 5
+    sources: list[SourceName] | None = None
+    document_ids: list[DocumentId] | None = None
+    published_after: DateString | None = None
+    published_before: DateString | None = None
+    as_of: DateString | None = None
+
+    def __post_init__(self) -> None:
+        if not self.statement.strip():
+            raise ValueError("`statement` must contain more than white space")
+        for name in ("published_after", "published_before", "as_of"):
+            value = getattr(self, name)
+            if value is not None:
+                parse_date(value, name)
+
+
+class StanceProbabilities(Base):
+    """The stance model's probabilities for one passage."""
+
+    supports: Probability
+    neutral: Probability
+    contradicts: Probability
+
+
+class Evidence(Base):
+    """One retrieved and judged passage."""
+
+    claim_id: int
+    text: str
+    context: str
+    document: DocumentRef
+    start: int
+    end: int
+    similarity: float
+    stance: Stance
+    probabilities: StanceProbabilities
+    rank: int
+    retrieved_by: list[Literal["dense", "lexical"]] = msgspec.field(default_factory=list)
+
+
+class Timings(Base):
+    """Milliseconds spent in each step of a check."""
+
+    embed_ms: float
+    retrieve_ms: float
+    judge_ms: float
+    total_ms: float
+
+
+class ModelInfo(Base):
+    """The models a result was computed with."""
+
+    embedding: str
+    stance: str
+
+
+class CheckResponse(Base):
+    """The verdict on a statement with its evidence."""
+
+    statement: str
+    verdict: Verdict
+    confidence: Probability
+    evidence: list[Evidence]
+    models: ModelInfo
+    index_version: str
+    timings: Timings
+    reasons: list[str] = msgspec.field(default_factory=list)

@@ -1,0 +1,83 @@
+"""Settings: one frozen struct, read once from ``FACTCHECK_*`` environment variables.
+
+Every field can be set by an environment variable named ``FACTCHECK_`` plus the
+field name in upper case (``FACTCHECK_STORE=/data/factcheck.db``). Tuple fields take
+a comma-separated list. Tests and the CLI build their own ``Settings`` and pass it in.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any
+
+import msgspec
+from msgspec import Meta
+
+ENV_PREFIX = "FACTCHECK_"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+DEFAULT_STANCE_MODEL = PROJECT_ROOT / "models" / "factcheck-nli-minilm-l6"
+
+PositiveInt = Annotated[int, Meta(ge=1)]
+Fraction = Annotated[float, Meta(ge=0.0, le=1.0)]
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Everything configurable about one running service."""
+
+    # Where the data lives: a SQLite file path (the embedded default).
+    store: str = str(PROJECT_ROOT / "var" / "factcheck.db")
+    # Models: a name (resolved offline to packaged weights where we ship them) or a path.
+    embedding_model: str = DEFAULT_EMBEDDING_MODEL
+    stance_model: str = str(DEFAULT_STANCE_MODEL)
+    # Optional mapping of the stance model's label names to stances, e.g.
+    # "LABEL_0=contradicts,LABEL_1=neutral,LABEL_2=supports"; empty uses the standard NLI names.
+    stance_labels: str = ""
+    device: str = "cpu"
+    offline: bool = True
+
+    host: str = "127.0.0.1"
+    port: Annotated[int, Meta(ge=0, le=65535)] = 8000
+    cors_origins: tuple[str, ...] = ()
+    demo_path: str = str(PROJECT_ROOT.parent / "shared" / "data" / "seeds")
+
+    # Limits (validated by the API types too; here so a deployment can lower them).
+    max_body_bytes: PositiveInt = 20_000_000
+    max_statement_chars: PositiveInt = 2_000
+    max_top_k: PositiveInt = 50
+    max_documents_per_request: PositiveInt = 1_000
+
+    # Retrieval and judgement.
+    candidates: PositiveInt = 50  # per retriever (dense, lexical) before fusion
+    rrf_k: PositiveInt = 60
+    embed_batch_size: PositiveInt = 64
+    stance_batch_size: PositiveInt = 32
+    model_threads: PositiveInt = 4  # worker threads that may run model calls at once
+
+    def stance_label_map(self) -> dict[str, str] | None:
+        """The ``stance_labels`` setting as a mapping, or None for the model's own names."""
+        if not self.stance_labels.strip():
+            return None
+        pairs = (item.split("=", 1) for item in self.stance_labels.split(",") if item.strip())
+        return {label.strip(): stance.strip() for label, stance in pairs}
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from ``FACTCHECK_*`` variables, then apply ``overrides``."""
+        env = os.environ if env is None else env
+        fields = {f.name: f for f in msgspec.structs.fields(cls)}
+        raw: dict[str, Any] = {}
+        for key, value in env.items():
+            name = key[len(ENV_PREFIX) :].lower() if key.startswith(ENV_PREFIX) else None
+            if name in fields:
+                is_tuple = "tuple" in str(fields[name].type)
+                raw[name] = (
+                    [v.strip() for v in value.split(",") if v.strip()] if is_tuple else value
+                )
+        raw.update({k: v for k, v in overrides.items() if v is not None})
+        try:
+            return msgspec.convert(raw, cls, strict=False)
+        except msgspec.ValidationError as exc:
+            raise ValueError(f"invalid setting: {exc}") from exc

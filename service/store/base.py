@@ -1,0 +1,141 @@
+"""The store protocol: what the pipeline needs from any store (SQLite file, PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any, Literal, Protocol
+
+import msgspec
+import numpy as np
+import numpy.typing as npt
+
+from service.split import Claim
+
+Vectors = npt.NDArray[np.float32]
+PutStatus = Literal["created", "unchanged", "replaced"]
+
+
+class EmbeddingInfo(msgspec.Struct, frozen=True):
+    """The embedding model a store's vectors come from. Two models never mix."""
+
+    model: str
+    dimension: int
+    normalized: bool = True
+
+
+class DocumentRecord(msgspec.Struct, kw_only=True):
+    """A stored document."""
+
+    id: str
+    title: str
+    text: str
+    url: str | None = None
+    source: str | None = None
+    published_at: str | None = None
+    published_date: dt.date | None = None
+    language: str = "en"
+    metadata: dict[str, Any] = msgspec.field(default_factory=dict)
+    content_hash: str
+    status: Literal["active", "corrected", "retracted"] = "active"
+    version: int = 1
+    created_at: str = ""
+    updated_at: str = ""
+    retraction_reason: str | None = None
+    claim_count: int = 0
+
+
+class ClaimRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """A stored claim with its document id."""
+
+    id: int
+    document_id: str
+    seq: int
+    text: str
+    start: int
+    end: int
+    context: str
+
+
+class VersionRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """An earlier version of a document, kept when it was replaced."""
+
+    version: int
+    title: str
+    text: str
+    published_at: str | None
+    replaced_at: str
+
+
+class SearchFilter(msgspec.Struct, frozen=True, kw_only=True):
+    """Restrictions on which claims may be returned as evidence."""
+
+    sources: tuple[str, ...] | None = None
+    document_ids: tuple[str, ...] | None = None
+    published_after: dt.date | None = None
+    published_before: dt.date | None = None
+
+    @property
+    def empty(self) -> bool:
+        """True when nothing is restricted."""
+        return not (
+            self.sources or self.document_ids or self.published_after or self.published_before
+        )
+
+
+class Store(Protocol):
+    """Documents, claims, their vectors and two searches over them.
+
+    Retracted documents are kept but never returned by a search. Every change bumps
+    ``index_version`` so that results can be tied to the corpus they came from.
+    """
+
+    embedding: EmbeddingInfo
+
+    def index_version(self) -> str:
+        """An opaque string that changes whenever the searchable corpus changes."""
+
+    def get_document(self, doc_id: str) -> DocumentRecord | None:
+        """The document, or None."""
+
+    def list_documents(
+        self, *, limit: int, offset: int, source: str | None = None
+    ) -> tuple[list[DocumentRecord], int]:
+        """A page of documents (newest first) and the total count."""
+
+    def put_document(
+        self, doc: DocumentRecord, claims: Sequence[Claim], vectors: Vectors
+    ) -> tuple[PutStatus, DocumentRecord]:
+        """Insert or atomically replace a document with its claims and vectors."""
+
+    def delete_document(self, doc_id: str) -> bool:
+        """Remove a document, its claims and versions; False if it did not exist."""
+
+    def retract_document(self, doc_id: str, reason: str) -> DocumentRecord:
+        """Mark a document retracted: kept, never used as evidence."""
+
+    def versions(self, doc_id: str) -> list[VersionRecord]:
+        """Earlier versions of a document, oldest first."""
+
+    def claims_of(self, doc_id: str) -> list[ClaimRecord]:
+        """The document's claims in text order."""
+
+    def search_vector(self, query: Vectors, k: int, flt: SearchFilter) -> list[tuple[int, float]]:
+        """Claim ids and cosines of the ``k`` nearest claims that pass ``flt``."""
+
+    def search_text(self, query: str, k: int, flt: SearchFilter) -> list[tuple[int, float]]:
+        """Claim ids and BM25 scores (higher is better) of the best lexical matches."""
+
+    def fetch(
+        self, claim_ids: Sequence[int]
+    ) -> dict[int, tuple[ClaimRecord, DocumentRecord, Vectors]]:
+        """Claims with their document and vector, by id."""
+
+    def count_claims(self) -> int:
+        """How many searchable claims the store holds."""
+
+    def reembed(self, embedding: EmbeddingInfo, encode: Any, batch_size: int = 256) -> int:
+        """Re-embed every claim with a new model (``encode(texts) -> vectors``); returns the count."""
+
+    def close(self) -> None:
+        """Release connections."""

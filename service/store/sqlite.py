@@ -1,0 +1,550 @@
+"""The embedded default store: one SQLite file in WAL mode.
+
+Documents, claims, an FTS5 index over the claims and the embeddings all live in one
+file, so one transaction covers a document and everything derived from it: nothing is
+acknowledged before it is committed, and a replaced document never shows half its old
+claims. Vector search runs in process over a matrix loaded from the file; the matrix is
+reloaded when another process (or app instance) has changed the file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from service.errors import ModelMismatchError, NotFoundError, StoreError
+from service.split import Claim
+from service.store.base import (
+    ClaimRecord,
+    DocumentRecord,
+    EmbeddingInfo,
+    PutStatus,
+    SearchFilter,
+    Vectors,
+    VersionRecord,
+)
+from service.store.vectors import ExactIndex, VectorIndex
+
+SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    text TEXT NOT NULL,
+    url TEXT,
+    source TEXT,
+    published_at TEXT,
+    published_date TEXT,
+    language TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    status TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    retraction_reason TEXT
+);
+CREATE INDEX IF NOT EXISTS documents_source ON documents(source);
+CREATE INDEX IF NOT EXISTS documents_published ON documents(published_date);
+CREATE TABLE IF NOT EXISTS document_versions (
+    document_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    text TEXT NOT NULL,
+    published_at TEXT,
+    replaced_at TEXT NOT NULL,
+    PRIMARY KEY (document_id, version)
+);
+CREATE TABLE IF NOT EXISTS claims (
+    id INTEGER PRIMARY KEY,
+    document_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    context TEXT NOT NULL,
+    embedding BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS claims_document ON claims(document_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS claims_fts USING fts5(
+    text, content='claims', content_rowid='id', tokenize='porter unicode61'
+);
+CREATE TRIGGER IF NOT EXISTS claims_ai AFTER INSERT ON claims BEGIN
+    INSERT INTO claims_fts(rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER IF NOT EXISTS claims_ad AFTER DELETE ON claims BEGIN
+    INSERT INTO claims_fts(claims_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+"""
+_WORD = re.compile(r"\w+", re.UNICODE)
+# Words that carry no evidence on their own; BM25 would mostly ignore them anyway.
+_STOP = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "for",
+        "from",
+        "has",
+        "have",
+        "in",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "that",
+        "the",
+        "to",
+        "was",
+        "were",
+        "will",
+        "with",
+        "this",
+        "these",
+        "those",
+        "did",
+        "does",
+        "do",
+        "not",
+    ]
+)
+_DOC_COLUMNS = (
+    "id, title, text, url, source, published_at, published_date, language, metadata, "
+    "content_hash, status, version, created_at, updated_at, retraction_reason"
+)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _doc(row: sqlite3.Row, claim_count: int = 0) -> DocumentRecord:
+    return DocumentRecord(
+        id=row["id"],
+        title=row["title"],
+        text=row["text"],
+        url=row["url"],
+        source=row["source"],
+        published_at=row["published_at"],
+        published_date=dt.date.fromisoformat(row["published_date"])
+        if row["published_date"]
+        else None,
+        language=row["language"],
+        metadata=json.loads(row["metadata"]),
+        content_hash=row["content_hash"],
+        status=row["status"],
+        version=row["version"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        retraction_reason=row["retraction_reason"],
+        claim_count=claim_count,
+    )
+
+
+def _claim(row: sqlite3.Row) -> ClaimRecord:
+    return ClaimRecord(
+        id=row["id"],
+        document_id=row["document_id"],
+        seq=row["seq"],
+        text=row["text"],
+        start=row["start"],
+        end=row["end"],
+        context=row["context"],
+    )
+
+
+def fts_query(text: str) -> str:
+    """An FTS5 query that ORs the statement's content words, each quoted (no syntax leaks)."""
+    words = [w for w in _WORD.findall(text.casefold()) if w not in _STOP and len(w) > 1]
+    return " OR ".join(f'"{w}"' for w in dict.fromkeys(words))
+
+
+class SqliteStore:
+    """The :class:`~service.store.base.Store` on one SQLite file."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        embedding: EmbeddingInfo,
+        *,
+        index_factory: Callable[[int], VectorIndex] = ExactIndex,
+        allow_model_change: bool = False,
+    ) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.embedding = embedding
+        self._index_factory = index_factory
+        self._lock = threading.RLock()
+        try:
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open store {self.path}: {exc}") from exc
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.execute("PRAGMA busy_timeout=10000")
+        with self._lock:
+            self._db.executescript(_SCHEMA)
+        self._check_model(allow_model_change)
+        self._index: VectorIndex = index_factory(embedding.dimension)
+        self._loaded_version = -1
+        self._refresh()
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken eagerly so concurrent writers queue instead of failing."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def _set_meta(self, db: sqlite3.Connection, key: str, value: str) -> None:
+        db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    def _bump(self, db: sqlite3.Connection) -> None:
+        version = int(self._meta("index_version") or 0) + 1
+        self._set_meta(db, "index_version", str(version))
+
+    def _check_model(self, allow_change: bool) -> None:
+        with self._tx() as db:
+            stored = self._meta("embedding")
+            if stored is None:
+                self._set_meta(db, "embedding", json.dumps(_info_dict(self.embedding)))
+                self._set_meta(db, "schema_version", str(SCHEMA_VERSION))
+                return
+        info = EmbeddingInfo(**json.loads(stored))
+        if info != self.embedding and not allow_change:
+            raise ModelMismatchError(
+                f"store {self.path} was built with embedding model {info.model!r} "
+                f"(dimension {info.dimension}); the configured model is {self.embedding.model!r} "
+                f"(dimension {self.embedding.dimension}). Run `factcheck reindex --store {self.path}` "
+                "to re-embed it, or configure the original model."
+            )
+
+    def _refresh(self) -> None:
+        """Reload the vector matrix if the file changed since we last loaded it."""
+        with self._lock:
+            version = int(self._meta("index_version") or 0)
+            if version == self._loaded_version:
+                return
+            index = self._index_factory(self.embedding.dimension)
+            rows = self._db.execute(
+                "SELECT c.id, c.embedding FROM claims c JOIN documents d ON d.id = c.document_id "
+                "WHERE d.status != 'retracted'"
+            ).fetchall()
+            if rows:
+                ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+                matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
+                index.add(ids, matrix.reshape(len(rows), self.embedding.dimension))
+            self._index, self._loaded_version = index, version
+
+    # -- Store protocol ---------------------------------------------------------------------
+
+    def index_version(self) -> str:
+        """The change counter of the file."""
+        with self._lock:
+            return self._meta("index_version") or "0"
+
+    def get_document(self, doc_id: str) -> DocumentRecord | None:
+        """One document with its claim count."""
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT {_DOC_COLUMNS} FROM documents WHERE id = ?", (doc_id,)
+            ).fetchone()
+            if row is None:
+                return None
+            count = self._db.execute(
+                "SELECT COUNT(*) FROM claims WHERE document_id = ?", (doc_id,)
+            ).fetchone()[0]
+            return _doc(row, count)
+
+    def list_documents(
+        self, *, limit: int, offset: int, source: str | None = None
+    ) -> tuple[list[DocumentRecord], int]:
+        """Newest-first page of documents."""
+        where, args = ("WHERE source = ?", [source]) if source else ("", [])
+        with self._lock:
+            total = self._db.execute(f"SELECT COUNT(*) FROM documents {where}", args).fetchone()[0]
+            rows = self._db.execute(
+                f"SELECT {_DOC_COLUMNS}, (SELECT COUNT(*) FROM claims c WHERE c.document_id = d.id) AS n "
+                f"FROM documents d {where} ORDER BY published_date DESC, id LIMIT ? OFFSET ?",
+                [*args, limit, offset],
+            ).fetchall()
+        return [_doc(r, r["n"]) for r in rows], int(total)
+
+    def put_document(
+        self, doc: DocumentRecord, claims: Sequence[Claim], vectors: Vectors
+    ) -> tuple[PutStatus, DocumentRecord]:
+        """Insert, or replace old claims atomically; the old text goes to the audit table."""
+        if len(claims) != len(vectors):
+            raise ValueError("one vector per claim")
+        now = _now()
+        with self._tx() as db:
+            old = db.execute(
+                f"SELECT {_DOC_COLUMNS} FROM documents WHERE id = ?", (doc.id,)
+            ).fetchone()
+            if old is not None and old["content_hash"] == doc.content_hash:
+                return "unchanged", _doc(old, len(self._claim_ids(db, doc.id)))
+            status: PutStatus = "created"
+            doc.version, doc.status, doc.created_at, doc.updated_at = 1, "active", now, now
+            if old is not None:
+                status = "replaced"
+                doc.version, doc.status, doc.created_at = (
+                    old["version"] + 1,
+                    "corrected",
+                    old["created_at"],
+                )
+                db.execute(
+                    "INSERT OR REPLACE INTO document_versions VALUES (?, ?, ?, ?, ?, ?)",
+                    (doc.id, old["version"], old["title"], old["text"], old["published_at"], now),
+                )
+                removed = self._claim_ids(db, doc.id)
+                db.execute("DELETE FROM claims WHERE document_id = ?", (doc.id,))
+                db.execute("DELETE FROM documents WHERE id = ?", (doc.id,))
+            else:
+                removed = []
+            db.execute(
+                f"INSERT INTO documents ({_DOC_COLUMNS}) VALUES ({', '.join('?' * 15)})",
+                (
+                    doc.id,
+                    doc.title,
+                    doc.text,
+                    doc.url,
+                    doc.source,
+                    doc.published_at,
+                    doc.published_date.isoformat() if doc.published_date else None,
+                    doc.language,
+                    json.dumps(doc.metadata),
+                    doc.content_hash,
+                    doc.status,
+                    doc.version,
+                    doc.created_at,
+                    doc.updated_at,
+                    None,
+                ),
+            )
+            ids = []
+            for claim, vector in zip(claims, vectors, strict=True):
+                cur = db.execute(
+                    'INSERT INTO claims (document_id, seq, text, start, "end", context, embedding) '
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        doc.id,
+                        claim.seq,
+                        claim.text,
+                        claim.start,
+                        claim.end,
+                        claim.context,
+                        np.asarray(vector, dtype=np.float32).tobytes(),
+                    ),
+                )
+                ids.append(int(cur.lastrowid or 0))
+            self._bump(db)
+            doc.claim_count = len(ids)
+            self._index.remove(removed)
+            self._index.add(np.asarray(ids, dtype=np.int64), np.asarray(vectors, dtype=np.float32))
+            self._loaded_version = int(self._meta("index_version") or 0)
+        return status, doc
+
+    def _claim_ids(self, db: sqlite3.Connection, doc_id: str) -> list[int]:
+        rows = db.execute("SELECT id FROM claims WHERE document_id = ?", (doc_id,)).fetchall()
+        return [int(r[0]) for r in rows]
+
+    def delete_document(self, doc_id: str) -> bool:
+        """Delete a document and everything derived from it."""
+        with self._tx() as db:
+            removed = self._claim_ids(db, doc_id)
+            cur = db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
+            if cur.rowcount == 0:
+                return False
+            db.execute("DELETE FROM claims WHERE document_id = ?", (doc_id,))
+            db.execute("DELETE FROM document_versions WHERE document_id = ?", (doc_id,))
+            self._bump(db)
+            self._index.remove(removed)
+            self._loaded_version = int(self._meta("index_version") or 0)
+        return True
+
+    def retract_document(self, doc_id: str, reason: str) -> DocumentRecord:
+        """Keep the document for the record, take its claims out of search."""
+        with self._tx() as db:
+            cur = db.execute(
+                "UPDATE documents SET status = 'retracted', retraction_reason = ?, updated_at = ? "
+                "WHERE id = ?",
+                (reason, _now(), doc_id),
+            )
+            if cur.rowcount == 0:
+                raise NotFoundError(f"no document with id {doc_id!r}")
+            self._index.remove(self._claim_ids(db, doc_id))
+            self._bump(db)
+            self._loaded_version = int(self._meta("index_version") or 0)
+        doc = self.get_document(doc_id)
+        assert doc is not None
+        return doc
+
+    def versions(self, doc_id: str) -> list[VersionRecord]:
+        """Audit trail of a corrected document."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT version, title, text, published_at, replaced_at FROM document_versions "
+                "WHERE document_id = ? ORDER BY version",
+                (doc_id,),
+            ).fetchall()
+        return [VersionRecord(**dict(r)) for r in rows]
+
+    def claims_of(self, doc_id: str) -> list[ClaimRecord]:
+        """The document's claims in order."""
+        with self._lock:
+            rows = self._db.execute(
+                'SELECT id, document_id, seq, text, start, "end", context FROM claims '
+                "WHERE document_id = ? ORDER BY seq",
+                (doc_id,),
+            ).fetchall()
+        return [_claim(r) for r in rows]
+
+    def _allowed(self, flt: SearchFilter) -> np.ndarray[Any, np.dtype[np.int64]] | None:
+        if flt.empty:
+            return None
+        where, args = _filter_sql(flt)
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT c.id FROM claims c JOIN documents d ON d.id = c.document_id WHERE {where}",
+                args,
+            ).fetchall()
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def search_vector(self, query: Vectors, k: int, flt: SearchFilter) -> list[tuple[int, float]]:
+        """Exact (or ANN) cosine search over searchable claims."""
+        self._refresh()
+        allowed = self._allowed(flt)
+        with self._lock:
+            return self._index.search(query, k, allowed)
+
+    def search_text(self, query: str, k: int, flt: SearchFilter) -> list[tuple[int, float]]:
+        """BM25 over the FTS5 index; scores negated so that higher is better."""
+        match = fts_query(query)
+        if not match:
+            return []
+        where, args = _filter_sql(flt)
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT c.id, bm25(claims_fts) AS score FROM claims_fts "
+                "JOIN claims c ON c.id = claims_fts.rowid JOIN documents d ON d.id = c.document_id "
+                f"WHERE claims_fts MATCH ? AND {where} ORDER BY score LIMIT ?",
+                [match, *args, k],
+            ).fetchall()
+        return [(int(r[0]), -float(r[1])) for r in rows]
+
+    def fetch(
+        self, claim_ids: Sequence[int]
+    ) -> dict[int, tuple[ClaimRecord, DocumentRecord, Vectors]]:
+        """Claims, documents and vectors for evidence assembly."""
+        if not claim_ids:
+            return {}
+        marks = ", ".join("?" * len(claim_ids))
+        with self._lock:
+            rows = self._db.execute(
+                'SELECT c.id, c.document_id, c.seq, c.text, c.start, c."end", c.context, c.embedding '
+                f"FROM claims c WHERE c.id IN ({marks})",
+                list(claim_ids),
+            ).fetchall()
+            doc_ids = sorted({r["document_id"] for r in rows})
+            docs = {
+                r["id"]: _doc(r)
+                for r in self._db.execute(
+                    f"SELECT {_DOC_COLUMNS} FROM documents WHERE id IN ({', '.join('?' * len(doc_ids))})",
+                    doc_ids,
+                )
+            }
+        return {
+            int(r["id"]): (
+                _claim(r),
+                docs[r["document_id"]],
+                np.frombuffer(r["embedding"], dtype=np.float32),
+            )
+            for r in rows
+        }
+
+    def count_claims(self) -> int:
+        """Searchable claims."""
+        self._refresh()
+        return len(self._index)
+
+    def reembed(
+        self,
+        embedding: EmbeddingInfo,
+        encode: Callable[[list[str]], Vectors],
+        batch_size: int = 256,
+    ) -> int:
+        """Re-embed every claim in one transaction and record the new model."""
+        with self._tx() as db:
+            rows = db.execute("SELECT id, text FROM claims ORDER BY id").fetchall()
+            for i in range(0, len(rows), batch_size):
+                batch = rows[i : i + batch_size]
+                vectors = encode([r["text"] for r in batch])
+                db.executemany(
+                    "UPDATE claims SET embedding = ? WHERE id = ?",
+                    [
+                        (v.astype(np.float32).tobytes(), r["id"])
+                        for v, r in zip(vectors, batch, strict=True)
+                    ],
+                )
+            self._set_meta(db, "embedding", json.dumps(_info_dict(embedding)))
+            self._bump(db)
+        self.embedding = embedding
+        self._loaded_version = -1
+        self._refresh()
+        return len(rows)
+
+    def close(self) -> None:
+        """Close the file."""
+        with self._lock:
+            self._db.close()
+
+
+def _info_dict(info: EmbeddingInfo) -> dict[str, Any]:
+    return {"model": info.model, "dimension": info.dimension, "normalized": info.normalized}
+
+
+def _filter_sql(flt: SearchFilter) -> tuple[str, list[Any]]:
+    clauses, args = ["d.status != 'retracted'"], []
+    if flt.sources:
+        clauses.append(f"d.source IN ({', '.join('?' * len(flt.sources))})")
+        args.extend(flt.sources)
+    if flt.document_ids:
+        clauses.append(f"d.id IN ({', '.join('?' * len(flt.document_ids))})")
+        args.extend(flt.document_ids)
+    if flt.published_after:
+        clauses.append("d.published_date >= ?")
+        args.append(flt.published_after.isoformat())
+    if flt.published_before:
+        clauses.append("d.published_date <= ?")
+        args.append(flt.published_before.isoformat())
+    return " AND ".join(clauses), args

@@ -1,0 +1,114 @@
+"""The verdict rule: from judged passages to supported / refuted / conflicting / not_enough_info.
+
+The rule, in order:
+
+1. **Relevance.** A passage counts in proportion to its similarity to the statement:
+   ``r = clip((similarity - LOW) / (HIGH - LOW), 0, 1)``. Below ``LOW`` a passage is off
+   topic whatever the stance model says (NLI models over-read unrelated pairs).
+2. **Passage weight.** ``support = P(supports) · r`` and ``contradiction = P(contradicts) · r``.
+   A passage with a mismatch (its time, number or named entity conflicts with the
+   statement's) is about the statement's event but disagrees on a detail the stance model
+   does not weigh, so its support turns into contradiction:
+   ``contradiction = max(P(contradicts), P(supports)) · r`` and ``support = 0``.
+3. **Independence.** Passages are grouped by source (the document's ``source``, else its
+   id): within a source only the strongest passage of each direction counts, so two
+   articles of one outlet are one confirmation, not two.
+4. **Agreement.** Sources combine by noisy-OR: ``S = 1 - Π(1 - support_source)``, likewise
+   ``C``. Independent agreeing sources raise the score; none can lower it.
+5. **Decision.** ``S ≥ T`` and ``C ≥ T`` → conflicting; ``S ≥ T`` → supported; ``C ≥ T`` →
+   refuted; otherwise not_enough_info. The raw confidence is ``S``, ``C``,
+   ``min(S, C)`` and ``1 - max(S, C)`` respectively; it is calibrated separately.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import msgspec
+
+LOW = 0.30
+HIGH = 0.60
+THRESHOLD = 0.5
+
+
+class Judged(msgspec.Struct, frozen=True, kw_only=True):
+    """What the verdict rule needs to know about one passage."""
+
+    similarity: float
+    supports: float
+    neutral: float
+    contradicts: float
+    source: str
+    mismatch: str | None = None  # kind of the conflict found, if any
+
+
+class Decision(msgspec.Struct, frozen=True, kw_only=True):
+    """The verdict with its raw confidence and machine-readable reasons."""
+
+    verdict: str
+    confidence: float
+    support: float
+    contradiction: float
+    reasons: list[str]
+
+
+def relevance(similarity: float) -> float:
+    """How much a passage of this similarity counts, from 0 (off topic) to 1."""
+    return min(1.0, max(0.0, (similarity - LOW) / (HIGH - LOW)))
+
+
+def weights(p: Judged) -> tuple[float, float]:
+    """(support, contradiction) weight of one passage."""
+    r = relevance(p.similarity)
+    if p.mismatch is not None:
+        return 0.0, max(p.contradicts, p.supports) * r
+    return p.supports * r, p.contradicts * r
+
+
+def _noisy_or(values: Sequence[float]) -> float:
+    remaining = 1.0
+    for v in values:
+        remaining *= 1.0 - v
+    return 1.0 - remaining
+
+
+def decide(passages: Sequence[Judged], threshold: float = THRESHOLD) -> Decision:
+    """Apply the rule in the module docstring."""
+    best_support: dict[str, float] = {}
+    best_contra: dict[str, float] = {}
+    mismatches: dict[str, int] = {}
+    for p in passages:
+        s, c = weights(p)
+        best_support[p.source] = max(best_support.get(p.source, 0.0), s)
+        best_contra[p.source] = max(best_contra.get(p.source, 0.0), c)
+        if p.mismatch is not None and c >= threshold:
+            mismatches[p.mismatch] = mismatches.get(p.mismatch, 0) + 1
+    support = _noisy_or(list(best_support.values()))
+    contra = _noisy_or(list(best_contra.values()))
+    n_support = sum(1 for v in best_support.values() if v >= threshold)
+    n_contra = sum(1 for v in best_contra.values() if v >= threshold)
+    reasons = []
+    if not any(relevance(p.similarity) > 0 for p in passages):
+        reasons.append("no_relevant_evidence")
+    if n_support:
+        reasons.append(f"supported_by_sources:{n_support}")
+    if n_contra:
+        reasons.append(f"contradicted_by_sources:{n_contra}")
+    reasons.extend(f"{kind}_mismatch:{count}" for kind, count in sorted(mismatches.items()))
+    if support >= threshold and contra >= threshold:
+        verdict, confidence = "conflicting", min(support, contra)
+    elif support >= threshold:
+        verdict, confidence = "supported", support
+    elif contra >= threshold:
+        verdict, confidence = "refuted", contra
+    else:
+        verdict, confidence = "not_enough_info", 1.0 - max(support, contra)
+        if passages and "no_relevant_evidence" not in reasons:
+            reasons.append("no_decisive_evidence")
+    return Decision(
+        verdict=verdict,
+        confidence=confidence,
+        support=support,
+        contradiction=contra,
+        reasons=reasons,
+    )
