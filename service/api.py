@@ -10,7 +10,8 @@ import anyio
 from anyio import to_thread
 from litestar import Controller, Response, delete, get, post
 from litestar.datastructures import State
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, QueryParameter, RequestBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_503_SERVICE_UNAVAILABLE
 
 from service.engine import Engine
@@ -78,7 +79,10 @@ class DocumentController(Controller):
 
     @post("/", status_code=HTTP_201_CREATED, summary="Ingest one document or a list")
     async def ingest(
-        self, data: DocumentIn | list[DocumentIn], engine: Engine, limiter: anyio.CapacityLimiter
+        self,
+        data: RequestBody[DocumentIn | list[DocumentIn]],
+        engine: NamedDependency[Engine],
+        limiter: NamedDependency[anyio.CapacityLimiter],
     ) -> IngestResponse:
         """Clean, split, embed and index documents. Re-sending unchanged content changes
         nothing; new content under an existing id replaces its claims atomically and keeps
@@ -97,10 +101,10 @@ class DocumentController(Controller):
     @get("/", summary="List documents")
     async def list_documents(
         self,
-        engine: Engine,
-        limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
-        source: str | None = None,
+        engine: NamedDependency[Engine],
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        source: FromQuery[str | None] = None,
     ) -> DocumentPage:
         """A page of documents, newest publication date first."""
         docs, total = await to_thread.run_sync(
@@ -121,12 +125,16 @@ class DocumentController(Controller):
         return DocumentPage(items=items, total=total, limit=limit, offset=offset)
 
     @get("/{doc_id:str}", summary="Get a document with its claims")
-    async def get_document(self, doc_id: str, engine: Engine) -> DocumentOut:
+    async def get_document(
+        self, doc_id: FromPath[str], engine: NamedDependency[Engine]
+    ) -> DocumentOut:
         """The stored document, its status and its claims with offsets."""
         return await to_thread.run_sync(lambda: document_out(engine.document(doc_id), engine))
 
     @get("/{doc_id:str}/versions", summary="Earlier versions of a corrected document")
-    async def versions(self, doc_id: str, engine: Engine) -> list[DocumentVersion]:
+    async def versions(
+        self, doc_id: FromPath[str], engine: NamedDependency[Engine]
+    ) -> list[DocumentVersion]:
         """The audit trail: every replaced version, oldest first."""
         engine.document(doc_id)
         rows = await to_thread.run_sync(engine.store.versions, doc_id)
@@ -142,13 +150,18 @@ class DocumentController(Controller):
         ]
 
     @post("/{doc_id:str}/retract", status_code=HTTP_200_OK, summary="Retract a document")
-    async def retract(self, doc_id: str, data: RetractRequest, engine: Engine) -> DocumentOut:
+    async def retract(
+        self,
+        doc_id: FromPath[str],
+        data: RequestBody[RetractRequest],
+        engine: NamedDependency[Engine],
+    ) -> DocumentOut:
         """Keep the document for the record but never use it as evidence again."""
         doc = await to_thread.run_sync(engine.store.retract_document, doc_id, data.reason)
         return document_out(doc, engine, with_claims=False)
 
     @delete("/{doc_id:str}", summary="Delete a document")
-    async def delete_document(self, doc_id: str, engine: Engine) -> None:
+    async def delete_document(self, doc_id: FromPath[str], engine: NamedDependency[Engine]) -> None:
         """Remove the document, its claims, vectors and versions."""
         engine.document(doc_id)
         await to_thread.run_sync(engine.store.delete_document, doc_id)
@@ -162,7 +175,10 @@ class CheckController(Controller):
 
     @post("/", status_code=HTTP_200_OK, summary="Check one statement")
     async def check(
-        self, data: CheckRequest, engine: Engine, limiter: anyio.CapacityLimiter
+        self,
+        data: RequestBody[CheckRequest],
+        engine: NamedDependency[Engine],
+        limiter: NamedDependency[anyio.CapacityLimiter],
     ) -> CheckResponse:
         """Retrieve the passages that support or contradict the statement and judge it."""
         if len(data.statement) > engine.settings.max_statement_chars:

@@ -60,6 +60,14 @@ def _problem(exc: errors.FactCheckError) -> ProblemDetailsException:
     )
 
 
+def _describe(error: object) -> str:
+    """One validation error as text, naming its field when msgspec gave it as a key."""
+    if not isinstance(error, dict):
+        return str(error)
+    message, key = str(error.get("message", "")), error.get("key")
+    return f"`{key}`: {message}" if key and key != "data" and f"`{key}`" not in message else message
+
+
 def _http_problem(exc: HTTPException) -> ProblemDetailsException:
     """Litestar's own errors (validation, 404 route, 413 body) as problem+json.
 
@@ -68,8 +76,7 @@ def _http_problem(exc: HTTPException) -> ProblemDetailsException:
     detail = exc.detail
     extra: dict[str, object] | None = None
     if isinstance(exc.extra, list) and exc.extra:
-        messages = [str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in exc.extra]
-        detail = "; ".join(messages)
+        detail = "; ".join(_describe(e) for e in exc.extra)
         extra = {"errors": exc.extra}
     return ProblemDetailsException(
         status_code=exc.status_code,

@@ -1,0 +1,222 @@
+"""The HTTP API over Litestar's test client, with the real models and a real SQLite file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+ARTICLE = {
+    "id": "port-1",
+    "title": "Storm closes Rotterdam port",
+    "source": "harbour-news",
+    "published_at": "2024-02-06",
+    "url": "https://example.org/port",
+    "text": (
+        "Storm closes Rotterdam port\n\n"
+        "The port of Rotterdam was closed on Tuesday after a storm damaged two cranes.\n"
+        "Officials said repairs would take at least a week.\n\n"
+        "Leave a Reply\nGreat article!\n"
+    ),
+}
+OTHER = {
+    "id": "wheat-1",
+    "title": "Wheat harvest",
+    "source": "farm-daily",
+    "published_at": "2023-08-01",
+    "text": "Farmers in Kansas reported a record wheat harvest this summer. Prices fell by ten percent.",
+}
+
+
+def check(client: TestClient, statement: str, **extra: Any) -> dict[str, Any]:  # type: ignore[type-arg]
+    response = client.post("/v1/check", json={"statement": statement, **extra})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_ingest_get_list(client: TestClient) -> None:  # type: ignore[type-arg]
+    response = client.post("/v1/documents", json=ARTICLE)
+    assert response.status_code == 201, response.text
+    result = response.json()["documents"][0]
+    assert result == {**result, "id": "port-1", "status": "created", "version": 1, "claims": 3}
+    assert any(d["reason"] == "end of article marker" for d in result["dropped"])
+
+    doc = client.get("/v1/documents/port-1").json()
+    assert doc["source"] == "harbour-news" and doc["status"] == "active"
+    for claim in doc["claims"]:  # offsets: the slice of the original text is the claim
+        assert ARTICLE["text"][claim["start"] : claim["end"]] == claim["text"]
+
+    client.post("/v1/documents", json=[OTHER])
+    page = client.get("/v1/documents", params={"limit": 1}).json()
+    assert page["total"] == 2 and len(page["items"]) == 1
+    assert page["items"][0]["id"] == "port-1"  # newest publication first
+
+
+def test_id_derived_from_content_and_resend_is_unchanged(client: TestClient) -> None:  # type: ignore[type-arg]
+    doc = {k: v for k, v in OTHER.items() if k != "id"}
+    first = client.post("/v1/documents", json=doc).json()
+    again = client.post("/v1/documents", json=doc).json()
+    assert first["documents"][0]["id"].startswith("doc-")
+    assert again["documents"][0] == {**first["documents"][0], "status": "unchanged", "dropped": []}
+    assert again["index_version"] == first["index_version"]
+
+
+def test_replace_is_atomic_and_keeps_the_old_version(client: TestClient) -> None:  # type: ignore[type-arg]
+    client.post("/v1/documents", json=ARTICLE)
+    before = check(client, "Rotterdam port closed after storm damaged cranes")
+    corrected = {
+        **ARTICLE,
+        "text": "The port of Rotterdam reopened on Wednesday after a brief closure.",
+    }
+    result = client.post("/v1/documents", json=corrected).json()
+    assert result["documents"][0]["status"] == "replaced"
+    assert result["index_version"] != before["index_version"]
+    doc = client.get("/v1/documents/port-1").json()
+    assert doc["status"] == "corrected" and doc["version"] == 2
+    assert [c["text"] for c in doc["claims"]] == [corrected["text"]]
+    versions = client.get("/v1/documents/port-1/versions").json()
+    assert [v["version"] for v in versions] == [1] and "two cranes" in versions[0]["text"]
+    after = check(client, "Rotterdam port closed after storm damaged cranes")
+    assert all("cranes" not in e["text"] for e in after["evidence"])
+
+
+def test_delete_never_comes_back(client: TestClient) -> None:  # type: ignore[type-arg]
+    client.post("/v1/documents", json=[ARTICLE, OTHER])
+    assert any(
+        e["document"]["id"] == "port-1" for e in check(client, "Rotterdam port storm")["evidence"]
+    )
+    assert client.delete("/v1/documents/port-1").status_code == 204
+    assert client.get("/v1/documents/port-1").status_code == 404
+    assert client.delete("/v1/documents/port-1").status_code == 404
+    evidence = check(client, "Rotterdam port storm cranes", top_k=50)["evidence"]
+    assert evidence and all(e["document"]["id"] != "port-1" for e in evidence)
+
+
+def test_retracted_documents_are_kept_but_never_evidence(client: TestClient) -> None:  # type: ignore[type-arg]
+    client.post("/v1/documents", json=[ARTICLE, OTHER])
+    response = client.post("/v1/documents/port-1/retract", json={"reason": "fabricated quotes"})
+    assert response.status_code == 200 and response.json()["status"] == "retracted"
+    assert client.get("/v1/documents/port-1").json()["retraction_reason"] == "fabricated quotes"
+    evidence = check(client, "Rotterdam port storm cranes", top_k=50)["evidence"]
+    assert all(e["document"]["id"] != "port-1" for e in evidence)
+
+
+def test_filters(client: TestClient) -> None:  # type: ignore[type-arg]
+    client.post("/v1/documents", json=[ARTICLE, OTHER])
+    statement = "Rotterdam port closed and wheat harvest record"
+    by_source = check(client, statement, sources=["farm-daily"], top_k=10)["evidence"]
+    assert by_source and {e["document"]["source"] for e in by_source} == {"farm-daily"}
+    by_id = check(client, statement, document_ids=["port-1"], top_k=10)["evidence"]
+    assert by_id and {e["document"]["id"] for e in by_id} == {"port-1"}
+    after = check(client, statement, published_after="2024-01-01", top_k=10)["evidence"]
+    assert after and {e["document"]["id"] for e in after} == {"port-1"}
+    before = check(client, statement, published_before="2023-12-31T23:00:00Z", top_k=10)["evidence"]
+    assert before and {e["document"]["id"] for e in before} == {"wheat-1"}
+
+
+def test_check_response_shape(client: TestClient) -> None:  # type: ignore[type-arg]
+    client.post("/v1/documents", json=[ARTICLE, OTHER])
+    body = check(client, "A storm damaged cranes in the port of Rotterdam", top_k=2)
+    assert body["verdict"] in {"supported", "refuted", "conflicting", "not_enough_info"}
+    assert 0.0 <= body["confidence"] <= 1.0
+    assert len(body["evidence"]) == 2
+    top = body["evidence"][0]
+    assert "cranes" in top["text"] and top["document"]["url"] == "https://example.org/port"
+    assert top["similarity"] > 0.5
+    probs = top["probabilities"]
+    assert probs["supports"] + probs["neutral"] + probs["contradicts"] == pytest.approx(1, abs=1e-3)
+    assert top["stance"] == max(probs, key=probs.get)
+    assert body["models"]["embedding"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert set(body["timings"]) == {"embed_ms", "retrieve_ms", "judge_ms", "total_ms"}
+
+
+def test_data_survives_a_new_app_instance(make_client: Callable[..., TestClient]) -> None:  # type: ignore[type-arg]
+    with make_client() as first:
+        first.post("/v1/documents", json=ARTICLE)
+        version = check(first, "Rotterdam port storm")["index_version"]
+    with make_client() as second:
+        body = check(second, "Rotterdam port storm")
+        assert body["index_version"] == version
+        assert body["evidence"][0]["document"]["id"] == "port-1"
+
+
+def test_openapi_and_health(client: TestClient) -> None:  # type: ignore[type-arg]
+    schema = client.get("/schema/openapi.json").json()
+    assert "/v1/check" in schema["paths"] and "/v1/documents" in schema["paths"]
+    assert client.get("/health/live").json() == {"status": "ok"}
+    assert client.get("/health/ready").json()["status"] == "ready"
+
+
+BAD_CHECKS = [
+    ({"statement": ""}, "statement"),
+    ({"statement": "   "}, "statement"),
+    ({"statement": "x" * 100_000}, "statement"),
+    ({"statement": "ok", "top_k": 0}, "top_k"),
+    ({"statement": "ok", "top_k": 10_000}, "top_k"),
+    ({"statement": "ok", "top_k": "five"}, "top_k"),
+    ({"statement": 42}, "statement"),
+    ({"statement": "ok", "colour": "red"}, "colour"),
+    ({"statement": "ok", "published_after": "2023-02-30"}, "published_after"),
+    ({"statement": "ok", "as_of": "yesterday"}, "as_of"),
+    ({}, "statement"),
+]
+
+
+@pytest.mark.parametrize(("body", "field"), BAD_CHECKS)
+def test_bad_check_input_is_a_problem_naming_the_field(
+    client: TestClient,
+    body: dict[str, Any],
+    field: str,  # type: ignore[type-arg]
+) -> None:
+    response = client.post("/v1/check", json=body)
+    assert 400 <= response.status_code < 500, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert field in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        (b'{"statement": "unterminated', None),
+        (b"[1, 2, 3]", None),
+        (b'{"text": "x", "published_at": "not a date"}', "published_at"),
+        (b'{"text": ""}', "text"),
+        (b'{"text": "A sentence here.", "id": "bad id with spaces"}', "id"),
+        (b'{"text": "A sentence here.", "extra": 1}', "extra"),
+    ],
+)
+def test_bad_documents_are_problems(client: TestClient, raw: bytes, field: str | None) -> None:  # type: ignore[type-arg]
+    url = "/v1/check" if b"statement" in raw else "/v1/documents"
+    response = client.post(url, content=raw, headers={"content-type": "application/json"})
+    assert 400 <= response.status_code < 500, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    if field:
+        assert field in response.json()["detail"]
+
+
+def test_bad_input_never_loses_accepted_data(client: TestClient) -> None:  # type: ignore[type-arg]
+    client.post("/v1/documents", json=ARTICLE)
+    bad = client.post("/v1/documents", json=[OTHER, {"text": "x", "published_at": "soon"}])
+    assert bad.status_code == 400
+    assert client.get("/v1/documents/port-1").status_code == 200
+    assert client.get("/v1/documents/wheat-1").status_code == 404  # the batch is rejected whole
+
+
+def test_oversized_body_is_413(make_client: Callable[..., TestClient], settings: Any) -> None:  # type: ignore[type-arg]
+    import msgspec
+
+    small = msgspec.structs.replace(settings, max_body_bytes=10_000)
+    with make_client(small) as c:
+        response = c.post("/v1/documents", json={"text": "word " * 5_000})
+        assert response.status_code == 413
+        assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_unknown_document_is_404_problem(client: TestClient) -> None:  # type: ignore[type-arg]
+    response = client.get("/v1/documents/nope")
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "nope" in response.json()["detail"]

@@ -1,0 +1,70 @@
+"""The verdict rule, case by case (pure logic: no models)."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.verdict import Judged, decide, relevance
+
+
+def p(sim: float, s: float, c: float, source: str, mismatch: str | None = None) -> Judged:
+    return Judged(
+        similarity=sim,
+        supports=s,
+        neutral=1 - s - c,
+        contradicts=c,
+        source=source,
+        mismatch=mismatch,
+    )
+
+
+def test_no_passages_is_not_enough_info() -> None:
+    d = decide([])
+    assert d.verdict == "not_enough_info"
+    assert d.reasons == ["no_relevant_evidence"]
+
+
+def test_off_topic_passages_do_not_count_whatever_their_stance() -> None:
+    d = decide([p(0.2, 0.99, 0.0, "a"), p(0.25, 0.0, 0.99, "b")])
+    assert d.verdict == "not_enough_info"
+    assert "no_relevant_evidence" in d.reasons
+
+
+def test_one_strong_relevant_supporting_source() -> None:
+    d = decide([p(0.75, 0.9, 0.05, "a"), p(0.5, 0.0, 0.1, "b")])
+    assert d.verdict == "supported"
+    assert d.confidence == pytest.approx(0.9)
+    assert "supported_by_sources:1" in d.reasons
+
+
+def test_contradiction_refutes() -> None:
+    d = decide([p(0.7, 0.02, 0.95, "a")])
+    assert d.verdict == "refuted"
+
+
+def test_both_directions_conflict() -> None:
+    d = decide([p(0.7, 0.9, 0.05, "a"), p(0.7, 0.05, 0.9, "b")])
+    assert d.verdict == "conflicting"
+    # Each side also counts the other passage's small probability (noisy-OR).
+    assert d.confidence == pytest.approx(1 - 0.1 * 0.95)
+
+
+def test_two_passages_of_one_source_are_one_confirmation() -> None:
+    one_source = decide([p(0.6, 0.4, 0.0, "a"), p(0.6, 0.4, 0.0, "a")])
+    two_sources = decide([p(0.6, 0.4, 0.0, "a"), p(0.6, 0.4, 0.0, "b")])
+    assert one_source.verdict == "not_enough_info"
+    assert two_sources.verdict == "supported"
+    assert two_sources.support == pytest.approx(1 - 0.6 * 0.6)
+
+
+def test_mismatch_turns_support_into_contradiction() -> None:
+    d = decide([p(0.8, 0.9, 0.02, "a", mismatch="time")])
+    assert d.verdict == "refuted"
+    assert d.support == 0.0
+    assert "time_mismatch:1" in d.reasons
+
+
+def test_relevance_ramp() -> None:
+    assert relevance(0.1) == 0.0
+    assert relevance(0.45) == pytest.approx(0.5)
+    assert relevance(0.95) == 1.0
