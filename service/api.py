@@ -75,7 +75,7 @@ class DocumentController(Controller):
     """Ingest, read, list, retract and delete corpus documents."""
 
     path = "/v1/documents"
-    tags = ["documents"]
+    tags = ("documents",)
 
     @post("/", status_code=HTTP_201_CREATED, summary="Ingest one document or a list")
     async def ingest(
@@ -84,8 +84,9 @@ class DocumentController(Controller):
         engine: NamedDependency[Engine],
         limiter: NamedDependency[anyio.CapacityLimiter],
     ) -> IngestResponse:
-        """Clean, split, embed and index documents. Re-sending unchanged content changes
-        nothing; new content under an existing id replaces its claims atomically and keeps
+        """Clean, split, embed and index documents.
+
+        Re-sending unchanged content changes nothing; new content under an existing id replaces its claims atomically and keeps
         the old version for audit (status ``corrected``).
         """
         docs = data if isinstance(data, list) else [data]
@@ -171,7 +172,7 @@ class CheckController(Controller):
     """Check statements against the corpus."""
 
     path = "/v1/check"
-    tags = ["check"]
+    tags = ("check",)
 
     @post("/", status_code=HTTP_200_OK, summary="Check one statement")
     async def check(

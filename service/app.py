@@ -29,6 +29,7 @@ from service.api import (
     provide_limiter,
     ready,
 )
+from service.corpus import demo_documents
 from service.engine import Engine
 from service.settings import Settings
 
@@ -96,6 +97,8 @@ def lifespan_for(
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.limiter = anyio.CapacityLimiter(settings.model_threads)
         engine = await to_thread.run_sync(engine_factory, settings)
+        if settings.load_demo:
+            await to_thread.run_sync(engine.ingest, demo_documents(settings.demo_path))
         app.state.engine = engine
         try:
             yield
@@ -121,7 +124,7 @@ def create_app(
         lifespan=[lifespan_for(settings, engine_factory)],  # type: ignore[list-item]
         plugins=[
             ProblemDetailsPlugin(ProblemDetailsConfig(exception_to_problem_detail_map=problem_map))
-        ],  # type: ignore[dict-item]
+        ],
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins))
         if settings.cors_origins
         else None,

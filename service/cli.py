@@ -11,16 +11,15 @@ from tqdm import tqdm
 
 from service.corpus import demo_documents, read_documents
 from service.errors import FactCheckError
-from service.schemas import CheckRequest
+from service.schemas import CheckRequest, DocumentIn
 from service.settings import Settings
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return Settings.from_env(
-        store=getattr(args, "store", None),
-        host=getattr(args, "host", None),
-        port=getattr(args, "port", None),
-    )
+    overrides = {name: getattr(args, name, None) for name in ("store", "host", "port")}
+    if getattr(args, "demo", False):
+        overrides["load_demo"] = True
+    return Settings.from_env(**overrides)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -30,8 +29,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from service.app import create_app
 
     settings = _settings(args)
-    if args.demo:
-        _ingest(settings, demo_documents(settings.demo_path))
     uvicorn.run(
         create_app(settings),
         host=settings.host,
@@ -42,14 +39,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ingest(settings: Settings, docs: Sequence[object]) -> None:
+def _ingest(settings: Settings, docs: Sequence[DocumentIn]) -> None:
     from service.engine import Engine
 
     engine = Engine.open(settings)
     try:
         counts: dict[str, int] = {}
         for doc in tqdm(docs, desc="ingest", unit="doc"):
-            result = engine.ingest([doc]).documents[0]  # type: ignore[list-item]
+            result = engine.ingest([doc]).documents[0]
             counts[result.status] = counts.get(result.status, 0) + 1
             for line in result.dropped:
                 tqdm.write(

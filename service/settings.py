@@ -42,6 +42,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     port: Annotated[int, Meta(ge=0, le=65535)] = 8000
     cors_origins: tuple[str, ...] = ()
     demo_path: str = str(PROJECT_ROOT.parent / "shared" / "data" / "seeds")
+    load_demo: bool = False  # ingest the demo corpus at start-up (unchanged documents are skipped)
 
     # Limits (validated by the API types too; here so a deployment can lower them).
     max_body_bytes: PositiveInt = 20_000_000

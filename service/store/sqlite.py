@@ -534,7 +534,8 @@ def _info_dict(info: EmbeddingInfo) -> dict[str, Any]:
 
 
 def _filter_sql(flt: SearchFilter) -> tuple[str, list[Any]]:
-    clauses, args = ["d.status != 'retracted'"], []
+    clauses: list[str] = ["d.status != 'retracted'"]
+    args: list[Any] = []
     if flt.sources:
         clauses.append(f"d.source IN ({', '.join('?' * len(flt.sources))})")
         args.extend(flt.sources)
