@@ -1,5 +1,7 @@
-"""HTTP layer: the versioned routes. Handlers validate, hand work to the engine off the
-event loop, and shape responses; they hold no pipeline logic of their own.
+"""HTTP layer: the versioned routes.
+
+Handlers validate, hand work to the engine off the event loop, and shape responses;
+they hold no pipeline logic of their own.
 """
 
 from __future__ import annotations
@@ -86,7 +88,8 @@ class DocumentController(Controller):
     ) -> IngestResponse:
         """Clean, split, embed and index documents.
 
-        Re-sending unchanged content changes nothing; new content under an existing id replaces its claims atomically and keeps
+        Re-sending unchanged content changes nothing; new content under an existing id
+        replaces its claims atomically and keeps
         the old version for audit (status ``corrected``).
         """
         docs = data if isinstance(data, list) else [data]

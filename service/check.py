@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import numpy.typing as npt
 
+from service.calibrate import Calibration
 from service.embed import Vectors
 from service.retrieve import retrieve
 from service.schemas import (
@@ -56,6 +57,7 @@ def check(
     models: ModelInfo,
     candidates: int,
     rrf_k: int,
+    calibration: Calibration | None = None,
     embed_ms: float = 0.0,
 ) -> CheckResponse:
     """Judge one statement whose embedding ``query`` is already computed."""
@@ -93,10 +95,13 @@ def check(
             )
         )
     decision = decide(judged)
+    confidence = decision.confidence
+    if calibration is not None:
+        confidence = calibration.apply(decision.verdict, confidence)
     return CheckResponse(
         statement=req.statement,
         verdict=decision.verdict,  # type: ignore[arg-type]
-        confidence=round(decision.confidence, 4),
+        confidence=round(confidence, 4),
         evidence=evidence,
         models=models,
         index_version=index_version,

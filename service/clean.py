@@ -65,7 +65,8 @@ class Cleaned(msgspec.Struct, frozen=True):
     dropped: list[tuple[Span, str]]
 
 
-def _lines(text: str) -> Iterator[Span]:
+def lines(text: str) -> Iterator[Span]:
+    """Non-empty lines of ``text`` without surrounding space and list bullets."""
     pos = 0
     for raw in text.splitlines(keepends=True):
         body = raw.rstrip("\r\n")
@@ -103,7 +104,7 @@ def clean(text: str, *, title: str = "", language: str = "en") -> Cleaned:
     norm_title = _normal(title)
     after_end = False
     skip_next = False
-    for line in _lines(text):
+    for line in lines(text):
         norm = _normal(line.text)
         reason: str | None = None
         if after_end:

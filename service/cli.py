@@ -109,6 +109,44 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Score a labelled claim set through the check pipeline, on a fresh store."""
+    import tempfile
+
+    from service.engine import Engine
+    from service.evaluate import evaluate, load_dataset, table
+
+    with tempfile.TemporaryDirectory(prefix="factcheck-eval-") as tmp:
+        # Calibration is fitted on raw scores, so fitting runs without the current one.
+        settings = Settings.from_env(
+            store=args.store or f"{tmp}/eval.db",
+            calibration="" if args.fit_calibration else None,
+        )
+        dataset = load_dataset(args.dataset, settings.demo_path)
+        engine = Engine.open(settings)
+        try:
+            report = evaluate(engine, dataset, top_k=args.top_k)
+        finally:
+            engine.close()
+    print(table(report))
+    if args.fit_calibration:
+        from service.calibrate import fit, save
+
+        preds = report.predictions
+        calibration = fit(
+            [p["predicted"] for p in preds],
+            [p["confidence"] for p in preds],
+            [p["predicted"] == p["gold"] for p in preds],
+            fitted_on=dataset.name,
+        )
+        save(calibration, args.fit_calibration)
+        print(f"calibration fitted on {len(preds)} claims -> {args.fit_calibration}")
+    if args.json:
+        with open(args.json, "wb") as fh:
+            fh.write(msgspec.json.format(msgspec.json.encode(report), indent=2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (every option also reads a FACTCHECK_* variable)."""
     parser = argparse.ArgumentParser(prog="factcheck", description=__doc__)
@@ -137,6 +175,16 @@ def build_parser() -> argparse.ArgumentParser:
     reindex = sub.add_parser("reindex", help="re-embed the store with the configured model")
     reindex.add_argument("--store")
     reindex.set_defaults(func=cmd_reindex)
+
+    evaluate = sub.add_parser("eval", help="score a labelled claim set (fresh store)")
+    evaluate.add_argument("dataset", help="CLIMATE-FEVER JSONL, or a seed set JSONL")
+    evaluate.add_argument("--top-k", type=int, default=5)
+    evaluate.add_argument("--json", help="write the full report (with predictions) here")
+    evaluate.add_argument("--store", help="store file to use instead of a temporary one")
+    evaluate.add_argument(
+        "--fit-calibration", metavar="FILE", help="fit the confidence calibration on this set"
+    )
+    evaluate.set_defaults(func=cmd_eval)
     return parser
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
+from service.calibrate import load as load_calibration
 from service.check import check
-from service.embed import Embedder, offline_mode
+from service.embed import Embedder, Vectors, offline_mode
 from service.errors import NotFoundError
 from service.ingest import ingest
 from service.schemas import CheckRequest, CheckResponse, DocumentIn, IngestResponse, ModelInfo
@@ -30,6 +31,7 @@ class Engine:
         self.embedder = embedder
         self.stance = stance
         self.models = ModelInfo(embedding=embedder.name, stance=stance.name)
+        self.calibration = load_calibration(settings.calibration) if settings.calibration else None
 
     @classmethod
     def open(cls, settings: Settings, *, allow_model_change: bool = False) -> Engine:
@@ -55,10 +57,11 @@ class Engine:
         results = ingest(self.store, self.embedder.encode, docs)
         return IngestResponse(documents=results, index_version=self.store.index_version())
 
-    def check(self, req: CheckRequest) -> CheckResponse:
-        """Judge one statement against the corpus."""
+    def check(self, req: CheckRequest, query: Vectors | None = None) -> CheckResponse:
+        """Judge one statement against the corpus (``query``: its embedding, if known)."""
         t0 = time.perf_counter()
-        query = self.embedder.encode([req.statement])[0]
+        if query is None:
+            query = self.embedder.encode([req.statement])[0]
         embed_ms = (time.perf_counter() - t0) * 1000
         return check(
             req,
@@ -70,6 +73,7 @@ class Engine:
             models=self.models,
             candidates=self.settings.candidates,
             rrf_k=self.settings.rrf_k,
+            calibration=self.calibration,
             embed_ms=embed_ms,
         )
 

@@ -17,7 +17,16 @@ from service.store import DocumentRecord, Store
 def content_hash(doc: DocumentIn) -> str:
     """A hash of everything a client sent; equal hashes mean re-sending changes nothing."""
     payload = json.dumps(
-        [doc.title, doc.text, doc.url, doc.source, doc.published_at, doc.language, doc.metadata],
+        [
+            doc.title,
+            doc.text,
+            doc.url,
+            doc.source,
+            doc.published_at,
+            doc.language,
+            doc.metadata,
+            doc.layout,
+        ],
         sort_keys=True,
         ensure_ascii=False,
     )
@@ -68,7 +77,7 @@ def ingest(
                 )
             )
             continue
-        split = split_document(doc.text, title=doc.title, language=doc.language)
+        split = split_document(doc.text, title=doc.title, language=doc.language, layout=doc.layout)
         texts = [c.text for c in split.claims]
         vectors = encode(texts) if texts else np.zeros((0, 0), dtype=np.float32)
         status, stored = store.put_document(record, split.claims, vectors)

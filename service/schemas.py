@@ -100,6 +100,9 @@ class DocumentIn(Request):
     published_at: DateString | None = None
     language: LanguageCode = "en"
     metadata: dict[str, Any] = msgspec.field(default_factory=dict)
+    # "article": scraped text, cleaned of site furniture and split into sentences.
+    # "lines": curated text, one passage per line, each line kept whole.
+    layout: Literal["article", "lines"] = "article"
 
     def __post_init__(self) -> None:
         if self.published_at is not None:

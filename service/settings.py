@@ -35,6 +35,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # Optional mapping of the stance model's label names to stances, e.g.
     # "LABEL_0=contradicts,LABEL_1=neutral,LABEL_2=supports"; empty uses the standard NLI names.
     stance_labels: str = ""
+    # Verdict confidence calibration (see service/calibrate.py); empty or missing: raw scores.
+    calibration: str = str(PROJECT_ROOT / "models" / "verdict-calibration.json")
     device: str = "cpu"
     offline: bool = True
 

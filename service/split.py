@@ -12,7 +12,7 @@ import re
 import msgspec
 import nupunkt
 
-from service.clean import Span, clean
+from service.clean import Span, clean, lines
 
 MIN_WORDS = 4
 MAX_CHARS = 1_000
@@ -124,8 +124,15 @@ class Split(msgspec.Struct, frozen=True):
     dropped: list[tuple[Span, str]]
 
 
-def split_document(text: str, *, title: str = "", language: str = "en") -> Split:
-    """Clean and split a document into claims; report dropped lines and sentences."""
+def split_document(
+    text: str, *, title: str = "", language: str = "en", layout: str = "article"
+) -> Split:
+    """Clean and split a document into claims; report dropped lines and sentences.
+
+    With ``layout="lines"`` every non-empty line is one claim, kept whole and uncleaned.
+    """
+    if layout == "lines":
+        return Split(claims=claims(list(lines(text))), dropped=[])
     cleaned = clean(text, title=title, language=language)
     kept, rejected = split_lines(cleaned.kept)
     dropped = list(cleaned.dropped)

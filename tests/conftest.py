@@ -38,8 +38,8 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(store=str(tmp_path / "factcheck.db"), demo_path=str(SEEDS))
 
 
-@pytest.fixture
-def engine_factory(embedder: Embedder, stance: StanceModel) -> Callable[[Settings], Engine]:
+@pytest.fixture(scope="session")
+def session_engine_factory(embedder: Embedder, stance: StanceModel) -> Callable[[Settings], Engine]:
     """Opens a fresh store on each call but reuses the session's models."""
 
     def factory(settings: Settings) -> Engine:
@@ -47,6 +47,13 @@ def engine_factory(embedder: Embedder, stance: StanceModel) -> Callable[[Setting
         return Engine(settings, store, embedder, stance)
 
     return factory
+
+
+@pytest.fixture
+def engine_factory(
+    session_engine_factory: Callable[[Settings], Engine],
+) -> Callable[[Settings], Engine]:
+    return session_engine_factory
 
 
 @pytest.fixture

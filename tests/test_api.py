@@ -26,7 +26,9 @@ OTHER = {
     "title": "Wheat harvest",
     "source": "farm-daily",
     "published_at": "2023-08-01",
-    "text": "Farmers in Kansas reported a record wheat harvest this summer. Prices fell by ten percent.",
+    "text": (
+        "Farmers in Kansas reported a record wheat harvest this summer. Prices fell by ten percent."
+    ),
 }
 
 

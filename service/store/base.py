@@ -135,7 +135,7 @@ class Store(Protocol):
         """How many searchable claims the store holds."""
 
     def reembed(self, embedding: EmbeddingInfo, encode: Any, batch_size: int = 256) -> int:
-        """Re-embed every claim with a new model (``encode(texts) -> vectors``); returns the count."""
+        """Re-embed every claim with a new model (``encode(texts) -> vectors``); count them."""
 
     def close(self) -> None:
         """Release connections."""

@@ -245,7 +245,8 @@ class SqliteStore:
             raise ModelMismatchError(
                 f"store {self.path} was built with embedding model {info.model!r} "
                 f"(dimension {info.dimension}); the configured model is {self.embedding.model!r} "
-                f"(dimension {self.embedding.dimension}). Run `factcheck reindex --store {self.path}` "
+                f"(dimension {self.embedding.dimension}). "
+                f"Run `factcheck reindex --store {self.path}` "
                 "to re-embed it, or configure the original model."
             )
 
@@ -294,7 +295,8 @@ class SqliteStore:
         with self._lock:
             total = self._db.execute(f"SELECT COUNT(*) FROM documents {where}", args).fetchone()[0]
             rows = self._db.execute(
-                f"SELECT {_DOC_COLUMNS}, (SELECT COUNT(*) FROM claims c WHERE c.document_id = d.id) AS n "
+                f"SELECT {_DOC_COLUMNS}, "
+                "(SELECT COUNT(*) FROM claims c WHERE c.document_id = d.id) AS n "
                 f"FROM documents d {where} ORDER BY published_date DESC, id LIMIT ? OFFSET ?",
                 [*args, limit, offset],
             ).fetchall()
@@ -471,7 +473,8 @@ class SqliteStore:
         marks = ", ".join("?" * len(claim_ids))
         with self._lock:
             rows = self._db.execute(
-                'SELECT c.id, c.document_id, c.seq, c.text, c.start, c."end", c.context, c.embedding '
+                'SELECT c.id, c.document_id, c.seq, c.text, c.start, c."end", c.context, '
+                "c.embedding "
                 f"FROM claims c WHERE c.id IN ({marks})",
                 list(claim_ids),
             ).fetchall()
@@ -479,7 +482,8 @@ class SqliteStore:
             docs = {
                 r["id"]: _doc(r)
                 for r in self._db.execute(
-                    f"SELECT {_DOC_COLUMNS} FROM documents WHERE id IN ({', '.join('?' * len(doc_ids))})",
+                    f"SELECT {_DOC_COLUMNS} FROM documents "
+                    f"WHERE id IN ({', '.join('?' * len(doc_ids))})",
                     doc_ids,
                 )
             }

@@ -1,0 +1,291 @@
+"""The quality harness: run a labelled claim set through the API's code path and score it.
+
+``factcheck eval DATASET`` ingests the set's evidence corpus into a fresh store, checks
+every claim with :meth:`Engine.check` (the code behind ``POST /v1/check``), and reports
+evidence recall@1/5/10, verdict accuracy and macro-F1, per-class F1, the confusion
+matrix, expected calibration error and claims per second.
+
+Datasets:
+
+* a CLIMATE-FEVER JSONL file (``claim``, ``claim_label``, ``evidences[]``): every evidence
+  sentence becomes a passage of a document named by its Wikipedia article, and a claim's
+  gold evidence is its SUPPORTS/REFUTES sentences;
+* a seed set JSONL (``statement``, ``verdict``, ``evidence_documents``, optional ``as_of``)
+  checked against the demo corpus; its gold evidence is any passage of the named documents.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from service.corpus import demo_documents
+from service.engine import Engine
+from service.retrieve import retrieve
+from service.schemas import CheckRequest, DocumentIn
+from service.store import SearchFilter
+
+VERDICTS = ("supported", "refuted", "conflicting", "not_enough_info")
+_CLIMATE_LABELS = {
+    "SUPPORTS": "supported",
+    "REFUTES": "refuted",
+    "DISPUTED": "conflicting",
+    "NOT_ENOUGH_INFO": "not_enough_info",
+}
+RECALL_AT = (1, 5, 10)
+
+
+class Gold(msgspec.Struct, frozen=True):
+    """A passage (or, with ``text`` None, any passage of a document) that is gold evidence."""
+
+    document: str
+    text: str | None = None
+
+
+class LabelledClaim(msgspec.Struct, frozen=True, kw_only=True):
+    """A statement with its expected verdict and gold evidence."""
+
+    id: str
+    statement: str
+    verdict: str
+    gold: list[Gold]
+    as_of: str | None = None
+
+
+class Dataset(msgspec.Struct, frozen=True):
+    """Claims and the corpus they are checked against."""
+
+    name: str
+    claims: list[LabelledClaim]
+    corpus: list[DocumentIn]
+
+
+class Report(msgspec.Struct, kw_only=True):
+    """Everything ``factcheck eval`` measures."""
+
+    dataset: str
+    claims: int
+    corpus_passages: int
+    top_k: int
+    recall: dict[str, float]
+    accuracy: float
+    macro_f1: float
+    per_class: dict[str, dict[str, float]]
+    confusion: dict[str, dict[str, int]]
+    ece: float
+    claims_per_second: float
+    predictions: list[dict[str, Any]] = msgspec.field(default_factory=list)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._:-]+", "_", text).strip("_")[:200] or "untitled"
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def climate_fever(path: Path) -> Dataset:
+    """A CLIMATE-FEVER file as a dataset (DISPUTED → conflicting)."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    articles: dict[str, dict[str, None]] = {}
+    claims = []
+    for row in rows:
+        gold = []
+        for ev in row["evidences"]:
+            articles.setdefault(ev["article"], {})[ev["evidence"].replace("\n", " ")] = None
+            if ev["evidence_label"] in ("SUPPORTS", "REFUTES"):
+                gold.append(Gold(_slug(ev["article"]), _norm(ev["evidence"])))
+        claims.append(
+            LabelledClaim(
+                id=str(row["claim_id"]),
+                statement=row["claim"],
+                verdict=_CLIMATE_LABELS[row["claim_label"]],
+                gold=gold,
+            )
+        )
+    corpus = [
+        DocumentIn(
+            id=_slug(article),
+            title=article,
+            text="\n".join(sentences),
+            layout="lines",
+            source=_slug(article),
+        )
+        for article, sentences in articles.items()
+    ]
+    return Dataset(name=path.name, claims=claims, corpus=corpus)
+
+
+def seed_set(path: Path, demo_path: str) -> Dataset:
+    """A seed-corpus claim set: statements about the demo articles."""
+    claims = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        claims.append(
+            LabelledClaim(
+                id=str(row.get("id", n)),
+                statement=row["statement"],
+                verdict=row["verdict"],
+                gold=[Gold(d) for d in row.get("evidence_documents", [])],
+                as_of=row.get("as_of"),
+            )
+        )
+    return Dataset(name=path.name, claims=claims, corpus=demo_documents(demo_path))
+
+
+def load_dataset(path: str | Path, demo_path: str) -> Dataset:
+    """Recognise a dataset file by its first record."""
+    path = Path(path)
+    first = json.loads(next(line for line in path.read_text(encoding="utf-8").splitlines() if line))
+    return climate_fever(path) if "evidences" in first else seed_set(path, demo_path)
+
+
+def _hit(gold: Sequence[Gold], document: str, text: str) -> bool:
+    norm = _norm(text)
+    return any(g.document == document and (g.text is None or g.text == norm) for g in gold)
+
+
+def _f1(tp: int, fp: int, fn: int) -> dict[str, float]:
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "f1": round(f1, 4),
+        "support": tp + fn,
+    }
+
+
+def expected_calibration_error(
+    confidences: Sequence[float], correct: Sequence[bool], bins: int = 10
+) -> float:
+    """ECE: the gap between confidence and accuracy, averaged over equal-width bins."""
+    total, n = 0.0, len(confidences)
+    for b in range(bins):
+        lo, hi = b / bins, (b + 1) / bins
+        idx = [i for i, c in enumerate(confidences) if lo < c <= hi or (b == 0 and c == 0)]
+        if idx:
+            acc = sum(correct[i] for i in idx) / len(idx)
+            conf = sum(confidences[i] for i in idx) / len(idx)
+            total += len(idx) / n * abs(acc - conf)
+    return total
+
+
+def evaluate(engine: Engine, dataset: Dataset, *, top_k: int = 5) -> Report:
+    """Ingest the corpus, check every claim, and score the results."""
+    engine.ingest(dataset.corpus)
+    statements = [c.statement for c in dataset.claims]
+    t0 = time.perf_counter()
+    queries = engine.embedder.encode(statements)
+    hits = {k: 0 for k in RECALL_AT}
+    with_gold = 0
+    predictions = []
+    for claim, query in zip(dataset.claims, queries, strict=True):
+        ranked = retrieve(
+            engine.store,
+            claim.statement,
+            query,
+            SearchFilter(),
+            candidates=engine.settings.candidates,
+            rrf_k=engine.settings.rrf_k,
+        )
+        rows = engine.store.fetch([c.claim_id for c in ranked[: max(RECALL_AT)]])
+        found = [
+            _hit(claim.gold, rows[c.claim_id][1].id, rows[c.claim_id][0].text)
+            for c in ranked[: max(RECALL_AT)]
+            if c.claim_id in rows
+        ]
+        if claim.gold:
+            with_gold += 1
+            for k in RECALL_AT:
+                hits[k] += any(found[:k])
+        result = engine.check(
+            CheckRequest(statement=claim.statement, top_k=top_k, as_of=claim.as_of), query=query
+        )
+        predictions.append(
+            {
+                "id": claim.id,
+                "statement": claim.statement,
+                "gold": claim.verdict,
+                "predicted": result.verdict,
+                "confidence": result.confidence,
+                "reasons": result.reasons,
+            }
+        )
+    elapsed = time.perf_counter() - t0
+    return _score(
+        dataset, predictions, hits, with_gold, top_k, elapsed, engine.store.count_claims()
+    )
+
+
+def _score(
+    dataset: Dataset,
+    predictions: list[dict[str, Any]],
+    hits: dict[int, int],
+    with_gold: int,
+    top_k: int,
+    elapsed: float,
+    passages: int,
+) -> Report:
+    confusion = {g: dict.fromkeys(VERDICTS, 0) for g in VERDICTS}
+    for p in predictions:
+        confusion[p["gold"]][p["predicted"]] += 1
+    per_class = {
+        v: _f1(
+            confusion[v][v],
+            sum(confusion[g][v] for g in VERDICTS if g != v),
+            sum(confusion[v][p] for p in VERDICTS if p != v),
+        )
+        for v in VERDICTS
+    }
+    correct = [p["gold"] == p["predicted"] for p in predictions]
+    n = len(predictions)
+    return Report(
+        dataset=dataset.name,
+        claims=n,
+        corpus_passages=passages,
+        top_k=top_k,
+        recall={f"@{k}": round(hits[k] / with_gold, 4) if with_gold else 0.0 for k in RECALL_AT},
+        accuracy=round(sum(correct) / n, 4) if n else 0.0,
+        macro_f1=round(sum(c["f1"] for c in per_class.values()) / len(VERDICTS), 4),
+        per_class=per_class,
+        confusion=confusion,
+        ece=round(expected_calibration_error([p["confidence"] for p in predictions], correct), 4),
+        claims_per_second=round(n / elapsed, 2) if elapsed else 0.0,
+        predictions=predictions,
+    )
+
+
+def table(report: Report) -> str:
+    """The report as a readable Markdown table."""
+    lines = [
+        f"dataset {report.dataset}: {report.claims} claims, "
+        f"{report.corpus_passages} passages, top_k {report.top_k}",
+        "",
+        "| metric | value |",
+        "| --- | --- |",
+        *(f"| evidence recall{k} | {v:.3f} |" for k, v in report.recall.items()),
+        f"| verdict accuracy | {report.accuracy:.3f} |",
+        f"| verdict macro-F1 | {report.macro_f1:.3f} |",
+        *(f"| F1 {v} | {m['f1']:.3f} (n={m['support']}) |" for v, m in report.per_class.items()),
+        f"| expected calibration error | {report.ece:.3f} |",
+        f"| claims/s | {report.claims_per_second:.1f} |",
+        "",
+        "| gold \\ predicted | " + " | ".join(VERDICTS) + " |",
+        "| --- |" + " --- |" * len(VERDICTS),
+        *(
+            f"| {g} | " + " | ".join(str(report.confusion[g][p]) for p in VERDICTS) + " |"
+            for g in VERDICTS
+        ),
+    ]
+    return "\n".join(lines)
