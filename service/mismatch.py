@@ -2,11 +2,13 @@
 
 Three detectors, all tuned for precision (a false mismatch would refute a true statement):
 
-* time: every time the statement names is compared with the times the passage names
-  explicitly; a mismatch needs that no passage time overlaps any statement time. The passage's
-  published date is not used as a stand-in for the event's date: a report published on a day
-  can describe events of any earlier (or announced, later) day. A statement without a time
-  never yields a time mismatch.
+* time: the statement's times are compared with the passage times that date the same event:
+  those in a comma/clause segment that contains the statement's event word (the verb after
+  its subject: "visited" -> visit/trip/travel...), leaving out reports of it ("announced the
+  visit on Friday") and opening "since/after ... X" and "before/until ... X" at one end.
+  A mismatch needs that none of those overlaps any statement time. The passage's published
+  date is never used as the event's date (a report can describe any earlier day, or announce
+  a later one), and a statement without a time never yields a time mismatch.
 * number: quantities attached to the same word ("10,000 people" / "fewer than a hundred
   people", "3 killed" / "12 were killed") whose ranges do not overlap, with qualifiers
   ("about", "more than", "fewer than", "at least", "nearly", "hundreds of") read as ranges;
@@ -23,6 +25,7 @@ Three detectors, all tuned for precision (a false mismatch would refute a true s
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Literal
@@ -60,8 +63,7 @@ def find_mismatches(
     ``statement_ref``/``passage_ref`` resolve relative times ("last year", "Monday"); with None
     such times are ignored. The caller is expected to pass on-topic passages only.
     """
-    s_times = extract_times(statement, statement_ref)
-    p_times = extract_times(passage, passage_ref)
+    s_times, p_times = _times(statement, statement_ref), _times(passage, passage_ref)
     out: list[Mismatch] = []
     found = _time_mismatch(statement, s_times, passage, p_times)
     if found:
@@ -69,6 +71,13 @@ def find_mismatches(
     out.extend(_number_mismatches(statement, s_times, passage, p_times))
     out.extend(_entity_mismatches(statement, passage))
     return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _times(text: str, ref: datetime.date | None) -> list[TimeExpression]:
+    # The same statement meets many passages and a passage many statements; callers never
+    # mutate the list.
+    return extract_times(text, ref)
 
 
 # --- time ---------------------------------------------------------------------------------
@@ -82,22 +91,26 @@ def _gap(a: Interval, b: Interval) -> int:
 
 def _placed(iv: Interval) -> str:
     text = iv.describe()
+    if iv.end == datetime.date.max and iv.start != datetime.date.min:
+        return f"from {text}"  # "from 2014 onwards"
     if iv.start == datetime.date.min or iv.end == datetime.date.max:
         return text
     return f"on {text}" if iv.start == iv.end else f"in {text}"
 
 
-_CLAUSE_SPLIT_RE = re.compile(
-    r"[;:()]|,\s*(?=(?:and|but|while|although|though|whereas)\b)"
-    r"|\b(?:although|though|whereas|while|but)\b"
-)
+# Segments: a time belongs to the event named in its own comma/clause segment.
+_SEGMENT_RE = re.compile(r"[,;:()“”\"]|\b(?:that|although|though|whereas|while|but|when)\b")
 _LOWER_WORD_RE = re.compile(r"\b[a-z][a-z’'-]+\b")
 _OPENING_RE = re.compile(r"(?i:\b(?P<w>since|after|before|until)\b)[^,;:.]{0,80}\Z")
-_GENERIC = _words(
-    "be is are was were been being have has had do does did say said says tell told make made"
-    " take took year years time times day days week weeks month months also new first last next"
-    " will would could should may might can"
+_FUTURE_CUE_RE = re.compile(
+    r"(?i:\b(?:will|would|shall|scheduled|expected|plans?|set\s+to|due\s+to)\b|['’]ll\b)"
 )
+_GENERIC = _words(
+    "be is are was were been being have has had do does did make made take took year years"
+    " time times day days week weeks month months also new first last next will would could"
+    " should may might can"
+)
+_REPORTING = _words("announc say report confirm tell statement stat brief claim")  # stems
 
 
 def _blank(text: str, spans: list[tuple[int, int]]) -> str:
@@ -111,24 +124,53 @@ def _stems(text: str) -> set[str]:
     return {_stem(w) for w in _LOWER_WORD_RE.findall(text) if w not in _STOP and w not in _GENERIC}
 
 
+def _anchors(statement: str, s_times: list[TimeExpression]) -> set[str]:
+    """Return the statement's event word: the verb after its first named subject.
+
+    "Xi Jinping declined Putin's invitation to visit Moscow in 2022" dates the declining, so
+    only "declin" anchors it; without a subject and verb, every content word does.
+    """
+    for sent in _sentences(statement):
+        words = _WORD_RE.findall(sent)
+        low = [w.lower() for w in words]
+        for e in _entities(words):
+            if e.possessive:
+                if _nominal_visit(low, e.last) is not None:
+                    return {"visit"}
+                continue
+            k = _skip_aux(low, e.last)
+            if k < len(low) and words[k][0].islower() and low[k] not in _CLAUSE_END:
+                stem = _stem(low[k])
+                if stem not in _REPORTING:
+                    return {stem}
+    return _stems(_blank(statement, [(t.start, t.end) for t in s_times]))
+
+
 def _anchored_times(
     statement: str, s_times: list[TimeExpression], passage: str, p_times: list[TimeExpression]
 ) -> list[TimeExpression]:
-    """Keep the passage times whose clause shares an event word with the statement.
+    """Keep the passage times that date the statement's event.
 
-    "the two met in Uzbekistan last September" dates a meeting, not the statement's visit;
-    a clause without a shared word ("visit", "trip" and "travel" count as one) is ignored.
-    A time inside "since/after ... X" is opened towards the future ("first visit since the
-    invasion in February last year"), one inside "before/until ... X" towards the past.
+    A time counts when its segment (split at commas and clause words; a bare "On Thursday,"
+    joins the next segment) contains the statement's event word ("visit", "trip" and "travel"
+    count as one) and is not a report of it ("announced the visit on Friday"). A time inside
+    "since/after ... X" is opened towards the future ("first visit since the invasion in
+    February last year"), one inside "before/until ... X" towards the past.
     """
-    anchors = _stems(_blank(statement, [(t.start, t.end) for t in s_times]))
-    bounds = [0, *(m.end() for m in _CLAUSE_SPLIT_RE.finditer(passage)), len(passage) + 1]
+    anchors = _anchors(statement, s_times)
+    bounds = [0, *(m.end() for m in _SEGMENT_RE.finditer(passage)), len(passage) + 1]
     blanked = _blank(passage, [(t.start, t.end) for t in p_times])
     kept: list[TimeExpression] = []
     for t in p_times:
         i = next(k for k in range(1, len(bounds)) if bounds[k] > t.start)
         lo, hi = bounds[i - 1], bounds[i]
-        if anchors and not anchors & _stems(blanked[lo:hi]):
+        stems = _stems(blanked[lo:hi])
+        if not stems and i + 1 < len(bounds):  # "On Thursday, Qin contacted Kuleba"
+            hi = bounds[i + 1]
+            stems = _stems(blanked[lo:hi])
+        if not anchors & stems:
+            continue
+        if stems & _REPORTING and not _FUTURE_CUE_RE.search(passage, lo, hi):
             continue
         m = _OPENING_RE.search(passage, lo, t.start)
         if m and not t.text.lower().startswith(m["w"].lower()):
@@ -172,7 +214,7 @@ _TOKEN_RE = re.compile(
     r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?(?:st|nd|rd|th)?\b|[A-Za-z]+(?:['’][a-z]+)?"
     r"|[$€£%]|[^\sA-Za-z\d]"
 )
-_SCORE_RE = re.compile(r"(?<![\d.,:/-])(\d{1,2})\s*[-–]\s*(\d{1,2})(?![\d.,:/]|-\d)")
+_SCORE_RE = re.compile(r"(?<![\d.,:/-])(\d{1,2})\s*[-–]\s*(\d{1,2})(?![\d,:/]|[.-]\d)")
 _UNITS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
     "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
@@ -595,6 +637,7 @@ def _clean(word: str) -> str:
     return w[:-2] if w.endswith(("'s", "’s")) else w
 
 
+@functools.lru_cache(maxsize=4096)
 def _events(sentence: str) -> tuple[list[_Event], list[_Entity]]:
     words = _WORD_RE.findall(sentence)
     low = [w.lower() for w in words]
@@ -604,9 +647,7 @@ def _events(sentence: str) -> tuple[list[_Event], list[_Entity]]:
     for e in ents:
         k, negated = e.last, False
         if e.possessive:  # "Xi's (first/state) visit to Moscow"
-            hit = next(
-                (x for x in range(k, min(k + 3, len(low))) if low[x] in ("visit", "trip")), None
-            )
+            hit = _nominal_visit(low, k)
             if hit is None:
                 continue
             verb_at = hit
@@ -616,9 +657,7 @@ def _events(sentence: str) -> tuple[list[_Event], list[_Entity]]:
                 k += 1
             if k < len(low) and low[k] in _NEG_CONTROL | _CONTROL:
                 negated = negated or low[k] in _NEG_CONTROL
-                k += 1
-                while k < len(low) and low[k] in _AUX:
-                    k += 1
+                k = _skip_aux(low, k + 1)
             if k >= len(low) or not words[k][0].islower() or low[k] in _CLAUSE_END:
                 continue
             verb_at = k
@@ -644,6 +683,25 @@ def _events(sentence: str) -> tuple[list[_Event], list[_Entity]]:
                 ev.slots["place"] = arg
         events.append(ev)
     return events, ents
+
+
+def _skip_aux(low: list[str], k: int) -> int:
+    while k < len(low) and (low[k] in _AUX or low[k] in _NEGATORS or low[k].endswith("ly")):
+        k += 1
+    return k
+
+
+_VISIT_ADJ = _words("first state official recent upcoming planned latest surprise historic working")
+
+
+def _nominal_visit(low: list[str], k: int) -> int | None:
+    """Index of "visit"/"trip" right after a possessive ("Xi's first state visit"), else None."""
+    for x in range(k, min(k + 3, len(low))):
+        if low[x] in ("visit", "trip", "visits", "trips"):
+            return x
+        if low[x] not in _VISIT_ADJ and "-" not in low[x]:
+            return None
+    return None
 
 
 def _sentences(text: str) -> list[str]:

@@ -142,9 +142,11 @@ _MDY_RE = re.compile(rf"\b(?P<m>{_MONTH})\s+(?P<d>{_DAY})(?![,.]?\d)(?:,?\s+(?P<
 _MY_RE = re.compile(rf"\b(?P<m>{_MONTH}),?\s+(?:of\s+)?(?P<y>{_YEAR})")
 # A month alone must follow a date-like word, so "May" the modal and "March" the verb never match.
 _M_RE = re.compile(
-    rf"(?:{_REL}|(?i:\b(?:in|since|until|till|by|during|from|through|before|after|of|early|"
-    rf"late|mid|around|end|start|beginning|middle|and|to)\s+|\bmid-))(?P<m>{_MONTH_FULL})\b"
+    rf"(?:{_REL}|(?i:\b(?:in|since|until|till|by|during|from|between|through|before|after|of|early|"
+    rf"late|mid|around|end|start|beginning|middle)\s+|\bmid-|(?P<join>\b(?:and|to|or)\s+)))"
+    rf"(?P<m>{_MONTH_FULL})\b"
 )
+_MONTH_BEFORE_RE = re.compile(rf"\b(?:{_MONTH_FULL})\b")
 _SEASON_RE = re.compile(
     rf"(?:{_REL}|(?P<prep>(?i:\b(?:in|during|by|until|since|through|over|early|late|mid)\s+"
     rf"(?:the\s+)?)))?\b(?P<s>(?i:spring|summer|autumn|fall|winter))\b"
@@ -194,13 +196,13 @@ _OPEN_RE = re.compile(
 )
 _HOLIDAY_PREFIX_RE = re.compile(r"\b(?:Good|Black|Super|Ash|Easter|Palm|Holy|Bloody|Cyber)\s+\Z")
 
-_FUTURE_RE = re.compile(
-    r"(?i:\b(?:will|won't|shall|would|going\s+to|plans?|planned|planning|scheduled|expected|"
-    r"set\s+to|due\s+to|upcoming|intends?|invit\w*|to\s+be\s+held|next|coming|later)\b|['’]ll\b)"
-)
-_PAST_RE = re.compile(
-    r"(?i:\b(?:was|were|had|did|didn't|ago|last|earlier|previously|said|told|met|went|came|"
-    r"held|took|made)\b)|\b(?!hundred\b)[a-z]{2,}(?<!e)ed\b"
+# One pass finds both kinds of tense cue; "to visit" marks the future of an invitation or plan.
+_CUE_RE = re.compile(
+    r"(?P<future>(?i:\b(?:will|won't|shall|would|going\s+to|plans?|planned|planning|scheduled|"
+    r"expected|set\s+to|due\s+to|upcoming|intends?|to\s+be\s+held|next|coming|later|"
+    r"to\s+(?:visit|come|go|travel|meet|hold|attend|sign|return|pay|make|take\s+place))\b|['’]ll\b))"
+    r"|(?P<past>(?i:\b(?:was|were|had|did|didn't|ago|last|earlier|previously|said|told|met|went|"
+    r"came|held|took|made)\b)|\b(?!hundred\b)[a-z]{2,}(?<!e)ed\b)"
 )
 _CLAUSE_BREAK_RE = re.compile(r"[.;:!?,()\"“”]|\b(?:that|but|while|although|whereas|because)\b")
 _SENTENCE_BREAK_RE = re.compile(r"[.!?](?=\s|$)|\n")
@@ -310,19 +312,29 @@ class _Tenses:
         self.text = text
         self._clauses: list[int] | None = None
         self._sentences: list[int] = []
+        self._cues: list[tuple[int, str | None]] = []
 
     def at(self, pos: int) -> _Tense:
+        """Return the tense of the nearest cue before ``pos`` in its clause, else after it.
+
+        Falls back to the sentence: "said ... will meet on Monday" is future,
+        "on Tuesday ... heightened" is past.
+        """
         if self._clauses is None:
             self._clauses = [m.end() for m in _CLAUSE_BREAK_RE.finditer(self.text)]
             self._sentences = [m.end() for m in _SENTENCE_BREAK_RE.finditer(self.text)]
+            self._cues = [(m.start(), m.lastgroup) for m in _CUE_RE.finditer(self.text)]
+        starts = [c[0] for c in self._cues]
         for breaks in (self._clauses, self._sentences):
             i = bisect.bisect_right(breaks, pos)
             lo = breaks[i - 1] if i else 0
             hi = breaks[i] if i < len(breaks) else len(self.text)
-            if _FUTURE_RE.search(self.text, lo, hi):
-                return "future"
-            if _PAST_RE.search(self.text, lo, hi):
-                return "past"
+            before = bisect.bisect_left(starts, pos) - 1
+            if before >= 0 and starts[before] >= lo:
+                return "future" if self._cues[before][1] == "future" else "past"
+            after = bisect.bisect_right(starts, pos)
+            if after < len(starts) and starts[after] < hi:
+                return "future" if self._cues[after][1] == "future" else "past"
         return None
 
 
@@ -393,6 +405,8 @@ def _year_or_pick(
 
 def _relative(text: str, out: list[_Cand], ref: datetime.date, tenses: _Tenses) -> None:
     for m in _M_RE.finditer(text):
+        if m["join"] and not _MONTH_BEFORE_RE.search(text, max(0, m.start() - 25), m.start()):
+            continue  # "and May" only in "between March and May", not "Xi and May met"
         month = _month_num(m["m"])
         mode = _rel_mode(m["rel"], None if m["rel"] else tenses.at(m.start()))
         iv = _pick(functools.partial(_month_iv, m=month), ref, mode)
@@ -575,10 +589,12 @@ def _merge_pair(text: str, a: _Cand, b: _Cand) -> _Cand | None:
             "span",
         )
     a_iv = a.interval
-    if a_iv.start > b.interval.end and a.unit in ("month", "day", "season"):
-        # "from March to May 2023": the yearless month belongs to the year before the end
-        earlier = _date(a_iv.start.year - 1, a_iv.start.month, a_iv.start.day)
-        a_iv = Interval(earlier, a_iv.end) if earlier else a_iv
+    if a.yearless and not b.yearless:  # "from March to May 2023": March takes May's year
+        y = b.interval.end.year
+        if (a_iv.start.month, a_iv.start.day) > (b.interval.end.month, b.interval.end.day):
+            y -= 1
+        moved = _date(y, a_iv.start.month, a_iv.start.day)
+        a_iv = Interval(moved, a_iv.end) if moved else a_iv
     if a_iv.start > b.interval.end:
         return None
     return _Cand(start, b.end, Interval(a_iv.start, b.interval.end), "span", has_from=True)
@@ -611,7 +627,9 @@ def extract_times(text: str, reference: datetime.date | None) -> list[TimeExpres
             if c.has_from and c.unit == "span"
             else _OPEN_RE.search(text, max(0, c.start - 12), c.start)
         )
-        if m:
+        if m and m["w"].lower() == "from" and c.unit == "span":
+            c.start = m.start()  # "from 20 to 22 March": a closed range
+        elif m:
             iv, c.start = _open(iv, m["w"].lower(), reference), m.start()
         result.append(TimeExpression(text[c.start : c.end], c.start, c.end, iv))
     return result

@@ -1,0 +1,183 @@
+from datetime import date
+
+import pytest
+
+from service.mismatch import Mismatch, find_mismatches
+from service.temporal import Interval
+
+FRI = date(2023, 3, 17)
+JULY = date(2022, 7, 5)
+XI_VISIT = "Xi will pay a state visit to Moscow from Monday to Wednesday."
+
+
+def kinds(
+    statement: str, passage: str, s_ref: date | None = None, p_ref: date | None = FRI
+) -> list[str]:
+    return [m.kind for m in find_mismatches(statement, s_ref, passage, p_ref)]
+
+
+def one(
+    statement: str, passage: str, s_ref: date | None = None, p_ref: date | None = FRI
+) -> Mismatch:
+    found = find_mismatches(statement, s_ref, passage, p_ref)
+    assert len(found) == 1, found
+    return found[0]
+
+
+# --- time -----------------------------------------------------------------------------------
+
+
+def test_xi_2022_statement_conflicts_with_march_2023_visit() -> None:
+    m = one("Xi visited Moscow in 2022", XI_VISIT)
+    assert m.kind == "time"
+    assert m.statement_span == "2022"
+    assert m.passage_span == "from Monday to Wednesday"
+    assert m.statement_interval == Interval(date(2022, 1, 1), date(2022, 12, 31))
+    assert m.passage_interval == Interval(date(2023, 3, 20), date(2023, 3, 22))
+    assert m.explanation == (
+        "The statement places it in 2022; the passage dates it to 20–22 March 2023."
+    )
+
+
+def test_next_week_passage_also_conflicts_with_2022() -> None:
+    passage = "Chinese leader Xi Jinping will visit Russian President Vladimir Putin next week."
+    m = one("Xi visited Moscow in 2022", passage)
+    assert m.passage_interval == Interval(date(2023, 3, 20), date(2023, 3, 26))
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["Xi visited Moscow in 2023", "Xi visited Moscow in March 2023", "Xi visited Moscow"],
+)
+def test_consistent_or_timeless_statements_have_no_time_mismatch(statement: str) -> None:
+    assert kinds(statement, XI_VISIT) == []
+
+
+def test_relative_statement_time_uses_its_own_reference() -> None:
+    assert kinds("Xi visited Moscow last week", XI_VISIT, s_ref=date(2023, 3, 27)) == []
+    assert kinds("Xi visited Moscow last year", XI_VISIT, s_ref=date(2023, 3, 27)) == ["time"]
+    assert kinds("Xi visited Moscow last year", XI_VISIT, s_ref=None) == []  # not guessed
+
+
+def test_passage_without_reference_or_explicit_time_gives_no_time_mismatch() -> None:
+    assert kinds("Xi visited Moscow in 2022", XI_VISIT, p_ref=None) == []
+    passage = "Chinese leader Xi Jinping refused to come to Russia at the invitation of Putin."
+    assert kinds("Xi visited Russia in 2023", passage, p_ref=JULY) == []
+
+
+def test_any_overlapping_passage_time_prevents_a_time_mismatch() -> None:
+    passage = "Xi met Putin in Beijing on February 4 and will visit Moscow in 2023."
+    assert kinds("Xi visited Moscow in 2023", passage, p_ref=JULY) == []
+
+
+def test_times_of_other_events_in_the_passage_are_not_used() -> None:
+    passage = (
+        "The state visit marks Xi Jinping’s first visit to Russia since Moscow’s invasion of "
+        "Ukraine in February last year, although he has kept in touch with Putin and the two "
+        "met for discussions about security in Uzbekistan last September."
+    )
+    assert kinds("Xi visited Moscow in March 2023", passage) == []
+
+
+def test_time_mismatch_with_past_reference() -> None:
+    passage = "Putin and Xi Jinping met in Beijing on February 4 on the eve of the invasion."
+    m = one("Putin and Xi met in Beijing in 2021", passage, p_ref=JULY)
+    assert (m.kind, m.passage_span) == ("time", "February 4")
+    assert m.passage_interval == Interval(date(2022, 2, 4), date(2022, 2, 4))
+
+
+# --- numbers --------------------------------------------------------------------------------
+
+
+def test_crowd_size_conflict_with_qualifier_range() -> None:
+    m = one("10,000 people protested in Moscow", "Fewer than a hundred people protested in Moscow.")
+    assert m.kind == "number"
+    assert (m.statement_span, m.passage_span) == ("10,000 people", "Fewer than a hundred people")
+
+
+def test_casualty_count_conflict() -> None:
+    m = one("3 people were killed in the attack", "12 were killed in the attack, officials said.")
+    assert (m.kind, m.statement_span, m.passage_span) == ("number", "3 people", "12 were killed")
+    assert kinds("Three killed in the attack", "Twelve killed in the attack.") == ["number"]
+
+
+@pytest.mark.parametrize(
+    ("statement", "passage"),
+    [
+        ("About 10,000 people marched", "More than 9,500 people marched."),
+        ("Thousands of people marched", "Some 10,000 people marched through the city."),
+        ("3 people were injured in the attack", "12 people were killed in the attack."),
+        ("12 killed in the attack", "At least 10 people were killed in the attack."),
+        ("Nearly 100 people were arrested", "95 people were arrested."),
+        ("The army has 10,000 troops there", "Russia sent 200 tanks."),  # different units
+    ],
+)
+def test_compatible_or_incomparable_numbers(statement: str, passage: str) -> None:
+    assert kinds(statement, passage) == []
+
+
+def test_years_and_dates_are_not_quantities() -> None:
+    assert kinds("10,000 people marched in 2022", "In 2022, 10,000 people marched.") == []
+    assert kinds("Xi visited Moscow on 20 March", "Xi arrived in Moscow on 20 March.") == []
+
+
+def test_score_and_result_conflicts() -> None:
+    found = find_mismatches("Arsenal beat Chelsea 3-1", None, "Chelsea beat Arsenal 2-1.", None)
+    assert [(m.kind, m.statement_span, m.passage_span) for m in found] == [
+        ("number", "3-1", "2-1"),
+        ("number", "Arsenal beat Chelsea", "Chelsea beat Arsenal"),
+    ]
+    assert kinds("Arsenal won 3-1", "Arsenal lost to Chelsea 1-3.") == ["number"]
+    assert kinds("Arsenal beat Chelsea 3-1", "Arsenal defeated Chelsea 3-1 on Sunday.") == []
+    assert kinds("Arsenal drew with Chelsea", "Chelsea beat Arsenal on Sunday.") == ["number"]
+
+
+# --- entities -------------------------------------------------------------------------------
+
+
+def test_destination_swapped() -> None:
+    m = one("Xi visited Moscow", "Xi visited Beijing last week.")
+    assert (m.kind, m.statement_span, m.passage_span) == ("entity", "Moscow", "Beijing")
+    assert "Moscow" in m.explanation and "Beijing" in m.explanation
+
+
+def test_subject_swapped() -> None:
+    m = one("Putin visited Moscow", XI_VISIT)
+    assert (m.kind, m.statement_span, m.passage_span) == ("entity", "Putin", "Xi")
+    m = one("Biden met Putin in Geneva", "Macron met Putin in Geneva.")
+    assert (m.statement_span, m.passage_span) == ("Biden", "Macron")
+
+
+def test_location_of_meeting_swapped() -> None:
+    m = one("Xi met Putin in Moscow", "Xi met Putin in Beijing.")
+    assert (m.kind, m.statement_span, m.passage_span) == ("entity", "Moscow", "Beijing")
+
+
+@pytest.mark.parametrize(
+    ("statement", "passage"),
+    [
+        ("Xi visited Russia", XI_VISIT),  # Moscow is in Russia
+        ("Xi Jinping visited Moscow", "Chinese President Xi visited Moscow."),  # aliases
+        ("Xi Jinping visited Moscow", "Mr. Xi traveled to Moscow."),  # verb paraphrase
+        ("Xi visited Beijing", "Xi Jinping refused to visit Moscow, citing the pandemic."),
+        ("Xi visited Moscow", "Xi did not visit Beijing."),  # negated
+        ("Beijing rejected Putin's request", "Xi rejected Putin's request."),  # place vs person
+        ("Xi visited Moscow", "Putin visited Beijing."),  # two slots differ: another event
+        ("Xi visited Moscow and Beijing", "Xi visited Beijing."),
+        ("Xi visited Moscow", "Xi met Putin in Beijing."),  # another verb
+    ],
+)
+def test_no_entity_false_positives(statement: str, passage: str) -> None:
+    assert [m for m in find_mismatches(statement, None, passage, FRI) if m.kind == "entity"] == []
+
+
+def test_verb_paraphrase_still_detects_subject_swap() -> None:
+    m = one("Putin traveled to Beijing", "Xi Jinping flew to Beijing.")
+    assert (m.statement_span, m.passage_span) == ("Putin", "Xi Jinping")
+
+
+def test_may_the_verb_causes_nothing() -> None:
+    assert (
+        find_mismatches("Putin may visit China", None, "10,000 people may march in May.", JULY)
+        == []
+    )
