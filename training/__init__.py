@@ -1,0 +1,1 @@
+"""Training, augmentation and evaluation of the project's NLI stance cross-encoder."""
