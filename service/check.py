@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable, Sequence
 
@@ -23,7 +24,8 @@ from service.schemas import (
 )
 from service.stance import STANCES
 from service.store import ClaimRecord, DocumentRecord, SearchFilter, Store
-from service.verdict import Judged, decide
+from service.mismatch import Mismatch, find_mismatches
+from service.verdict import Judged, decide, relevance
 
 Predict = Callable[[Sequence[tuple[str, str]]], npt.NDArray[np.float32]]
 
@@ -80,11 +82,17 @@ def check(
     evidence: list[Evidence] = []
     judged: list[Judged] = []
     q = query.reshape(-1)
+    as_of = parse_date(req.as_of, "as_of") if req.as_of else None
     for rank, (cand, p) in enumerate(zip(found, probs, strict=True), start=1):
         claim, doc, vector = rows[cand.claim_id]
         similarity = float(np.dot(vector, q))
+        mismatch = _mismatch(req.statement, as_of, claim.text, doc, similarity)
         stance = STANCES[int(np.argmax(p))]
-        evidence.append(_evidence(claim, doc, similarity, p, stance, rank, cand.retrieved_by))
+        if mismatch is not None and max(p[0], p[2]) >= p[1]:
+            stance = "contradicts"  # about the statement's event, but it disagrees on a detail
+        evidence.append(
+            _evidence(claim, doc, similarity, p, stance, rank, cand.retrieved_by, mismatch)
+        )
         judged.append(
             Judged(
                 similarity=similarity,
@@ -92,6 +100,7 @@ def check(
                 neutral=float(p[1]),
                 contradicts=float(p[2]),
                 source=doc.source or doc.id,
+                mismatch=mismatch.kind if mismatch else None,
             )
         )
     decision = decide(judged)
@@ -115,6 +124,16 @@ def check(
     )
 
 
+def _mismatch(
+    statement: str, as_of: dt.date | None, passage: str, doc: DocumentRecord, similarity: float
+) -> Mismatch | None:
+    """The first conflict of an on-topic passage (off-topic ones are not compared)."""
+    if relevance(similarity) == 0.0:
+        return None
+    found = find_mismatches(statement, as_of, passage, doc.published_date)
+    return found[0] if found else None
+
+
 def _evidence(
     claim: ClaimRecord,
     doc: DocumentRecord,
@@ -123,6 +142,7 @@ def _evidence(
     stance: str,
     rank: int,
     retrieved_by: list[str],
+    mismatch: Mismatch | None,
 ) -> Evidence:
     return Evidence(
         claim_id=claim.id,
@@ -140,4 +160,5 @@ def _evidence(
         ),
         rank=rank,
         retrieved_by=retrieved_by,  # type: ignore[arg-type]
+        mismatch=mismatch,
     )

@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
+from service.mismatch import Mismatch
+
 # -- named limits ---------------------------------------------------------------------------
 
 DocumentId = Annotated[
@@ -257,6 +259,9 @@ class Evidence(Base):
     probabilities: StanceProbabilities
     rank: int
     retrieved_by: list[Literal["dense", "lexical"]] = msgspec.field(default_factory=list)
+    # A time, number or named-entity conflict with the statement that the stance model
+    # does not weigh; when present the passage counts as contradicting (see verdict.py).
+    mismatch: Mismatch | None = None
 
 
 class Timings(Base):

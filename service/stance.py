@@ -15,8 +15,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import torch
-from sentence_transformers import CrossEncoder
 
 STANCES: tuple[str, str, str] = ("supports", "neutral", "contradicts")
 """Column order of the probabilities returned by :meth:`StanceModel.predict`."""
@@ -94,6 +92,10 @@ class StanceModel:
         device: str = "cpu",
         max_length: int = 256,
     ) -> None:
+        # torch loads here, not at import: the service's pure-logic modules import fast.
+        import torch
+        from sentence_transformers import CrossEncoder
+
         self.name: str = name_or_path
         # Weights may be stored in fp16 (the shipped model is); on CPU compute in fp32,
         # which is both faster and what the model card's figures were measured with.
