@@ -32,7 +32,7 @@ from typing import Literal
 
 import msgspec
 
-from service.temporal import Interval, TimeExpression, extract_times
+from service.temporal import Interval, Tenses, TimeExpression, extract_times
 
 __all__ = ["Mismatch", "find_mismatches"]
 
@@ -65,7 +65,9 @@ def find_mismatches(
     """
     s_times, p_times = _times(statement, statement_ref), _times(passage, passage_ref)
     out: list[Mismatch] = []
-    found = _time_mismatch(statement, s_times, passage, p_times)
+    found = _time_mismatch(statement, s_times, passage, p_times) or _publication_mismatch(
+        statement, s_times, passage, p_times, passage_ref
+    )
     if found:
         out.append(found)
     out.extend(_number_mismatches(statement, s_times, passage, p_times))
@@ -202,6 +204,47 @@ def _time_mismatch(
         passage_interval=p.interval,
         explanation=f"The statement places it {_placed(s.interval)}; "
         f"the passage dates it to {p.interval.describe()}.",
+    )
+
+
+# News in the present tense ("Xi visits Putin in Moscow") reports what happens around its
+# publication: from a fortnight before to a few weeks after.
+_AROUND_PUBLICATION = (datetime.timedelta(days=14), datetime.timedelta(days=30))
+
+
+def _publication_mismatch(
+    statement: str,
+    s_times: list[TimeExpression],
+    passage: str,
+    p_times: list[TimeExpression],
+    passage_ref: datetime.date | None,
+) -> Mismatch | None:
+    """Date a time-less, present-tense passage about the statement's event by its publication.
+
+    Only the present tense is dated this way: a past-tense passage says only "before
+    publication" (which rarely conflicts) and a future one may be far ahead.
+    """
+    if not s_times or p_times or passage_ref is None:
+        return None
+    anchors = _anchors(statement, s_times)
+    tenses = Tenses(passage)
+    words = list(_LOWER_WORD_RE.finditer(passage))
+    hits = [m for m in words if _stem(m.group()) in anchors]
+    if not hits or any(tenses.at(m.end()) is not None for m in hits):  # its own tense counts
+        return None
+    before, after = _AROUND_PUBLICATION
+    around = Interval(passage_ref - before, passage_ref + after)
+    if any(s.interval.overlaps(around) for s in s_times):
+        return None
+    s = s_times[0]
+    return Mismatch(
+        kind="time",
+        statement_span=s.text,
+        passage_span=hits[0].group(),
+        statement_interval=s.interval,
+        passage_interval=around,
+        explanation=f"The statement places it {_placed(s.interval)}; the passage reports it "
+        f"in the present tense on {passage_ref:%d %B %Y}.",
     )
 
 

@@ -305,7 +305,7 @@ def _fraction(iv: Interval, k: int, n: int) -> Interval:
     return Interval(lo, hi)
 
 
-class _Tenses:
+class Tenses:
     """Tense cues of one text, looked up lazily by position (clause first, then sentence)."""
 
     def __init__(self, text: str) -> None:
@@ -341,7 +341,7 @@ class _Tenses:
 # --- extraction ---------------------------------------------------------------------------
 
 
-def _absolute(text: str, out: list[_Cand], ref: datetime.date | None, tenses: _Tenses) -> None:
+def _absolute(text: str, out: list[_Cand], ref: datetime.date | None, tenses: Tenses) -> None:
     for m in _ISO_RE.finditer(text):
         iv = _day_iv(int(m[1]), int(m[2]), int(m[3]))
         if iv:
@@ -395,7 +395,7 @@ def _year_or_pick(
     year: str | None,
     make: Callable[[int], Interval | None],
     ref: datetime.date | None,
-    tenses: _Tenses,
+    tenses: Tenses,
     pos: int,
 ) -> Interval | None:
     if year:
@@ -403,7 +403,7 @@ def _year_or_pick(
     return None if ref is None else _pick(make, ref, tenses.at(pos))
 
 
-def _relative(text: str, out: list[_Cand], ref: datetime.date, tenses: _Tenses) -> None:
+def _relative(text: str, out: list[_Cand], ref: datetime.date, tenses: Tenses) -> None:
     for m in _M_RE.finditer(text):
         if m["join"] and not _MONTH_BEFORE_RE.search(text, max(0, m.start() - 25), m.start()):
             continue  # "and May" only in "between March and May", not "Xi and May met"
@@ -440,7 +440,7 @@ def _relative(text: str, out: list[_Cand], ref: datetime.date, tenses: _Tenses) 
 
 
 def _resolve_weekday(
-    wd: int, rel: str | None, ref: datetime.date, tenses: _Tenses, m: re.Match[str], has_from: bool
+    wd: int, rel: str | None, ref: datetime.date, tenses: Tenses, m: re.Match[str], has_from: bool
 ) -> datetime.date:
     back = (ref.weekday() - wd) % 7 or 7  # days back to the previous such day
     fwd = (wd - ref.weekday()) % 7 or 7  # days forward to the next one
@@ -606,7 +606,7 @@ def extract_times(text: str, reference: datetime.date | None) -> list[TimeExpres
     Returns the expressions in text order, non-overlapping. Relative expressions ("last year",
     "Monday", "June 15") are skipped when ``reference`` is None.
     """
-    tenses = _Tenses(text)
+    tenses = Tenses(text)
     cands: list[_Cand] = []
     _absolute(text, cands, reference, tenses)
     if reference is not None:

@@ -181,3 +181,18 @@ def test_may_the_verb_causes_nothing() -> None:
         find_mismatches("Putin may visit China", None, "10,000 people may march in May.", JULY)
         == []
     )
+
+
+def test_present_tense_passage_without_a_time_is_dated_by_its_publication() -> None:
+    headline = "Chinese President Xi Jinping visits President Putin in Moscow"
+    published = date(2023, 3, 17)
+    found = find_mismatches("Xi visited Moscow in 2022", None, headline, published)
+    assert [m.kind for m in found] == ["time"]
+    assert found[0].passage_interval is not None
+    assert found[0].passage_interval.start <= published <= found[0].passage_interval.end
+    assert "17 March 2023" in found[0].explanation
+    assert find_mismatches("Xi visited Moscow in 2023", None, headline, published) == []
+    # Past tense only says "before publication"; without a publication date nothing is dated.
+    past = "Xi Jinping visited President Putin in Moscow"
+    assert find_mismatches("Xi visited Moscow in 2022", None, past, published) == []
+    assert find_mismatches("Xi visited Moscow in 2022", None, headline, None) == []
