@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from http import HTTPStatus
+from pathlib import Path
 
 import anyio
 from anyio import to_thread
@@ -19,19 +20,25 @@ from litestar.plugins.problem_details import (
     ProblemDetailsException,
     ProblemDetailsPlugin,
 )
+from litestar.static_files import create_static_files_router
 
 from service import errors
 from service.api import (
     CheckController,
     DocumentController,
+    FeedbackController,
     live,
     provide_engine,
     provide_limiter,
     ready,
+    split,
 )
 from service.corpus import demo_documents
 from service.engine import Engine
 from service.settings import Settings
+
+# The newsroom panel (an iframe page) and the script a CMS loads to embed it: plain files.
+WEB_DIR = Path(__file__).resolve().parent / "web"
 
 _STATUS: dict[type[errors.FactCheckError], int] = {
     errors.InvalidInputError: 422,
@@ -116,7 +123,17 @@ def create_app(
     settings = settings or Settings.from_env()
     problem_map = {cls: _problem for cls in _STATUS} | {HTTPException: _http_problem}
     return Litestar(
-        route_handlers=[DocumentController, CheckController, live, ready],
+        route_handlers=[
+            DocumentController,
+            CheckController,
+            FeedbackController,
+            split,
+            live,
+            ready,
+            create_static_files_router(
+                path="/panel", directories=[WEB_DIR], html_mode=True, name="panel"
+            ),
+        ],
         dependencies={
             "engine": Provide(provide_engine, sync_to_thread=False),
             "limiter": Provide(provide_limiter, sync_to_thread=False),
