@@ -1,4 +1,4 @@
-"""The panel's API: sentence splitting, editors' feedback and its labelled set, CORS, static files."""
+"""The panel's API: sentence splitting, editors' feedback and its labelled set, CORS."""
 
 from __future__ import annotations
 
