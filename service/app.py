@@ -6,10 +6,11 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from http import HTTPStatus
 from pathlib import Path
+from typing import Any
 
 import anyio
 from anyio import to_thread
-from litestar import Litestar
+from litestar import Litestar, Response
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
@@ -95,6 +96,17 @@ def _http_problem(exc: HTTPException) -> ProblemDetailsException:
     )
 
 
+def frame_ancestors(settings: Settings) -> Callable[[Response[Any]], Response[Any]]:
+    """Only the CMS origins allowed to call the API may frame the panel (no clickjacking)."""
+    policy = " ".join(["frame-ancestors 'self'", *settings.cors_origins])
+
+    def add_policy(response: Response[Any]) -> Response[Any]:
+        response.headers["Content-Security-Policy"] = policy
+        return response
+
+    return add_policy
+
+
 def lifespan_for(
     settings: Settings, engine_factory: Callable[[Settings], Engine]
 ) -> Callable[[Litestar], object]:
@@ -131,7 +143,11 @@ def create_app(
             live,
             ready,
             create_static_files_router(
-                path="/panel", directories=[WEB_DIR], html_mode=True, name="panel"
+                path="/panel",
+                directories=[WEB_DIR],
+                html_mode=True,
+                name="panel",
+                after_request=frame_ancestors(settings),
             ),
         ],
         dependencies={

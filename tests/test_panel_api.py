@@ -183,12 +183,15 @@ def test_cors_allows_the_configured_cms_only(
         assert other.headers.get("access-control-allow-origin") != "http://evil.test"
         split = c.post("/v1/split", json={"text": "One. Two."}, headers={"Origin": CMS})
         assert split.headers["access-control-allow-origin"] == CMS
+        # The same origins, and no other, may frame the panel.
+        policy = c.get("/panel/").headers["content-security-policy"]
+        assert policy == f"frame-ancestors 'self' {CMS}"
 
 
 def test_panel_and_embed_script_are_served(client: TestClient) -> None:  # type: ignore[type-arg]
     page = client.get("/panel/")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    assert 'src="panel.js"' in page.text and "<label" in page.text
+    assert 'src="/panel/panel.js"' in page.text and "<label" in page.text
     for name in ("panel.js", "panel.css", "factcheck-embed.js"):
         response = client.get(f"/panel/{name}")
         assert response.status_code == 200, name
