@@ -263,3 +263,30 @@ def test_panel_explains_empty_corpus_errors_and_timeouts(
     page.evaluate(ask, "Xi visited Moscow in 2022.")
     playwright.expect(message).to_contain_text("did not answer within 2 s")
     playwright.expect(frame.get_by_role("button", name="Check sentences")).to_be_enabled()
+
+
+def test_panel_explains_time_mismatches_in_words(page: Any, demo_server: str) -> None:
+    explanation = "The statement says 2022; the passage reports a visit in March 2023."
+
+    def with_mismatch(route: Any) -> None:  # the real answer, with a mismatch on its top passage
+        response = route.fetch()
+        body = response.json()
+        body["evidence"][0]["mismatch"] = {
+            "kind": "year",
+            "statement_span": [21, 25],
+            "passage_span": [0, 5],
+            "explanation": explanation,
+        }
+        route.fulfill(response=response, json=body)
+
+    page.route("**/v1/check", with_mismatch)
+    page.goto(f"{demo_server}/panel")  # without the trailing slash too
+    page.get_by_label("Text to check").fill("Xi visited Moscow in 2022.")
+    page.get_by_role("button", name="Check sentences").click()
+    playwright.expect(page.locator("#progress")).to_have_text(re.compile("^All 1 sentence checked"))
+    page.locator("#marked .sentence").click()
+    cards = page.locator("#cards .card")
+    playwright.expect(cards.first.locator(".mismatch")).to_have_text(
+        f"⏱ Time mismatch: {explanation}"
+    )
+    assert cards.nth(1).locator(".mismatch").count() == 0  # absent field: nothing shown

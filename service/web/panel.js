@@ -120,13 +120,16 @@
     box.hidden = !text;
   }
 
-  function updateProgress() {
-    const all = run.sentences;
+  const sentencesText = (n) => `${n} sentence${n === 1 ? "" : "s"}`;
+
+  function updateProgress(current) {
+    if (current !== run) return; // a stopped run finishing late must not overwrite the new one
+    const all = current.sentences;
     const done = all.filter((s) => !["pending", "checking"].includes(s.state)).length;
     $("progress-bar").max = Math.max(all.length, 1);
     $("progress-bar").value = done;
     if (done < all.length) {
-      $("progress").textContent = `Checked ${done} of ${all.length} sentences…`;
+      $("progress").textContent = `Checked ${done} of ${sentencesText(all.length)}…`;
       return;
     }
     const counts = {};
@@ -134,7 +137,7 @@
     const summary = Object.entries(counts)
       .map(([state, n]) => `${n} ${VERDICTS[state].label.toLowerCase()}`)
       .join(", ");
-    $("progress").textContent = `All ${all.length} sentences checked: ${summary}.`;
+    $("progress").textContent = `All ${sentencesText(all.length)} checked: ${summary}.`;
   }
 
   // -- the marked text -------------------------------------------------------------------
@@ -294,7 +297,8 @@
 
   // -- running a check -------------------------------------------------------------------
 
-  async function checkOne(sentence, signal) {
+  async function checkOne(sentence, current) {
+    const signal = current.controller.signal;
     sentence.state = "checking";
     renderSentence(sentence);
     try {
@@ -306,7 +310,7 @@
       if (!signal.aborted) showMessage(error.message);
     }
     renderSentence(sentence);
-    updateProgress();
+    updateProgress(current);
   }
 
   async function emptyCorpus(signal) {
@@ -328,8 +332,10 @@
   async function start(text) {
     if (run) run.controller.abort();
     const controller = new AbortController();
-    run = { controller, sentences: [], text };
+    const current = { controller, sentences: [], text };
+    run = current;
     showMessage("");
+    $("results").hidden = true;
     $("evidence").hidden = true;
     setRunning(true);
     try {
@@ -343,30 +349,30 @@
         showMessage("No sentences found in the text.", "info");
         return;
       }
-      run.sentences = split.sentences.map((s) => ({ ...s, state: "pending", result: null }));
+      current.sentences = split.sentences.map((s) => ({ ...s, state: "pending", result: null }));
       $("results").hidden = false;
-      renderText(text, run.sentences);
-      updateProgress();
+      renderText(text, current.sentences);
+      updateProgress(current);
       // A few checks at once: the service queues model calls, and the page stays responsive.
-      const queue = [...run.sentences];
+      const queue = [...current.sentences];
       const worker = async () => {
-        while (queue.length && !controller.signal.aborted) await checkOne(queue.shift(), controller.signal);
+        while (queue.length && !controller.signal.aborted) await checkOne(queue.shift(), current);
       };
       await Promise.all(Array.from({ length: config.concurrency }, worker));
       if (controller.signal.aborted) {
-        $("progress").textContent = "Stopped.";
+        if (current === run) $("progress").textContent = "Stopped.";
         return;
       }
       notifyHost({
         type: "factcheck:result",
-        sentences: run.sentences.map(({ start, end, text: t, state, result }) => ({
+        sentences: current.sentences.map(({ start, end, text: t, state, result }) => ({
           start, end, text: t, verdict: state, confidence: result?.confidence ?? null,
         })),
       });
     } catch (error) {
-      showMessage(error.message);
+      if (!controller.signal.aborted) showMessage(error.message);
     } finally {
-      if (run?.controller === controller) setRunning(false);
+      if (run === current) setRunning(false);
     }
   }
 
