@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urlencode, urlparse
 
 import msgspec
 import pytest
@@ -73,11 +73,13 @@ class CmsPage(BaseHTTPRequestHandler):
     """A CMS page on another origin that loads the embed script from ``?service=``."""
 
     def do_GET(self) -> None:
-        service = parse_qs(urlparse(self.path).query)["service"][0]
+        query = parse_qs(urlparse(self.path).query)
+        service, attributes = query["service"][0], query.get("embed", [""])[0]
         body = (
             "<!doctype html><html lang='en'><head><title>CMS</title></head><body>"
             "<h1>Draft editor</h1><div id='fc'></div>"
-            f"<script src='{service}/panel/factcheck-embed.js'></script></body></html>"
+            f"<script src='{service}/panel/factcheck-embed.js' {attributes}></script>"
+            "</body></html>"
         ).encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -131,8 +133,8 @@ def page() -> Iterator[Any]:
             browser.close()
 
 
-def open_cms(page: Any, cms: str, server: str) -> None:
-    page.goto(f"{cms}/editor?service={server}")
+def open_cms(page: Any, cms: str, server: str, embed: str = "") -> None:
+    page.goto(f"{cms}/editor?{urlencode({'service': server, 'embed': embed})}")
 
 
 def test_panel_marks_each_sentence_and_shows_evidence(page: Any, demo_server: str) -> None:
@@ -192,7 +194,8 @@ def test_panel_marks_each_sentence_and_shows_evidence(page: Any, demo_server: st
 def test_cms_embeds_the_panel_with_its_api_key(page: Any, cms: str, demo_server: str) -> None:
     requests: list[Any] = []
     page.on("request", lambda r: requests.append(r) if "/v1/" in r.url else None)
-    open_cms(page, cms, demo_server)
+    embed = "data-target='#fc' data-api-key='secret-123' data-editor-id='desk-7'"
+    open_cms(page, cms, demo_server, embed)
 
     # The script's API client, called from the CMS origin (CORS).
     split = page.evaluate(
@@ -200,12 +203,13 @@ def test_cms_embeds_the_panel_with_its_api_key(page: Any, cms: str, demo_server:
     )
     assert [s["text"] for s in split["sentences"]] == ["One claim.", "Another claim."]
 
-    # The panel in an iframe, given the draft and the key by postMessage.
+    # The panel the script put in the page, given the draft by postMessage.
     result = page.evaluate(
         """t => new Promise(resolve => {
-            const panel = FactCheck.mount('#fc', {
-                apiKey: 'secret-123', editorId: 'desk-7', onResult: resolve});
-            panel.check(t);
+            addEventListener("message", e => {
+                if (e.data && e.data.type === "factcheck:result") resolve(e.data);
+            });
+            FactCheck.panel.check(t);
         })""",
         PARAGRAPH,
     )
@@ -216,9 +220,19 @@ def test_cms_embeds_the_panel_with_its_api_key(page: Any, cms: str, demo_server:
     assert {s["verdict"] for s in result["sentences"]} <= MARKS
     frame = page.frame_locator("iframe[title='Fact-check panel']")
     playwright.expect(frame.locator("#draft")).to_have_value(PARAGRAPH)
-    checks = [r for r in requests if r.url.endswith("/v1/check") and r.method == "POST"]
-    assert len(checks) == 2
-    assert all(r.headers.get("authorization") == "Bearer secret-123" for r in checks)
+
+    # The editor rejects a link; the judgement carries the editor id the CMS gave.
+    frame.locator("#marked .sentence").nth(1).click()
+    card = frame.locator("#cards .card").first
+    card.get_by_role("button", name=re.compile("^Reject")).click()
+    playwright.expect(card.locator(".feedback-status")).to_have_text("Rejected, thank you.")
+    stored = page.request.get(f"{demo_server}/v1/feedback").json()["items"]
+    assert [(f["editor_id"], f["judgement"]) for f in stored] == [("desk-7", "reject")]
+    assert stored[0]["statement"] == result["sentences"][1]["text"]
+
+    calls = [r for r in requests if r.method == "POST"]
+    assert {r.url.rsplit("/", 1)[1] for r in calls} == {"split", "check", "feedback"}
+    assert all(r.headers.get("authorization") == "Bearer secret-123" for r in calls)
     assert all("secret-123" not in r.url for r in requests)
 
 
