@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import anyio
+import msgspec
 from anyio import to_thread
 from litestar import Controller, Response, delete, get, post
 from litestar.datastructures import State
@@ -18,6 +19,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_503_SERVIC
 
 from service.engine import Engine
 from service.errors import InvalidInputError
+from service.feedback import record_feedback
 from service.schemas import (
     CheckRequest,
     CheckResponse,
@@ -27,10 +29,17 @@ from service.schemas import (
     DocumentPage,
     DocumentSummary,
     DocumentVersion,
+    FeedbackOut,
+    FeedbackPage,
+    FeedbackRequest,
     IngestResponse,
     RetractRequest,
+    Sentence,
+    SplitRequest,
+    SplitResponse,
 )
-from service.store import DocumentRecord
+from service.split import statement_spans
+from service.store import DocumentRecord, FeedbackRecord
 
 
 def provide_engine(state: State) -> Engine:
@@ -191,6 +200,51 @@ class CheckController(Controller):
                 field="statement",
             )
         return await to_thread.run_sync(engine.check, data, limiter=limiter)
+
+
+@post("/v1/split", status_code=HTTP_200_OK, tags=["check"], summary="Split a draft into sentences")
+async def split(data: RequestBody[SplitRequest]) -> SplitResponse:
+    """Every sentence of the draft with its offsets, as the panel checks them one by one.
+
+    The service's own splitter, without the boilerplate cleaning that ingest applies.
+    """
+    spans = await to_thread.run_sync(statement_spans, data.text)
+    return SplitResponse(sentences=[Sentence(start=s.start, end=s.end, text=s.text) for s in spans])
+
+
+def feedback_out(record: FeedbackRecord) -> FeedbackOut:
+    """API view of a stored judgement."""
+    return msgspec.convert(record, FeedbackOut, from_attributes=True)
+
+
+class FeedbackController(Controller):
+    """Editors' judgements on evidence links: the labelled set of ``factcheck eval``."""
+
+    path = "/v1/feedback"
+    tags = ("feedback",)
+
+    @post("/", status_code=HTTP_201_CREATED, summary="Accept or reject an evidence link")
+    async def add(
+        self, data: RequestBody[FeedbackRequest], engine: NamedDependency[Engine]
+    ) -> FeedbackOut:
+        """Store the judgement durably, with the passage as it reads now."""
+        record = await to_thread.run_sync(record_feedback, engine.store, data)
+        return feedback_out(record)
+
+    @get("/", summary="List judgements")
+    async def list_feedback(
+        self,
+        engine: NamedDependency[Engine],
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+    ) -> FeedbackPage:
+        """A page of judgements, newest first."""
+        records, total = await to_thread.run_sync(
+            lambda: engine.store.list_feedback(limit=limit, offset=offset)
+        )
+        return FeedbackPage(
+            items=[feedback_out(r) for r in records], total=total, limit=limit, offset=offset
+        )
 
 
 @get("/health/live", tags=["health"], summary="The process is up")

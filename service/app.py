@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from http import HTTPStatus
+from pathlib import Path
+from typing import Any
 
 import anyio
 from anyio import to_thread
-from litestar import Litestar
+from litestar import Litestar, Response
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
@@ -19,19 +21,25 @@ from litestar.plugins.problem_details import (
     ProblemDetailsException,
     ProblemDetailsPlugin,
 )
+from litestar.static_files import create_static_files_router
 
 from service import errors
 from service.api import (
     CheckController,
     DocumentController,
+    FeedbackController,
     live,
     provide_engine,
     provide_limiter,
     ready,
+    split,
 )
 from service.corpus import demo_documents
 from service.engine import Engine
 from service.settings import Settings
+
+# The newsroom panel (an iframe page) and the script a CMS loads to embed it: plain files.
+WEB_DIR = Path(__file__).resolve().parent / "web"
 
 _STATUS: dict[type[errors.FactCheckError], int] = {
     errors.InvalidInputError: 422,
@@ -88,6 +96,17 @@ def _http_problem(exc: HTTPException) -> ProblemDetailsException:
     )
 
 
+def frame_ancestors(settings: Settings) -> Callable[[Response[Any]], Response[Any]]:
+    """Only the CMS origins allowed to call the API may frame the panel (no clickjacking)."""
+    policy = " ".join(["frame-ancestors 'self'", *settings.cors_origins])
+
+    def add_policy(response: Response[Any]) -> Response[Any]:
+        response.headers["Content-Security-Policy"] = policy
+        return response
+
+    return add_policy
+
+
 def lifespan_for(
     settings: Settings, engine_factory: Callable[[Settings], Engine]
 ) -> Callable[[Litestar], object]:
@@ -116,7 +135,21 @@ def create_app(
     settings = settings or Settings.from_env()
     problem_map = {cls: _problem for cls in _STATUS} | {HTTPException: _http_problem}
     return Litestar(
-        route_handlers=[DocumentController, CheckController, live, ready],
+        route_handlers=[
+            DocumentController,
+            CheckController,
+            FeedbackController,
+            split,
+            live,
+            ready,
+            create_static_files_router(
+                path="/panel",
+                directories=[WEB_DIR],
+                html_mode=True,
+                name="panel",
+                after_request=frame_ancestors(settings),
+            ),
+        ],
         dependencies={
             "engine": Provide(provide_engine, sync_to_thread=False),
             "limiter": Provide(provide_limiter, sync_to_thread=False),

@@ -291,3 +291,78 @@ class CheckResponse(Base):
     index_version: str
     timings: Timings
     reasons: list[str] = msgspec.field(default_factory=list)
+
+
+# -- split and feedback (the newsroom panel) -------------------------------------------------
+
+Draft = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=200_000,
+        description="A paragraph or a whole draft, split into sentences as written.",
+        examples=["Xi visited Moscow in 2022. He met Putin."],
+    ),
+]
+Judgement = Literal["accept", "reject"]
+EditorId = Annotated[str, Meta(min_length=1, max_length=200, examples=["desk-7"])]
+Comment = Annotated[str, Meta(max_length=2_000)]
+
+
+class SplitRequest(Request):
+    """A draft to cut into sentences."""
+
+    text: Draft
+
+
+class Sentence(Base):
+    """One sentence of a draft: ``text == draft[start:end]``."""
+
+    start: int
+    end: int
+    text: str
+
+
+class SplitResponse(Base):
+    """The sentences of a draft, in order."""
+
+    sentences: list[Sentence]
+
+
+class FeedbackRequest(Request):
+    """An editor's judgement on one evidence link of a check."""
+
+    statement: Statement
+    claim_id: Annotated[int, Meta(ge=1, description="`evidence[].claim_id` of the check.")]
+    judgement: Judgement
+    stance: Stance | None = None  # the stance the editor saw, when the client shows one
+    editor_id: EditorId | None = None
+    comment: Comment = ""
+
+    def __post_init__(self) -> None:
+        if not self.statement.strip():
+            raise ValueError("`statement` must contain more than white space")
+
+
+class FeedbackOut(Base):
+    """A stored judgement, with the evidence it was about as it read at the time."""
+
+    id: int
+    statement: str
+    claim_id: int
+    document_id: str
+    evidence_text: str
+    judgement: Judgement
+    stance: Stance | None
+    editor_id: str | None
+    comment: str
+    created_at: str
+
+
+class FeedbackPage(Base):
+    """One page of ``GET /v1/feedback``, newest first."""
+
+    items: list[FeedbackOut]
+    total: int
+    limit: int
+    offset: int

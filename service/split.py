@@ -139,3 +139,18 @@ def split_document(
     dropped.extend(rejected)
     dropped.sort(key=lambda item: item[0].start)
     return Split(claims=claims(kept), dropped=dropped)
+
+
+_LINE = re.compile(r"[^\r\n]+")
+
+
+def statement_spans(text: str) -> list[Span]:
+    """Every sentence of an editor's draft, with offsets into ``text``.
+
+    Unlike :func:`split_document` nothing is cleaned or rejected: the editor wrote every
+    line, so every sentence is checked. A sentence never spans a line break.
+    """
+    spans: list[Span] = []
+    for line in _LINE.finditer(text):
+        spans.extend(sentences(line.group(), line.start()))
+    return spans

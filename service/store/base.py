@@ -67,6 +67,21 @@ class VersionRecord(msgspec.Struct, frozen=True, kw_only=True):
     replaced_at: str
 
 
+class FeedbackRecord(msgspec.Struct, kw_only=True):
+    """An editor's judgement on one evidence link; kept even when the claim is replaced."""
+
+    statement: str
+    claim_id: int
+    document_id: str
+    evidence_text: str  # the claim as it read when judged: claim ids die with their document
+    judgement: Literal["accept", "reject"]
+    stance: Literal["supports", "neutral", "contradicts"] | None = None
+    editor_id: str | None = None
+    comment: str = ""
+    id: int = 0  # assigned by the store
+    created_at: str = ""  # assigned by the store
+
+
 class SearchFilter(msgspec.Struct, frozen=True, kw_only=True):
     """Restrictions on which claims may be returned as evidence."""
 
@@ -136,6 +151,12 @@ class Store(Protocol):
 
     def reembed(self, embedding: EmbeddingInfo, encode: Any, batch_size: int = 256) -> int:
         """Re-embed every claim with a new model (``encode(texts) -> vectors``); count them."""
+
+    def add_feedback(self, record: FeedbackRecord) -> FeedbackRecord:
+        """Store an editor's judgement durably; returns it with its id and time."""
+
+    def list_feedback(self, *, limit: int, offset: int) -> tuple[list[FeedbackRecord], int]:
+        """A page of judgements (newest first) and the total count."""
 
     def close(self) -> None:
         """Release connections."""

@@ -27,6 +27,7 @@ from service.store.base import (
     ClaimRecord,
     DocumentRecord,
     EmbeddingInfo,
+    FeedbackRecord,
     PutStatus,
     SearchFilter,
     Vectors,
@@ -82,6 +83,19 @@ CREATE VIRTUAL TABLE IF NOT EXISTS claims_fts USING fts5(
 CREATE TRIGGER IF NOT EXISTS claims_ai AFTER INSERT ON claims BEGIN
     INSERT INTO claims_fts(rowid, text) VALUES (new.id, new.text);
 END;
+-- Editors' judgements on evidence links; no foreign key, so they outlive replaced claims.
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY,
+    statement TEXT NOT NULL,
+    claim_id INTEGER NOT NULL,
+    document_id TEXT NOT NULL,
+    evidence_text TEXT NOT NULL,
+    judgement TEXT NOT NULL CHECK (judgement IN ('accept', 'reject')),
+    stance TEXT,
+    editor_id TEXT,
+    comment TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
 CREATE TRIGGER IF NOT EXISTS claims_ad AFTER DELETE ON claims BEGIN
     INSERT INTO claims_fts(claims_fts, rowid, text) VALUES ('delete', old.id, old.text);
 END;
@@ -128,6 +142,11 @@ _STOP = frozenset(
 _DOC_COLUMNS = (
     "id, title, text, url, source, published_at, published_date, language, metadata, "
     "content_hash, status, version, created_at, updated_at, retraction_reason"
+)
+
+_FEEDBACK_COLUMNS = (
+    "statement, claim_id, document_id, evidence_text, judgement, stance, editor_id, comment, "
+    "created_at"
 )
 
 
@@ -526,6 +545,27 @@ class SqliteStore:
         self._loaded_version = -1
         self._refresh()
         return len(rows)
+
+    def add_feedback(self, record: FeedbackRecord) -> FeedbackRecord:
+        """Insert a judgement; committed (synchronous=FULL) before it is acknowledged."""
+        record.created_at = _now()
+        with self._tx() as db:
+            cur = db.execute(
+                f"INSERT INTO feedback ({_FEEDBACK_COLUMNS}) VALUES ({', '.join('?' * 9)})",
+                tuple(getattr(record, name) for name in _FEEDBACK_COLUMNS.split(", ")),
+            )
+            record.id = int(cur.lastrowid or 0)
+        return record
+
+    def list_feedback(self, *, limit: int, offset: int) -> tuple[list[FeedbackRecord], int]:
+        """Newest-first page of judgements."""
+        with self._lock:
+            total = self._db.execute("SELECT COUNT(*) FROM feedback").fetchone()[0]
+            rows = self._db.execute(
+                f"SELECT id, {_FEEDBACK_COLUMNS} FROM feedback ORDER BY id DESC LIMIT ? OFFSET ?",
+                (limit, offset),
+            ).fetchall()
+        return [FeedbackRecord(**dict(r)) for r in rows], int(total)
 
     def close(self) -> None:
         """Close the file."""
