@@ -110,12 +110,25 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    """Score a labelled claim set through the check pipeline, on a fresh store."""
+    """Score a labelled claim set through the check pipeline, on a fresh store.
+
+    ``DATASET`` may also be ``feedback``: editors' judgements stored in ``--store``.
+    """
     import tempfile
 
     from service.engine import Engine
-    from service.evaluate import evaluate, load_dataset, table
+    from service.evaluate import evaluate, evaluate_feedback, load_dataset, table
 
+    if args.dataset == "feedback":
+        engine = Engine.open(_settings(args))
+        try:
+            feedback = evaluate_feedback(engine, top_k=args.top_k)
+        finally:
+            engine.close()
+        sys.stdout.write(
+            msgspec.json.format(msgspec.json.encode(feedback).decode(), indent=2) + "\n"
+        )
+        return 0
     with tempfile.TemporaryDirectory(prefix="factcheck-eval-") as tmp:
         # Calibration is fitted on raw scores, so fitting runs without the current one.
         settings = Settings.from_env(
@@ -177,7 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
     reindex.set_defaults(func=cmd_reindex)
 
     evaluate = sub.add_parser("eval", help="score a labelled claim set (fresh store)")
-    evaluate.add_argument("dataset", help="CLIMATE-FEVER JSONL, or a seed set JSONL")
+    evaluate.add_argument(
+        "dataset", help="CLIMATE-FEVER JSONL, a seed set JSONL, or `feedback` (from --store)"
+    )
     evaluate.add_argument("--top-k", type=int, default=5)
     evaluate.add_argument("--json", help="write the full report (with predictions) here")
     evaluate.add_argument("--store", help="store file to use instead of a temporary one")

@@ -289,3 +289,67 @@ def table(report: Report) -> str:
         ),
     ]
     return "\n".join(lines)
+
+
+class FeedbackReport(msgspec.Struct, kw_only=True):
+    """How the current models agree with editors' stored judgements."""
+
+    pairs: int
+    accepted: int
+    rejected: int
+    accepted_recall_at_10: float  # accepted evidence that retrieval still finds
+    rejected_shown_at_k: float  # rejected evidence still among the judged top_k (lower is better)
+    stance_agreement: float  # accepted pairs with a stance: the model still gives it
+    stance_changed_on_rejected: float  # rejected pairs with a stance: the model now differs
+
+
+def evaluate_feedback(engine: Engine, *, top_k: int = 5) -> FeedbackReport:
+    """Score the engine against the labelled set built from editors' feedback in its store."""
+    from service.feedback import labelled_set
+    from service.stance import STANCES
+
+    pairs = labelled_set(engine.store)
+    found_accepted = shown_rejected = agree = changed = 0
+    with_stance = {"accept": 0, "reject": 0}
+    queries = engine.embedder.encode([p.statement for p in pairs])
+    probs = engine.stance.predict([(p.evidence_text, p.statement) for p in pairs])
+    for pair, query, prob in zip(pairs, queries, probs, strict=True):
+        ranked = retrieve(
+            engine.store,
+            pair.statement,
+            query,
+            SearchFilter(),
+            candidates=engine.settings.candidates,
+            rrf_k=engine.settings.rrf_k,
+        )
+        rows = engine.store.fetch([c.claim_id for c in ranked[: max(RECALL_AT)]])
+        texts = [
+            _norm(rows[c.claim_id][0].text) for c in ranked[: max(RECALL_AT)] if c.claim_id in rows
+        ]
+        rank = (
+            texts.index(_norm(pair.evidence_text)) if _norm(pair.evidence_text) in texts else None
+        )
+        if pair.label == "accept":
+            found_accepted += rank is not None
+        else:
+            shown_rejected += rank is not None and rank < top_k
+        if pair.stance is not None:
+            with_stance[pair.label] += 1
+            same = STANCES[int(prob.argmax())] == pair.stance
+            agree += same and pair.label == "accept"
+            changed += (not same) and pair.label == "reject"
+    accepted = sum(p.label == "accept" for p in pairs)
+    rejected = len(pairs) - accepted
+
+    def ratio(a: int, b: int) -> float:
+        return round(a / b, 4) if b else 0.0
+
+    return FeedbackReport(
+        pairs=len(pairs),
+        accepted=accepted,
+        rejected=rejected,
+        accepted_recall_at_10=ratio(found_accepted, accepted),
+        rejected_shown_at_k=ratio(shown_rejected, rejected),
+        stance_agreement=ratio(agree, with_stance["accept"]),
+        stance_changed_on_rejected=ratio(changed, with_stance["reject"]),
+    )
