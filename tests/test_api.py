@@ -1,4 +1,4 @@
-"""The HTTP API over Litestar's test client, with the real models and a real SQLite file."""
+"""The HTTP API over Litestar's test client, with the real models, on both stores."""
 
 from __future__ import annotations
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -21,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from service.errors import ModelMismatchError, NotFoundError, StoreError
+from service.errors import NotFoundError, StoreError
 from service.split import Claim
 from service.store.base import (
     ClaimRecord,
@@ -31,7 +30,9 @@ from service.store.base import (
     SearchFilter,
     Vectors,
     VersionRecord,
+    model_mismatch,
 )
+from service.store.lexical import query_words
 from service.store.vectors import ExactIndex, VectorIndex
 
 SCHEMA_VERSION = 1
@@ -86,45 +87,6 @@ CREATE TRIGGER IF NOT EXISTS claims_ad AFTER DELETE ON claims BEGIN
     INSERT INTO claims_fts(claims_fts, rowid, text) VALUES ('delete', old.id, old.text);
 END;
 """
-_WORD = re.compile(r"\w+", re.UNICODE)
-# Words that carry no evidence on their own; BM25 would mostly ignore them anyway.
-_STOP = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "by",
-        "for",
-        "from",
-        "has",
-        "have",
-        "in",
-        "is",
-        "it",
-        "its",
-        "of",
-        "on",
-        "or",
-        "that",
-        "the",
-        "to",
-        "was",
-        "were",
-        "will",
-        "with",
-        "this",
-        "these",
-        "those",
-        "did",
-        "does",
-        "do",
-        "not",
-    ]
-)
 _DOC_COLUMNS = (
     "id, title, text, url, source, published_at, published_date, language, metadata, "
     "content_hash, status, version, created_at, updated_at, retraction_reason"
@@ -172,8 +134,7 @@ def _claim(row: sqlite3.Row) -> ClaimRecord:
 
 def fts_query(text: str) -> str:
     """An FTS5 query that ORs the statement's content words, each quoted (no syntax leaks)."""
-    words = [w for w in _WORD.findall(text.casefold()) if w not in _STOP and len(w) > 1]
-    return " OR ".join(f'"{w}"' for w in dict.fromkeys(words))
+    return " OR ".join(f'"{w}"' for w in query_words(text))
 
 
 class SqliteStore:
@@ -242,12 +203,7 @@ class SqliteStore:
                 return
         info = EmbeddingInfo(**json.loads(stored))
         if info != self.embedding and not allow_change:
-            raise ModelMismatchError(
-                f"store {self.path} was built with embedding model {info.model!r} "
-                f"(dimension {info.dimension}); the configured model is {self.embedding.model!r} "
-                f"(dimension {self.embedding.dimension}). Run `factcheck reindex --store {self.path}` "
-                "to re-embed it, or configure the original model."
-            )
+            raise model_mismatch(str(self.path), info, self.embedding)
 
     def _refresh(self) -> None:
         """Reload the vector matrix if the file changed since we last loaded it."""
