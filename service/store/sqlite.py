@@ -164,10 +164,11 @@ class SqliteStore:
         self._db.execute("PRAGMA busy_timeout=10000")
         with self._lock:
             self._db.executescript(_SCHEMA)
-        self._check_model(allow_model_change)
+        stored = self._check_model(allow_model_change)
         self._index: VectorIndex = index_factory(embedding.dimension)
         self._loaded_version = -1
-        self._refresh()
+        if stored == embedding:  # else the file awaits `reembed`: its vectors may not fit
+            self._refresh()
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -191,19 +192,27 @@ class SqliteStore:
         db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
 
     def _bump(self, db: sqlite3.Connection) -> None:
-        version = int(self._meta("index_version") or 0) + 1
-        self._set_meta(db, "index_version", str(version))
+        """Count a change, applied to the in-memory index by the caller.
 
-    def _check_model(self, allow_change: bool) -> None:
+        That index is then current, unless another process (or app instance) changed the
+        file since it was loaded: then the next search reloads it.
+        """
+        version = int(self._meta("index_version") or 0)
+        self._set_meta(db, "index_version", str(version + 1))
+        self._loaded_version = version + 1 if version == self._loaded_version else -1
+
+    def _check_model(self, allow_change: bool) -> EmbeddingInfo:
+        """The model the file's vectors come from (recorded now if the file is new)."""
         with self._tx() as db:
             stored = self._meta("embedding")
             if stored is None:
                 self._set_meta(db, "embedding", json.dumps(_info_dict(self.embedding)))
                 self._set_meta(db, "schema_version", str(SCHEMA_VERSION))
-                return
+                return self.embedding
         info = EmbeddingInfo(**json.loads(stored))
         if info != self.embedding and not allow_change:
             raise model_mismatch(str(self.path), info, self.embedding)
+        return info
 
     def _refresh(self) -> None:
         """Reload the vector matrix if the file changed since we last loaded it."""
@@ -327,7 +336,6 @@ class SqliteStore:
             doc.claim_count = len(ids)
             self._index.remove(removed)
             self._index.add(np.asarray(ids, dtype=np.int64), np.asarray(vectors, dtype=np.float32))
-            self._loaded_version = int(self._meta("index_version") or 0)
         return status, doc
 
     def _claim_ids(self, db: sqlite3.Connection, doc_id: str) -> list[int]:
@@ -345,7 +353,6 @@ class SqliteStore:
             db.execute("DELETE FROM document_versions WHERE document_id = ?", (doc_id,))
             self._bump(db)
             self._index.remove(removed)
-            self._loaded_version = int(self._meta("index_version") or 0)
         return True
 
     def retract_document(self, doc_id: str, reason: str) -> DocumentRecord:
@@ -360,7 +367,6 @@ class SqliteStore:
                 raise NotFoundError(f"no document with id {doc_id!r}")
             self._index.remove(self._claim_ids(db, doc_id))
             self._bump(db)
-            self._loaded_version = int(self._meta("index_version") or 0)
         doc = self.get_document(doc_id)
         assert doc is not None
         return doc
