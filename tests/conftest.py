@@ -55,7 +55,7 @@ def pg_server() -> Iterator[str]:
     with warnings.catch_warnings():
         # platformdirs warns at import when XDG_RUNTIME_DIR is unset (containers, CI).
         warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")
-        import pgserver  # type: ignore[import-untyped]
+        import pgserver
 
         # As root, pgserver runs the server as a system user of its own (created on first use).
         pgdata = tempfile.mkdtemp(prefix="factcheck-pg-")
