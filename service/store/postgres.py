@@ -111,7 +111,7 @@ class PostgresStore:
                 name="factcheck-store",
             )
             self._pool.wait(timeout=CONNECT_TIMEOUT_S)
-        except psycopg.OperationalError as exc:
+        except psycopg.Error as exc:  # unreachable, refused, or not allowed to migrate
             raise StoreError(f"cannot open store {display_url(url)}: {exc}") from exc
         try:
             self._check_model(allow_model_change)
