@@ -264,7 +264,7 @@ def main() -> None:
         "store",
         "search",
         "load",
-        "index",
+        "index build / open",
         "queries",
         "p50 ms",
         "p95 ms",
