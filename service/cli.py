@@ -168,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the HTTP service")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
-    serve.add_argument("--store", help="SQLite file (FACTCHECK_STORE)")
+    serve.add_argument("--store", help="SQLite file or postgresql:// URL (FACTCHECK_STORE)")
     serve.add_argument("--demo", action="store_true", help="load the demo corpus before serving")
     serve.set_defaults(func=cmd_serve)
 

@@ -27,7 +27,8 @@ Fraction = Annotated[float, Meta(ge=0.0, le=1.0)]
 class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Everything configurable about one running service."""
 
-    # Where the data lives: a SQLite file path (the embedded default).
+    # Where the data lives: a SQLite file path (the embedded default), or a
+    # postgresql:// URL for the shared PostgreSQL + pgvector store (several replicas).
     store: str = str(PROJECT_ROOT / "var" / "factcheck.db")
     # Models: a name (resolved offline to packaged weights where we ship them) or a path.
     embedding_model: str = DEFAULT_EMBEDDING_MODEL

@@ -1,10 +1,20 @@
-"""Shared fixtures: the real models (loaded once per session) and apps on real SQLite files."""
+"""Shared fixtures: the real models (loaded once per session) and apps on real stores.
+
+Every test that uses ``settings`` (so every API test) runs twice: on a SQLite file and on
+a fresh database of a real PostgreSQL 16 + pgvector server (``pgserver``), started once
+per session in a temporary folder.
+"""
 
 from __future__ import annotations
 
+import itertools
+import tempfile
+import urllib.parse
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from litestar.testing import TestClient
 
@@ -33,9 +43,59 @@ def stance() -> StanceModel:
     return StanceModel(Settings.from_env().stance_model)
 
 
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """A PostgreSQL server for the session; yields the URL of its maintenance database.
+
+    Its data lives in a folder of its own under the system temp dir, not under pytest's
+    ``basetemp``: as root, pgserver runs the server as a separate system user, and every
+    pytest session resets ``/tmp/pytest-of-<user>`` to mode 0700, which would lock that
+    user out of a server another session is still using.
+    """
+    with warnings.catch_warnings():
+        # platformdirs warns at import when XDG_RUNTIME_DIR is unset (containers, CI).
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")
+        import pgserver
+
+        # As root, pgserver runs the server as a system user of its own (created on first use).
+        pgdata = tempfile.mkdtemp(prefix="factcheck-pg-")
+        server = pgserver.get_server(pgdata, cleanup_mode="delete")
+    yield server.get_uri()
+    server.cleanup()
+
+
+_DATABASES = itertools.count()
+
+
+def database_url(server_url: str, name: str) -> str:
+    """The server's URL with another database name."""
+    parts = urllib.parse.urlsplit(server_url)
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(store=str(tmp_path / "factcheck.db"), demo_path=str(SEEDS))
+def pg_database(pg_server: str) -> Iterator[str]:
+    """The URL of a fresh, empty database, dropped after the test."""
+    name = f"test_{next(_DATABASES)}"
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    yield database_url(pg_server, name)
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The ``store`` setting of a fresh, empty store of each kind."""
+    if request.param == "sqlite":
+        return str(tmp_path / "factcheck.db")
+    url: str = request.getfixturevalue("pg_database")
+    return url
+
+
+@pytest.fixture
+def settings(store_location: str) -> Settings:
+    return Settings(store=store_location, demo_path=str(SEEDS))
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""The HTTP API over Litestar's test client, with the real models and a real SQLite file."""
+"""The HTTP API over Litestar's test client, with the real models, on both stores."""
 
 from __future__ import annotations
 
@@ -222,3 +222,21 @@ def test_unknown_document_is_404_problem(client: TestClient) -> None:  # type: i
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("application/problem+json")
     assert "nope" in response.json()["detail"]
+
+
+def test_two_instances_share_one_store(make_client: Callable[..., TestClient]) -> None:  # type: ignore[type-arg]
+    """Two replicas on one store: what one writes, the other serves; a delete is never stale."""
+    with make_client() as first, make_client() as second:
+        assert first.post("/v1/documents", json=[ARTICLE, OTHER]).status_code == 201
+        body = check(second, "Rotterdam port closed after a storm", top_k=5)
+        assert body["evidence"][0]["document"]["id"] == "port-1"
+        assert body["index_version"] == first.get("/health/ready").json()["index_version"]
+        assert second.get("/v1/documents/port-1").json()["claims"]
+
+        assert first.delete("/v1/documents/port-1").status_code == 204
+        evidence = check(second, "Rotterdam port storm cranes", top_k=50)["evidence"]
+        assert evidence and all(e["document"]["id"] != "port-1" for e in evidence)
+        assert second.get("/v1/documents/port-1").status_code == 404
+
+        assert second.post("/v1/documents/wheat-1/retract", json={"reason": "x"}).status_code == 200
+        assert check(first, "record wheat harvest in Kansas", top_k=50)["evidence"] == []

@@ -1,84 +1,267 @@
-"""The SQLite store on a real file: model bookkeeping, reindex, search semantics."""
+"""The store protocol itself, on both stores (SQLite file, PostgreSQL), with synthetic vectors.
+
+Vectors here are random unit vectors: these tests are about storage, transactions and
+search mechanics, which must agree across stores; the API tests cover real embeddings.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+import datetime as dt
+import hashlib
+import threading
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
 
-from service.cli import main
-from service.embed import Embedder
-from service.engine import embedding_info
-from service.errors import ModelMismatchError
-from service.ingest import ingest
-from service.schemas import DocumentIn
-from service.store import EmbeddingInfo, SearchFilter, SqliteStore
-from service.store.sqlite import fts_query
+from service.errors import ModelMismatchError, NotFoundError
+from service.split import Claim
+from service.store import EmbeddingInfo, SearchFilter, Store, open_store
+from service.store.base import DocumentRecord, Vectors
 
-DOC = DocumentIn(
-    id="port",
-    title="Port",
-    source="harbour-news",
-    published_at="2024-02-06",
-    text="The port of Rotterdam was closed on Tuesday after a storm damaged two cranes.\n"
-    "Officials said repairs would take at least a week.",
-)
+DIM = 8
+INFO = EmbeddingInfo(model="test/model-a", dimension=DIM)
+NO_FILTER = SearchFilter()
 
 
-def test_store_refuses_another_embedding_model(tmp_path: Path, embedder: Embedder) -> None:
-    path = tmp_path / "s.db"
-    SqliteStore(path, embedding_info(embedder)).close()
-    other = EmbeddingInfo(model="sentence-transformers/all-mpnet-base-v2", dimension=768)
-    with pytest.raises(ModelMismatchError, match="factcheck reindex"):
-        SqliteStore(path, other)
-
-
-def test_reindex_re_embeds_and_records_the_model(tmp_path: Path, embedder: Embedder) -> None:
-    path = tmp_path / "s.db"
-    old = EmbeddingInfo(model="an-older-model", dimension=embedder.dimension)
-    store = SqliteStore(path, old)
-    # Vectors of the "old" model: random, so search by the real model finds nothing useful.
-    ingest(store, lambda texts: _random(len(texts), embedder.dimension), [DOC])
-    store.close()
-
-    cli_store = ["--store", str(path)]
-    assert main(["check", "Rotterdam port storm", *cli_store]) == 1  # refused: other model
-    assert main(["reindex", *cli_store]) == 0
-
-    store = SqliteStore(path, embedding_info(embedder))
-    query = embedder.encode(["A storm damaged cranes in the Rotterdam port"])[0]
-    (claim_id, cosine), *_ = store.search_vector(query, 1, SearchFilter())
-    assert cosine > 0.6
-    assert "cranes" in store.fetch([claim_id])[claim_id][0].text
-    assert store.index_version() == "2"
-    store.close()
-
-
-def test_two_store_instances_on_one_file_see_each_others_writes(
-    tmp_path: Path, embedder: Embedder
-) -> None:
-    path = tmp_path / "s.db"
-    info = embedding_info(embedder)
-    first, second = SqliteStore(path, info), SqliteStore(path, info)
-    query = embedder.encode(["storm damaged cranes in Rotterdam"])[0]
-    assert second.search_vector(query, 5, SearchFilter()) == []
-    ingest(first, embedder.encode, [DOC])
-    found = second.search_vector(query, 5, SearchFilter())
-    assert len(found) == 2  # reloaded from the file: the index version moved
-    first.delete_document("port")
-    assert second.search_vector(query, 5, SearchFilter()) == []
-    assert second.search_text("Rotterdam cranes", 5, SearchFilter()) == []
-
-
-def test_fts_query_quotes_words_and_drops_syntax() -> None:
-    assert (
-        fts_query('Xi "visited" Moscow OR NEAR(2022)')
-        == '"xi" OR "visited" OR "moscow" OR "near" OR "2022"'
-    )
-    assert fts_query("the of and") == ""
-
-
-def _random(n: int, dim: int) -> np.ndarray:
-    v = np.random.default_rng(0).normal(size=(n, dim)).astype(np.float32)
+def unit(rng: np.random.Generator, n: int, dim: int = DIM) -> Vectors:
+    v = rng.standard_normal((n, dim)).astype(np.float32)
     return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def document(
+    doc_id: str, sentences: list[str], *, source: str = "wire", published: str = "2024-01-01"
+) -> tuple[DocumentRecord, list[Claim]]:
+    text = " ".join(sentences)
+    claims, start = [], 0
+    for seq, sentence in enumerate(sentences):
+        claims.append(Claim(seq, start, start + len(sentence), sentence, sentence))
+        start += len(sentence) + 1
+    doc = DocumentRecord(
+        id=doc_id,
+        title=doc_id,
+        text=text,
+        source=source,
+        published_at=published,
+        published_date=dt.date.fromisoformat(published),
+        content_hash=hashlib.sha256(text.encode()).hexdigest(),
+    )
+    return doc, claims
+
+
+def put(store: Store, doc_id: str, sentences: list[str], vectors: Vectors, **kw: str) -> str:
+    doc, claims = document(doc_id, sentences, **kw)
+    status, _ = store.put_document(doc, claims, vectors)
+    return status
+
+
+@pytest.fixture
+def store(store_location: str) -> Iterator[Store]:
+    opened = open_store(store_location, INFO)
+    yield opened
+    opened.close()
+
+
+def test_index_version_bumps_on_every_change_only(store: Store) -> None:
+    rng = np.random.default_rng(0)
+    seen = [store.index_version()]
+
+    def changed() -> bool:
+        seen.append(store.index_version())
+        return seen[-1] != seen[-2]
+
+    assert put(store, "a", ["Alpha one.", "Alpha two."], unit(rng, 2)) == "created" and changed()
+    assert put(store, "a", ["Alpha one.", "Alpha two."], unit(rng, 2)) == "unchanged"
+    assert not changed()
+    assert put(store, "a", ["Alpha corrected."], unit(rng, 1)) == "replaced" and changed()
+    store.retract_document("a", "wrong")
+    assert changed()
+    assert store.delete_document("a") and changed()
+    assert not store.delete_document("a") and not changed()
+    with pytest.raises(NotFoundError):
+        store.retract_document("a", "gone")
+    assert len(set(seen)) == 5
+
+
+def test_replace_archives_the_old_version_and_swaps_the_claims(store: Store) -> None:
+    rng = np.random.default_rng(1)
+    old = unit(rng, 2)
+    put(store, "a", ["The port closed.", "Cranes were damaged."], old)
+    new = unit(rng, 1)
+    put(store, "a", ["The port reopened."], new)
+
+    doc = store.get_document("a")
+    assert doc is not None and (doc.status, doc.version, doc.claim_count) == ("corrected", 2, 1)
+    [claim] = store.claims_of("a")
+    assert claim.text == "The port reopened."
+    [version] = store.versions("a")
+    assert version.version == 1 and "Cranes were damaged." in version.text
+    hits = store.search_vector(old[1], 10, NO_FILTER)
+    assert [c.text for c, _, _ in store.fetch([i for i, _ in hits]).values()] == [claim.text]
+    assert store.count_claims() == 1
+    assert store.delete_document("a") and store.versions("a") == []
+
+
+def test_retracted_claims_are_never_searched(store: Store) -> None:
+    rng = np.random.default_rng(2)
+    vectors = unit(rng, 2)
+    put(store, "bad", ["Fabricated quote about wheat prices."], vectors[:1], source="tabloid")
+    put(store, "good", ["Wheat prices fell by ten percent."], vectors[1:])
+    assert store.count_claims() == 2
+    doc = store.retract_document("bad", "fabricated")
+    assert doc.status == "retracted" and doc.retraction_reason == "fabricated"
+    assert store.count_claims() == 1
+    good = {c.id for c in store.claims_of("good")}
+    for flt in (NO_FILTER, SearchFilter(sources=("tabloid", "wire"))):
+        assert {i for i, _ in store.search_vector(vectors[0], 10, flt)} == good
+        assert {i for i, _ in store.search_text("wheat prices fabricated", 10, flt)} == good
+
+
+def test_vector_search_matches_exact_cosine_with_and_without_filters(store: Store) -> None:
+    rng = np.random.default_rng(3)
+    vectors = unit(rng, 60)
+    for n in range(6):  # six documents of ten claims: two sources, six dates
+        put(
+            store,
+            f"d{n}",
+            [f"Claim {n}-{i} says something." for i in range(10)],
+            vectors[10 * n : 10 * n + 10],
+            source="even" if n % 2 == 0 else "odd",
+            published=f"2024-0{n + 1}-15",
+        )
+    ids = np.array([c.id for n in range(6) for c in store.claims_of(f"d{n}")])
+    query = unit(rng, 1)[0]
+    cosines = vectors @ query
+
+    def exact(rows: np.ndarray, k: int) -> list[int]:
+        order = rows[np.argsort(-cosines[rows], kind="stable")][:k]
+        return [int(ids[r]) for r in order]
+
+    hits = store.search_vector(query, 5, NO_FILTER)
+    assert [i for i, _ in hits] == exact(np.arange(60), 5)
+    by_id = dict(zip(ids.tolist(), cosines.tolist(), strict=True))
+    assert [s for _, s in hits] == pytest.approx([by_id[i] for i, _ in hits], abs=1e-5)
+
+    filters = {
+        SearchFilter(sources=("odd",)): [r for r in range(60) if (r // 10) % 2 == 1],
+        SearchFilter(document_ids=("d0", "d5")): [*range(10), *range(50, 60)],
+        SearchFilter(published_after=dt.date(2024, 5, 1)): list(range(40, 60)),
+        SearchFilter(published_before=dt.date(2024, 1, 31)): list(range(10)),
+    }
+    for flt, rows in filters.items():
+        assert [i for i, _ in store.search_vector(query, 7, flt)] == exact(np.array(rows), 7)
+    assert store.search_vector(query, 0, NO_FILTER) == []
+
+    claim_id = int(ids[17])
+    claim, doc, vector = store.fetch([claim_id])[claim_id]
+    assert (claim.document_id, claim.seq, doc.id, doc.source) == ("d1", 7, "d1", "odd")
+    np.testing.assert_allclose(vector, vectors[17], atol=1e-6)
+
+
+def test_lexical_search_scores_higher_is_better(store: Store) -> None:
+    rng = np.random.default_rng(4)
+    put(
+        store,
+        "farm",
+        [
+            "Kansas farmers reported a record wheat harvest.",
+            "Wheat prices fell sharply.",
+            "The port of Rotterdam closed after a storm.",
+        ],
+        unit(rng, 3),
+    )
+    claims = {c.text: c.id for c in store.claims_of("farm")}
+    hits = store.search_text("record wheat harvest in Kansas", 10, NO_FILTER)
+    assert hits[0][0] == claims["Kansas farmers reported a record wheat harvest."]
+    assert [i for i, _ in hits] == [
+        claims["Kansas farmers reported a record wheat harvest."],
+        claims["Wheat prices fell sharply."],
+    ]
+    assert hits[0][1] > hits[1][1] > 0
+    assert store.search_text("the of and", 10, NO_FILTER) == []
+    assert store.search_text('"quotes" OR (syntax) -minus*', 10, NO_FILTER) == []
+
+
+def test_list_documents_newest_first_with_total(store: Store) -> None:
+    rng = np.random.default_rng(5)
+    for n, (source, date) in enumerate(
+        [("a", "2023-05-01"), ("b", "2024-05-01"), ("a", "2022-01-01")]
+    ):
+        put(
+            store,
+            f"d{n}",
+            [f"Sentence number {n} here."],
+            unit(rng, 1),
+            source=source,
+            published=date,
+        )
+    page, total = store.list_documents(limit=2, offset=0)
+    assert total == 3 and [d.id for d in page] == ["d1", "d0"]
+    assert page[0].claim_count == 1 and page[0].published_date == dt.date(2024, 5, 1)
+    page, total = store.list_documents(limit=10, offset=0, source="a")
+    assert total == 2 and [d.id for d in page] == ["d0", "d2"]
+
+
+def test_model_mismatch_is_refused_until_reembedded(store_location: str) -> None:
+    rng = np.random.default_rng(6)
+    store = open_store(store_location, INFO)
+    put(store, "a", ["One claim here.", "Another claim here."], unit(rng, 2))
+    store.close()
+
+    other = EmbeddingInfo(model="test/model-b", dimension=12)
+    with pytest.raises(ModelMismatchError, match="model-a"):
+        open_store(store_location, other)
+
+    store = open_store(store_location, other, allow_model_change=True)
+    before = store.index_version()
+    assert store.reembed(other, lambda texts: unit(rng, len(texts), 12), batch_size=1) == 2
+    assert store.index_version() != before
+    store.close()
+
+    store = open_store(store_location, other)
+    try:
+        [claim_id, _] = [c.id for c in store.claims_of("a")]
+        vector = store.fetch([claim_id])[claim_id][2]
+        assert vector.shape == (12,)
+        assert store.search_vector(vector, 1, NO_FILTER)[0][0] == claim_id
+    finally:
+        store.close()
+    with pytest.raises(ModelMismatchError):
+        open_store(store_location, INFO)
+
+
+def test_concurrent_writers_through_two_handles_lose_nothing(store_location: str) -> None:
+    """Two handles (as two replicas have) write at once: every write counts once."""
+    handles = [open_store(store_location, INFO) for _ in range(2)]
+    start = int(handles[0].index_version())
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def write(store: Store, name: str) -> None:
+        rng = np.random.default_rng(len(name))
+        barrier.wait()
+        try:
+            for n in range(10):
+                put(store, f"{name}-{n}", [f"Claim {name} {n} here."], unit(rng, 1))
+            put(store, "shared", [f"Shared version by {name}."], unit(rng, 1))
+        except BaseException as exc:  # surfaced below, in the test's thread
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=write, args=(h, name))
+        for h, name in zip(handles, ["x", "y"], strict=True)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert errors == []
+        assert int(handles[1].index_version()) == start + 22
+        assert handles[0].count_claims() == 21
+        shared = handles[1].get_document("shared")
+        assert shared is not None and shared.version == 2
+        assert len(handles[0].versions("shared")) == 1
+    finally:
+        for h in handles:
+            h.close()

@@ -27,7 +27,10 @@ __all__ = [
 def open_store(
     location: str, embedding: EmbeddingInfo, *, allow_model_change: bool = False
 ) -> Store:
-    """Open the store named by the ``store`` setting (a SQLite file path)."""
+    """Open the store named by the ``store`` setting: a ``postgresql://`` URL or a SQLite file."""
     if location.startswith(("postgres://", "postgresql://")):
-        raise NotImplementedError("the PostgreSQL store is not built yet")
+        # Imported here so that the embedded default never loads the PostgreSQL driver.
+        from service.store.postgres import PostgresStore
+
+        return PostgresStore(location, embedding, allow_model_change=allow_model_change)
     return SqliteStore(location, embedding, allow_model_change=allow_model_change)

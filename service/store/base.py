@@ -10,6 +10,7 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
+from service.errors import ModelMismatchError
 from service.split import Claim
 
 Vectors = npt.NDArray[np.float32]
@@ -22,6 +23,18 @@ class EmbeddingInfo(msgspec.Struct, frozen=True):
     model: str
     dimension: int
     normalized: bool = True
+
+
+def model_mismatch(
+    store: str, stored: EmbeddingInfo, configured: EmbeddingInfo
+) -> ModelMismatchError:
+    """The error for opening ``store`` (as shown to people) with another embedding model."""
+    return ModelMismatchError(
+        f"store {store} was built with embedding model {stored.model!r} "
+        f"(dimension {stored.dimension}); the configured model is {configured.model!r} "
+        f"(dimension {configured.dimension}). Run `factcheck reindex --store {store}` "
+        "to re-embed it, or configure the original model."
+    )
 
 
 class DocumentRecord(msgspec.Struct, kw_only=True):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -21,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from service.errors import ModelMismatchError, NotFoundError, StoreError
+from service.errors import NotFoundError, StoreError
 from service.split import Claim
 from service.store.base import (
     ClaimRecord,
@@ -32,7 +31,9 @@ from service.store.base import (
     SearchFilter,
     Vectors,
     VersionRecord,
+    model_mismatch,
 )
+from service.store.lexical import query_words
 from service.store.vectors import ExactIndex, VectorIndex
 
 SCHEMA_VERSION = 1
@@ -100,45 +101,6 @@ CREATE TRIGGER IF NOT EXISTS claims_ad AFTER DELETE ON claims BEGIN
     INSERT INTO claims_fts(claims_fts, rowid, text) VALUES ('delete', old.id, old.text);
 END;
 """
-_WORD = re.compile(r"\w+", re.UNICODE)
-# Words that carry no evidence on their own; BM25 would mostly ignore them anyway.
-_STOP = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "by",
-        "for",
-        "from",
-        "has",
-        "have",
-        "in",
-        "is",
-        "it",
-        "its",
-        "of",
-        "on",
-        "or",
-        "that",
-        "the",
-        "to",
-        "was",
-        "were",
-        "will",
-        "with",
-        "this",
-        "these",
-        "those",
-        "did",
-        "does",
-        "do",
-        "not",
-    ]
-)
 _DOC_COLUMNS = (
     "id, title, text, url, source, published_at, published_date, language, metadata, "
     "content_hash, status, version, created_at, updated_at, retraction_reason"
@@ -191,8 +153,7 @@ def _claim(row: sqlite3.Row) -> ClaimRecord:
 
 def fts_query(text: str) -> str:
     """An FTS5 query that ORs the statement's content words, each quoted (no syntax leaks)."""
-    words = [w for w in _WORD.findall(text.casefold()) if w not in _STOP and len(w) > 1]
-    return " OR ".join(f'"{w}"' for w in dict.fromkeys(words))
+    return " OR ".join(f'"{w}"' for w in query_words(text))
 
 
 class SqliteStore:
@@ -222,10 +183,11 @@ class SqliteStore:
         self._db.execute("PRAGMA busy_timeout=10000")
         with self._lock:
             self._db.executescript(_SCHEMA)
-        self._check_model(allow_model_change)
+        stored = self._check_model(allow_model_change)
         self._index: VectorIndex = index_factory(embedding.dimension)
         self._loaded_version = -1
-        self._refresh()
+        if stored == embedding:  # else the file awaits `reembed`: its vectors may not fit
+            self._refresh()
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -249,25 +211,27 @@ class SqliteStore:
         db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
 
     def _bump(self, db: sqlite3.Connection) -> None:
-        version = int(self._meta("index_version") or 0) + 1
-        self._set_meta(db, "index_version", str(version))
+        """Count a change, applied to the in-memory index by the caller.
 
-    def _check_model(self, allow_change: bool) -> None:
+        That index is then current, unless another process (or app instance) changed the
+        file since it was loaded: then the next search reloads it.
+        """
+        version = int(self._meta("index_version") or 0)
+        self._set_meta(db, "index_version", str(version + 1))
+        self._loaded_version = version + 1 if version == self._loaded_version else -1
+
+    def _check_model(self, allow_change: bool) -> EmbeddingInfo:
+        """The model the file's vectors come from (recorded now if the file is new)."""
         with self._tx() as db:
             stored = self._meta("embedding")
             if stored is None:
                 self._set_meta(db, "embedding", json.dumps(_info_dict(self.embedding)))
                 self._set_meta(db, "schema_version", str(SCHEMA_VERSION))
-                return
+                return self.embedding
         info = EmbeddingInfo(**json.loads(stored))
         if info != self.embedding and not allow_change:
-            raise ModelMismatchError(
-                f"store {self.path} was built with embedding model {info.model!r} "
-                f"(dimension {info.dimension}); the configured model is {self.embedding.model!r} "
-                f"(dimension {self.embedding.dimension}). "
-                f"Run `factcheck reindex --store {self.path}` "
-                "to re-embed it, or configure the original model."
-            )
+            raise model_mismatch(str(self.path), info, self.embedding)
+        return info
 
     def _refresh(self) -> None:
         """Reload the vector matrix if the file changed since we last loaded it."""
@@ -392,7 +356,6 @@ class SqliteStore:
             doc.claim_count = len(ids)
             self._index.remove(removed)
             self._index.add(np.asarray(ids, dtype=np.int64), np.asarray(vectors, dtype=np.float32))
-            self._loaded_version = int(self._meta("index_version") or 0)
         return status, doc
 
     def _claim_ids(self, db: sqlite3.Connection, doc_id: str) -> list[int]:
@@ -410,7 +373,6 @@ class SqliteStore:
             db.execute("DELETE FROM document_versions WHERE document_id = ?", (doc_id,))
             self._bump(db)
             self._index.remove(removed)
-            self._loaded_version = int(self._meta("index_version") or 0)
         return True
 
     def retract_document(self, doc_id: str, reason: str) -> DocumentRecord:
@@ -425,7 +387,6 @@ class SqliteStore:
                 raise NotFoundError(f"no document with id {doc_id!r}")
             self._index.remove(self._claim_ids(db, doc_id))
             self._bump(db)
-            self._loaded_version = int(self._meta("index_version") or 0)
         doc = self.get_document(doc_id)
         assert doc is not None
         return doc
