@@ -14,7 +14,7 @@ from service.embed import Embedder
 from service.engine import embedding_info
 from service.feedback import labelled_set
 from service.settings import Settings
-from service.store import EmbeddingInfo, FeedbackRecord, SqliteStore
+from service.store import EmbeddingInfo, FeedbackRecord, SqliteStore, open_store
 
 CMS = "http://cms.test"
 DRAFT = (
@@ -92,7 +92,7 @@ def test_feedback_is_stored_durably_and_becomes_a_labelled_set(
         assert [item["editor_id"] for item in page["items"]] == ["desk-1", "desk-3"]  # newest first
 
     # The app is shut down: the file alone must hold every judgement.
-    store = SqliteStore(settings.store, embedding_info(embedder))
+    store = open_store(settings.store, embedding_info(embedder))
     try:
         pairs = {p.claim_id: p for p in labelled_set(store)}
     finally:

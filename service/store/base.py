@@ -95,6 +95,13 @@ class FeedbackRecord(msgspec.Struct, kw_only=True):
     created_at: str = ""  # assigned by the store
 
 
+# The stored columns of a FeedbackRecord (id is assigned by the store).
+FEEDBACK_COLUMNS = (
+    "statement, claim_id, document_id, evidence_text, judgement, stance, editor_id, comment, "
+    "created_at"
+)
+
+
 class SearchFilter(msgspec.Struct, frozen=True, kw_only=True):
     """Restrictions on which claims may be returned as evidence."""
 

@@ -46,9 +46,11 @@ from psycopg_pool import ConnectionPool
 from service.errors import NotFoundError, StoreError
 from service.split import Claim
 from service.store.base import (
+    FEEDBACK_COLUMNS,
     ClaimRecord,
     DocumentRecord,
     EmbeddingInfo,
+    FeedbackRecord,
     PutStatus,
     SearchFilter,
     Vectors,
@@ -423,6 +425,29 @@ class PostgresStore:
             self._bump(conn)
         self.embedding = embedding
         return len(rows)
+
+    def add_feedback(self, record: FeedbackRecord) -> FeedbackRecord:
+        """Insert a judgement; committed before it is acknowledged."""
+        record.created_at = _now()
+        with self._connect() as conn:
+            row = conn.execute(
+                f"INSERT INTO feedback ({FEEDBACK_COLUMNS}) "
+                f"VALUES ({', '.join(['%s'] * 9)}) RETURNING id",
+                tuple(getattr(record, name) for name in FEEDBACK_COLUMNS.split(", ")),
+            ).fetchone()
+        assert row is not None
+        record.id = int(row["id"])
+        return record
+
+    def list_feedback(self, *, limit: int, offset: int) -> tuple[list[FeedbackRecord], int]:
+        """Newest-first page of judgements."""
+        with self._connect() as conn:
+            total = conn.execute("SELECT COUNT(*) AS n FROM feedback").fetchone()
+            rows = conn.execute(
+                f"SELECT id, {FEEDBACK_COLUMNS} FROM feedback ORDER BY id DESC LIMIT %s OFFSET %s",
+                (limit, offset),
+            ).fetchall()
+        return [FeedbackRecord(**r) for r in rows], int(total["n"] if total else 0)
 
     def close(self) -> None:
         """Close the pool's connections."""

@@ -23,6 +23,7 @@ import numpy as np
 from service.errors import NotFoundError, StoreError
 from service.split import Claim
 from service.store.base import (
+    FEEDBACK_COLUMNS,
     ClaimRecord,
     DocumentRecord,
     EmbeddingInfo,
@@ -104,11 +105,6 @@ END;
 _DOC_COLUMNS = (
     "id, title, text, url, source, published_at, published_date, language, metadata, "
     "content_hash, status, version, created_at, updated_at, retraction_reason"
-)
-
-_FEEDBACK_COLUMNS = (
-    "statement, claim_id, document_id, evidence_text, judgement, stance, editor_id, comment, "
-    "created_at"
 )
 
 
@@ -512,8 +508,8 @@ class SqliteStore:
         record.created_at = _now()
         with self._tx() as db:
             cur = db.execute(
-                f"INSERT INTO feedback ({_FEEDBACK_COLUMNS}) VALUES ({', '.join('?' * 9)})",
-                tuple(getattr(record, name) for name in _FEEDBACK_COLUMNS.split(", ")),
+                f"INSERT INTO feedback ({FEEDBACK_COLUMNS}) VALUES ({', '.join('?' * 9)})",
+                tuple(getattr(record, name) for name in FEEDBACK_COLUMNS.split(", ")),
             )
             record.id = int(cur.lastrowid or 0)
         return record
@@ -523,7 +519,7 @@ class SqliteStore:
         with self._lock:
             total = self._db.execute("SELECT COUNT(*) FROM feedback").fetchone()[0]
             rows = self._db.execute(
-                f"SELECT id, {_FEEDBACK_COLUMNS} FROM feedback ORDER BY id DESC LIMIT ? OFFSET ?",
+                f"SELECT id, {FEEDBACK_COLUMNS} FROM feedback ORDER BY id DESC LIMIT ? OFFSET ?",
                 (limit, offset),
             ).fetchall()
         return [FeedbackRecord(**dict(r)) for r in rows], int(total)
