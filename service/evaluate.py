@@ -26,6 +26,7 @@ from typing import Any
 import msgspec
 
 from service.corpus import demo_documents
+from service.embed import Vectors
 from service.engine import Engine
 from service.retrieve import retrieve
 from service.schemas import CheckRequest, DocumentIn
@@ -154,6 +155,21 @@ def _hit(gold: Sequence[Gold], document: str, text: str) -> bool:
     return any(g.document == document and (g.text is None or g.text == norm) for g in gold)
 
 
+def _top(engine: Engine, statement: str, query: Vectors) -> list[tuple[str, str]]:
+    """(document id, claim text) of the best passages retrieval finds, best first."""
+    ranked = retrieve(
+        engine.store,
+        statement,
+        query,
+        SearchFilter(),
+        candidates=engine.settings.candidates,
+        rrf_k=engine.settings.rrf_k,
+    )
+    top = [c.claim_id for c in ranked[: max(RECALL_AT)]]
+    rows = engine.store.fetch(top)
+    return [(rows[i][1].id, rows[i][0].text) for i in top if i in rows]
+
+
 def _f1(tp: int, fp: int, fn: int) -> dict[str, float]:
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
@@ -191,19 +207,8 @@ def evaluate(engine: Engine, dataset: Dataset, *, top_k: int = 5) -> Report:
     with_gold = 0
     predictions = []
     for claim, query in zip(dataset.claims, queries, strict=True):
-        ranked = retrieve(
-            engine.store,
-            claim.statement,
-            query,
-            SearchFilter(),
-            candidates=engine.settings.candidates,
-            rrf_k=engine.settings.rrf_k,
-        )
-        rows = engine.store.fetch([c.claim_id for c in ranked[: max(RECALL_AT)]])
         found = [
-            _hit(claim.gold, rows[c.claim_id][1].id, rows[c.claim_id][0].text)
-            for c in ranked[: max(RECALL_AT)]
-            if c.claim_id in rows
+            _hit(claim.gold, doc_id, text) for doc_id, text in _top(engine, claim.statement, query)
         ]
         if claim.gold:
             with_gold += 1
@@ -314,18 +319,7 @@ def evaluate_feedback(engine: Engine, *, top_k: int = 5) -> FeedbackReport:
     queries = engine.embedder.encode([p.statement for p in pairs])
     probs = engine.stance.predict([(p.evidence_text, p.statement) for p in pairs])
     for pair, query, prob in zip(pairs, queries, probs, strict=True):
-        ranked = retrieve(
-            engine.store,
-            pair.statement,
-            query,
-            SearchFilter(),
-            candidates=engine.settings.candidates,
-            rrf_k=engine.settings.rrf_k,
-        )
-        rows = engine.store.fetch([c.claim_id for c in ranked[: max(RECALL_AT)]])
-        texts = [
-            _norm(rows[c.claim_id][0].text) for c in ranked[: max(RECALL_AT)] if c.claim_id in rows
-        ]
+        texts = [_norm(text) for _, text in _top(engine, pair.statement, query)]
         rank = (
             texts.index(_norm(pair.evidence_text)) if _norm(pair.evidence_text) in texts else None
         )
