@@ -33,18 +33,9 @@ from service.corpus import demo_documents
 from service.engine import Engine
 from service.settings import Settings
 
-_STATUS: dict[type[errors.FactCheckError], int] = {
-    errors.InvalidInputError: 422,
-    errors.NotFoundError: 404,
-    errors.ModelMismatchError: 409,
-    errors.OverloadedError: 503,
-    errors.StoreError: 503,
-    errors.FactCheckError: 500,
-}
-
 
 def _problem(exc: errors.FactCheckError) -> ProblemDetailsException:
-    status = next(code for cls, code in _STATUS.items() if isinstance(exc, cls))
+    status = errors.http_status(exc)
     extra: dict[str, object] = {}
     headers = {}
     if isinstance(exc, errors.InvalidInputError) and exc.field:
@@ -55,7 +46,7 @@ def _problem(exc: errors.FactCheckError) -> ProblemDetailsException:
         status_code=status,
         title=HTTPStatus(status).phrase,
         detail=str(exc),
-        type_=f"urn:factcheck:error:{type(exc).__name__}",
+        type_=errors.problem_type(exc),
         extra=extra or None,
         headers=headers or None,
     )
@@ -114,7 +105,7 @@ def create_app(
 ) -> Litestar:
     """Build the service. Tests pass their own settings (and may share one engine)."""
     settings = settings or Settings.from_env()
-    problem_map = {cls: _problem for cls in _STATUS} | {HTTPException: _http_problem}
+    problem_map = {cls: _problem for cls in errors.HTTP_STATUS} | {HTTPException: _http_problem}
     return Litestar(
         route_handlers=[DocumentController, CheckController, live, ready],
         dependencies={
