@@ -15,7 +15,7 @@ is full the stream waits for room rather than failing lines.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterable, AsyncIterator, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
 from concurrent.futures import Future
 from http import HTTPStatus
 from typing import Any
@@ -103,6 +103,19 @@ async def _outcome(future: Future[CheckResponse]) -> Outcome:
         return item_error(exc)
 
 
+def merge(parsed: Sequence[BatchItem | ItemError], outcomes: Iterable[Outcome]) -> list[Outcome]:
+    """Outcomes of the valid items put back between the errors of the invalid ones."""
+    valid = iter(outcomes)
+    return [next(valid) if isinstance(item, BatchItem) else item for item in parsed]
+
+
+def check_now(engine: Engine, raw_items: Sequence[dict[str, Any]]) -> list[Outcome]:
+    """Check items in this thread with one model call each for embedding and stance."""
+    parsed = [parse_item(raw) for raw in raw_items]
+    results = engine.check_many([item for item in parsed if isinstance(item, BatchItem)])
+    return merge(parsed, (r if isinstance(r, CheckResponse) else item_error(r) for r in results))
+
+
 async def check_batch(engine: Engine, raw_items: Sequence[dict[str, Any]]) -> BatchResponse:
     """Validate each item, check the valid ones together, and answer in input order.
 
@@ -110,11 +123,8 @@ async def check_batch(engine: Engine, raw_items: Sequence[dict[str, Any]]) -> Ba
         OverloadedError: The queue has no room for the batch (nothing was queued).
     """
     parsed = [parse_item(raw) for raw in raw_items]
-    valid = [item for item in parsed if isinstance(item, BatchItem)]
-    futures = iter(engine.submit(valid))
-    outcomes: list[Outcome] = [
-        await _outcome(next(futures)) if isinstance(item, BatchItem) else item for item in parsed
-    ]
+    futures = engine.submit([item for item in parsed if isinstance(item, BatchItem)])
+    outcomes = merge(parsed, [await _outcome(f) for f in futures])
     results = [
         item_result(i, item.id if isinstance(item, BatchItem) else _caller_id(raw), outcome)
         for i, (raw, item, outcome) in enumerate(zip(raw_items, parsed, outcomes, strict=True))
