@@ -13,8 +13,9 @@ from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter, RequestBody
-from litestar.response import Stream
+from litestar.response.streaming import ASGIStreamingResponse
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_503_SERVICE_UNAVAILABLE
+from litestar.types import Receive, Send
 
 from service.batch import check_batch, check_stream
 from service.engine import Engine
@@ -34,6 +35,24 @@ from service.schemas import (
     RetractRequest,
 )
 from service.store import DocumentRecord
+
+
+class DuplexStream(ASGIStreamingResponse):
+    """A streamed response whose handler still reads the request body while it streams.
+
+    Litestar's own stream listens for the client's disconnect by calling ``receive``,
+    which would swallow the body chunks the handler has yet to read; here the handler's
+    body reader sees the disconnect itself and ends the stream.
+    """
+
+    __slots__ = ()
+
+    async def send_body(self, send: Send, receive: Receive) -> None:
+        """Send each chunk as it comes, then the end of the body."""
+        async for chunk in self.iterator:
+            body = chunk if isinstance(chunk, bytes) else chunk.encode(self.encoding)
+            await send({"type": "http.response.body", "body": body, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 def provide_engine(state: State) -> Engine:
@@ -216,7 +235,7 @@ class CheckController(Controller):
     )
     async def check_stream(
         self, request: Request[Any, Any, Any], engine: NamedDependency[Engine]
-    ) -> Stream:
+    ) -> DuplexStream:
         """Send one `BatchItem` per line; receive one `ItemResult` per non-blank line.
 
         Results come in input order, each written as soon as it is ready. A line that is
@@ -231,7 +250,7 @@ class CheckController(Controller):
             window=settings.stream_window,
             max_line_bytes=settings.max_line_bytes,
         )
-        return Stream(lines, media_type="application/x-ndjson")
+        return DuplexStream(iterator=lines, media_type="application/x-ndjson")
 
 
 @get("/health/live", tags=["health"], summary="The process is up")

@@ -15,10 +15,10 @@ is full the stream waits for room rather than failing lines.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
 from concurrent.futures import Future
 from http import HTTPStatus
-from typing import Any
 
 import msgspec
 
@@ -29,6 +29,7 @@ from service.schemas import BatchItem, BatchResponse, CheckResponse, ItemError, 
 Outcome = CheckResponse | ItemError
 _RETRY_S = 0.01  # how often a stream retries a full queue
 
+_FIELD = re.compile(r"at `\$\.([A-Za-z_]+)")  # msgspec names the field: "... - at `$.top_k`"
 _line_decoder = msgspec.json.Decoder(BatchItem)
 _encoder = msgspec.json.Encoder()
 
@@ -45,12 +46,20 @@ def item_error(exc: Exception) -> ItemError:
             detail=str(exc),
             field=field,
         )
-    if isinstance(exc, msgspec.ValidationError | msgspec.DecodeError):
+    if isinstance(exc, msgspec.ValidationError):
         return ItemError(
             status=422,
             type="urn:factcheck:error:InvalidItem",
             title=HTTPStatus(422).phrase,
             detail=str(exc),
+            field=match.group(1) if (match := _FIELD.search(str(exc))) else None,
+        )
+    if isinstance(exc, msgspec.DecodeError):
+        return ItemError(
+            status=400,
+            type="urn:factcheck:error:InvalidJSON",
+            title=HTTPStatus(400).phrase,
+            detail=f"the line is not valid JSON: {exc}",
         )
     return ItemError(
         status=500,
@@ -66,7 +75,7 @@ def _caller_id(raw: object) -> str | int | None:
     return value if isinstance(value, str | int) and not isinstance(value, bool) else None
 
 
-def parse_item(raw: dict[str, Any]) -> BatchItem | ItemError:
+def parse_item(raw: object) -> BatchItem | ItemError:
     """One item of a batch body, or the reason it is not a valid check request."""
     try:
         return msgspec.convert(raw, BatchItem)
@@ -109,14 +118,14 @@ def merge(parsed: Sequence[BatchItem | ItemError], outcomes: Iterable[Outcome]) 
     return [next(valid) if isinstance(item, BatchItem) else item for item in parsed]
 
 
-def check_now(engine: Engine, raw_items: Sequence[dict[str, Any]]) -> list[Outcome]:
+def check_now(engine: Engine, raw_items: Sequence[object]) -> list[Outcome]:
     """Check items in this thread with one model call each for embedding and stance."""
     parsed = [parse_item(raw) for raw in raw_items]
     results = engine.check_many([item for item in parsed if isinstance(item, BatchItem)])
     return merge(parsed, (r if isinstance(r, CheckResponse) else item_error(r) for r in results))
 
 
-async def check_batch(engine: Engine, raw_items: Sequence[dict[str, Any]]) -> BatchResponse:
+async def check_batch(engine: Engine, raw_items: Sequence[object]) -> BatchResponse:
     """Validate each item, check the valid ones together, and answer in input order.
 
     Raises:

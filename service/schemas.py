@@ -305,7 +305,7 @@ class BatchRequest(Request):
     """The body of ``POST /v1/check/batch``."""
 
     items: Annotated[
-        list[dict[str, Any]],
+        list[Any],
         Meta(
             min_length=1,
             description=(
