@@ -109,13 +109,18 @@ def cmd_score(args: argparse.Namespace) -> int:
         from service.batch import check_now
         from service.engine import Engine
 
-        engine = Engine.open(_settings(args))
+        engines: list[Engine] = []  # opened on first use: a finished job loads no models
+
+        def local(items: list[dict[str, Any]]) -> list[Any]:
+            if not engines:
+                engines.append(Engine.open(_settings(args)))
+            return check_now(engines[0], items)
+
         try:
-            summary = score_file(
-                args.input, args.output, lambda items: check_now(engine, items), **options
-            )
+            summary = score_file(args.input, args.output, local, **options)
         finally:
-            engine.close()
+            for engine in engines:
+                engine.close()
     else:
         from service.client import FactCheckClient
 
