@@ -204,7 +204,7 @@ def score_file(
         else:
             seen.add(key)
             todo.append(record)
-    bar = progress(summary.total, summary.skipped) if progress else None
+    bar = progress(summary.total, summary.skipped + summary.duplicates) if progress else None
     writer = Writer(output_path, csv_columns(input_path))
     try:
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
