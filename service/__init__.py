@@ -1,9 +1,22 @@
 """factcheck: check statements against a newsroom corpus over HTTP.
 
-The public API: the app factory and its settings, the API types, and the exceptions.
+The public API: the app factory and its settings, the API types, the exceptions, and
+the Python client (:mod:`service.client`).
 """
 
 from service.app import create_app
+from service.client import (
+    APIError,
+    AsyncFactCheckClient,
+    AuthenticationError,
+    ClientError,
+    DocumentNotFoundError,
+    FactCheckClient,
+    InvalidRequestError,
+    Retry,
+    ServiceBusyError,
+    ServiceUnreachableError,
+)
 from service.errors import (
     FactCheckError,
     InvalidInputError,
@@ -12,20 +25,42 @@ from service.errors import (
     OverloadedError,
     StoreError,
 )
-from service.schemas import CheckRequest, CheckResponse, DocumentIn, Evidence, IngestResponse
+from service.schemas import (
+    BatchItem,
+    BatchResponse,
+    CheckRequest,
+    CheckResponse,
+    DocumentIn,
+    Evidence,
+    IngestResponse,
+    ItemResult,
+)
 from service.settings import Settings
 
 __all__ = [
+    "APIError",
+    "AsyncFactCheckClient",
+    "AuthenticationError",
+    "BatchItem",
+    "BatchResponse",
     "CheckRequest",
     "CheckResponse",
+    "ClientError",
     "DocumentIn",
+    "DocumentNotFoundError",
     "Evidence",
+    "FactCheckClient",
     "FactCheckError",
     "IngestResponse",
     "InvalidInputError",
+    "InvalidRequestError",
+    "ItemResult",
     "ModelMismatchError",
     "NotFoundError",
     "OverloadedError",
+    "Retry",
+    "ServiceBusyError",
+    "ServiceUnreachableError",
     "Settings",
     "StoreError",
     "create_app",

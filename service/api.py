@@ -6,21 +6,27 @@ they hold no pipeline logic of their own.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 import anyio
 import msgspec
 from anyio import to_thread
-from litestar import Controller, Response, delete, get, post
+from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter, RequestBody
+from litestar.response.streaming import ASGIStreamingResponse
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_503_SERVICE_UNAVAILABLE
+from litestar.types import Receive, Send
 
+from service.batch import check_batch, check_stream
 from service.engine import Engine
 from service.errors import InvalidInputError
 from service.feedback import record_feedback
 from service.schemas import (
+    BatchRequest,
+    BatchResponse,
     CheckRequest,
     CheckResponse,
     ClaimOut,
@@ -40,6 +46,24 @@ from service.schemas import (
 )
 from service.split import statement_spans
 from service.store import DocumentRecord, FeedbackRecord
+
+
+class DuplexStream(ASGIStreamingResponse):
+    """A streamed response whose handler still reads the request body while it streams.
+
+    Litestar's own stream listens for the client's disconnect by calling ``receive``,
+    which would swallow the body chunks the handler has yet to read; here the handler's
+    body reader sees the disconnect itself and ends the stream.
+    """
+
+    __slots__ = ()
+
+    async def send_body(self, send: Send, receive: Receive) -> None:
+        """Send each chunk as it comes, then the end of the body."""
+        async for chunk in self.iterator:
+            body = chunk if isinstance(chunk, bytes) else chunk.encode(self.encoding)
+            await send({"type": "http.response.body", "body": body, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 def provide_engine(state: State) -> Engine:
@@ -188,18 +212,57 @@ class CheckController(Controller):
 
     @post("/", status_code=HTTP_200_OK, summary="Check one statement")
     async def check(
-        self,
-        data: RequestBody[CheckRequest],
-        engine: NamedDependency[Engine],
-        limiter: NamedDependency[anyio.CapacityLimiter],
+        self, data: RequestBody[CheckRequest], engine: NamedDependency[Engine]
     ) -> CheckResponse:
-        """Retrieve the passages that support or contradict the statement and judge it."""
-        if len(data.statement) > engine.settings.max_statement_chars:
+        """Retrieve the passages that support or contradict the statement and judge it.
+
+        Concurrent checks share model calls; when too many are waiting the answer is 503
+        with ``Retry-After``.
+        """
+        (future,) = engine.submit([data])
+        return await asyncio.wrap_future(future)
+
+    @post("/batch", status_code=HTTP_200_OK, summary="Check a batch of statements")
+    async def check_batch(
+        self, data: RequestBody[BatchRequest], engine: NamedDependency[Engine]
+    ) -> BatchResponse:
+        """Check up to ``max_batch_items`` statements; results in input order.
+
+        Each result is exactly what ``/v1/check`` returns for the item, or the item's
+        error (a bad item never fails the batch). A full queue answers 503 with
+        ``Retry-After`` and checks nothing.
+        """
+        limit = engine.settings.max_batch_items
+        if len(data.items) > limit:
             raise InvalidInputError(
-                f"`statement` is longer than {engine.settings.max_statement_chars} characters",
-                field="statement",
+                f"at most {limit} items per batch, got {len(data.items)}", field="items"
             )
-        return await to_thread.run_sync(engine.check, data, limiter=limiter)
+        return await check_batch(engine, data.items)
+
+    @post(
+        "/stream",
+        status_code=HTTP_200_OK,
+        summary="Check a stream of statements (NDJSON in, NDJSON out)",
+        request_max_body_size=None,
+    )
+    async def check_stream(
+        self, request: Request[Any, Any, Any], engine: NamedDependency[Engine]
+    ) -> DuplexStream:
+        """Send one `BatchItem` per line; receive one `ItemResult` per non-blank line.
+
+        Results come in input order, each written as soon as it is ready. A line that is
+        not a valid item gets an error line and the stream goes on; blank lines are
+        skipped. The body has no size limit (each line has one), so a job of any size
+        streams through in constant memory.
+        """
+        settings = engine.settings
+        lines = check_stream(
+            engine,
+            request.stream(),
+            window=settings.stream_window,
+            max_line_bytes=settings.max_line_bytes,
+        )
+        return DuplexStream(iterator=lines, media_type="application/x-ndjson")
 
 
 @post("/v1/split", status_code=HTTP_200_OK, tags=["check"], summary="Split a draft into sentences")

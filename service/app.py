@@ -41,18 +41,9 @@ from service.settings import Settings
 # The newsroom panel (an iframe page) and the script a CMS loads to embed it: plain files.
 WEB_DIR = Path(__file__).resolve().parent / "web"
 
-_STATUS: dict[type[errors.FactCheckError], int] = {
-    errors.InvalidInputError: 422,
-    errors.NotFoundError: 404,
-    errors.ModelMismatchError: 409,
-    errors.OverloadedError: 503,
-    errors.StoreError: 503,
-    errors.FactCheckError: 500,
-}
-
 
 def _problem(exc: errors.FactCheckError) -> ProblemDetailsException:
-    status = next(code for cls, code in _STATUS.items() if isinstance(exc, cls))
+    status = errors.http_status(exc)
     extra: dict[str, object] = {}
     headers = {}
     if isinstance(exc, errors.InvalidInputError) and exc.field:
@@ -63,7 +54,7 @@ def _problem(exc: errors.FactCheckError) -> ProblemDetailsException:
         status_code=status,
         title=HTTPStatus(status).phrase,
         detail=str(exc),
-        type_=f"urn:factcheck:error:{type(exc).__name__}",
+        type_=errors.problem_type(exc),
         extra=extra or None,
         headers=headers or None,
     )
@@ -133,7 +124,7 @@ def create_app(
 ) -> Litestar:
     """Build the service. Tests pass their own settings (and may share one engine)."""
     settings = settings or Settings.from_env()
-    problem_map = {cls: _problem for cls in _STATUS} | {HTTPException: _http_problem}
+    problem_map = {cls: _problem for cls in errors.HTTP_STATUS} | {HTTPException: _http_problem}
     return Litestar(
         route_handlers=[
             DocumentController,

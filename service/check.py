@@ -1,17 +1,26 @@
-"""Check pipeline: statement → embed → retrieve (hybrid) → judge (stance) → verdict."""
+"""Check pipeline: statements → embed → retrieve (hybrid) → judge (stance) → verdict.
+
+One code path serves one statement and many: :func:`check_many` embeds every statement
+in one model call, retrieves for each, and judges every (passage, statement) pair of the
+whole batch in one stance-model call. A statement that cannot be served (bad filter,
+store failure) becomes a per-item error; it never fails the others.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from service.calibrate import Calibration
 from service.embed import Vectors
-from service.retrieve import retrieve
+from service.errors import FactCheckError, InvalidInputError
+from service.mismatch import Mismatch, find_mismatches
+from service.retrieve import Candidate, retrieve
 from service.schemas import (
     CheckRequest,
     CheckResponse,
@@ -24,10 +33,41 @@ from service.schemas import (
 )
 from service.stance import STANCES
 from service.store import ClaimRecord, DocumentRecord, SearchFilter, Store
-from service.mismatch import Mismatch, find_mismatches
 from service.verdict import Judged, decide, relevance
 
+Encode = Callable[[Sequence[str]], Vectors]
 Predict = Callable[[Sequence[tuple[str, str]]], npt.NDArray[np.float32]]
+Rows = dict[int, tuple[ClaimRecord, DocumentRecord, Vectors]]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pipeline:
+    """What the check pipeline runs against: the store, the two model calls and limits."""
+
+    store: Store
+    encode: Encode
+    predict: Predict
+    models: ModelInfo
+    candidates: int
+    rrf_k: int
+    max_statement_chars: int
+    calibration: Calibration | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class _Retrieved:
+    """One statement after retrieval, waiting for its passages to be judged."""
+
+    req: CheckRequest
+    query: Vectors
+    index_version: str
+    found: list[Candidate]
+    rows: Rows
+    retrieve_ms: float
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """(premise = passage, hypothesis = statement) for each retrieved passage."""
+        return [(self.rows[c.claim_id][0].text, self.req.statement) for c in self.found]
 
 
 def search_filter(req: CheckRequest) -> SearchFilter:
@@ -50,43 +90,95 @@ def _ref(doc: DocumentRecord) -> DocumentRef:
     )
 
 
-def check(
-    req: CheckRequest,
-    *,
-    store: Store,
-    query: Vectors,
-    predict: Predict,
-    models: ModelInfo,
-    candidates: int,
-    rrf_k: int,
-    calibration: Calibration | None = None,
-    embed_ms: float = 0.0,
-) -> CheckResponse:
-    """Judge one statement whose embedding ``query`` is already computed."""
+def validate(req: CheckRequest, max_statement_chars: int) -> None:
+    """Limits that depend on the deployment's settings rather than on the API type."""
+    if len(req.statement) > max_statement_chars:
+        raise InvalidInputError(
+            f"`statement` is longer than {max_statement_chars} characters", field="statement"
+        )
+
+
+def check_many(
+    requests: Sequence[CheckRequest], pipe: Pipeline
+) -> list[CheckResponse | FactCheckError]:
+    """Judge statements with one embedding call and one stance call for the whole batch.
+
+    Results are in input order; a statement that fails gets its exception in its place.
+    An error of a model call itself is not per item and propagates.
+    """
+    results: list[CheckResponse | FactCheckError | None] = [None] * len(requests)
+    todo: list[int] = []
+    for i, req in enumerate(requests):
+        try:
+            validate(req, pipe.max_statement_chars)
+            todo.append(i)
+        except FactCheckError as exc:
+            results[i] = exc
     t0 = time.perf_counter()
-    index_version = store.index_version()
+    queries = pipe.encode([requests[i].statement for i in todo])
+    embed_ms = (time.perf_counter() - t0) * 1000
+
+    retrieved: list[tuple[int, _Retrieved]] = []
+    for i, query in zip(todo, queries, strict=True):
+        try:
+            retrieved.append((i, _retrieve(requests[i], query, pipe)))
+        except FactCheckError as exc:
+            results[i] = exc
+
+    t1 = time.perf_counter()
+    pairs = [pair for _, r in retrieved for pair in r.pairs()]
+    probs = pipe.predict(pairs)
+    judge_ms = (time.perf_counter() - t1) * 1000
+
+    offset = 0
+    for i, r in retrieved:
+        n = len(r.found)
+        timings = Timings(
+            embed_ms=round(embed_ms, 2),
+            retrieve_ms=round(r.retrieve_ms, 2),
+            judge_ms=round(judge_ms, 2),
+            total_ms=round(embed_ms + r.retrieve_ms + judge_ms, 2),
+            batch_size=len(todo),
+        )
+        results[i] = _respond(r, probs[offset : offset + n], pipe, timings)
+        offset += n
+    return [r for r in results if r is not None]
+
+
+def _retrieve(req: CheckRequest, query: Vectors, pipe: Pipeline) -> _Retrieved:
+    t0 = time.perf_counter()
+    index_version = pipe.store.index_version()
     found = retrieve(
-        store,
+        pipe.store,
         req.statement,
         query,
         search_filter(req),
-        candidates=max(candidates, req.top_k),
-        rrf_k=rrf_k,
+        candidates=max(pipe.candidates, req.top_k),
+        rrf_k=pipe.rrf_k,
     )[: req.top_k]
-    rows = store.fetch([c.claim_id for c in found])
+    rows = pipe.store.fetch([c.claim_id for c in found])
     found = [c for c in found if c.claim_id in rows]  # deleted between search and fetch
-    t1 = time.perf_counter()
-    probs = predict([(rows[c.claim_id][0].text, req.statement) for c in found])
-    t2 = time.perf_counter()
+    return _Retrieved(
+        req=req,
+        query=query,
+        index_version=index_version,
+        found=found,
+        rows=rows,
+        retrieve_ms=(time.perf_counter() - t0) * 1000,
+    )
 
+
+def _respond(
+    r: _Retrieved, probs: npt.NDArray[np.float32], pipe: Pipeline, timings: Timings
+) -> CheckResponse:
     evidence: list[Evidence] = []
     judged: list[Judged] = []
-    q = query.reshape(-1)
-    as_of = parse_date(req.as_of, "as_of") if req.as_of else None
-    for rank, (cand, p) in enumerate(zip(found, probs, strict=True), start=1):
-        claim, doc, vector = rows[cand.claim_id]
+    q = r.query.reshape(-1)
+    as_of = parse_date(r.req.as_of, "as_of") if r.req.as_of else None
+    for rank, (cand, p) in enumerate(zip(r.found, probs, strict=True), start=1):
+        claim, doc, vector = r.rows[cand.claim_id]
         similarity = float(np.dot(vector, q))
-        mismatch = _mismatch(req.statement, as_of, claim.text, doc, similarity)
+        mismatch = _mismatch(r.req.statement, as_of, claim.text, doc, similarity)
         stance = STANCES[int(np.argmax(p))]
         if mismatch is not None and max(p[0], p[2]) >= p[1]:
             stance = "contradicts"  # about the statement's event, but it disagrees on a detail
@@ -105,21 +197,16 @@ def check(
         )
     decision = decide(judged)
     confidence = decision.confidence
-    if calibration is not None:
-        confidence = calibration.apply(decision.verdict, confidence)
+    if pipe.calibration is not None:
+        confidence = pipe.calibration.apply(decision.verdict, confidence)
     return CheckResponse(
-        statement=req.statement,
+        statement=r.req.statement,
         verdict=decision.verdict,  # type: ignore[arg-type]
         confidence=round(confidence, 4),
         evidence=evidence,
-        models=models,
-        index_version=index_version,
-        timings=Timings(
-            embed_ms=round(embed_ms, 2),
-            retrieve_ms=round((t1 - t0) * 1000, 2),
-            judge_ms=round((t2 - t1) * 1000, 2),
-            total_ms=round(embed_ms + (time.perf_counter() - t0) * 1000, 2),
-        ),
+        models=pipe.models,
+        index_version=r.index_version,
+        timings=timings,
         reasons=decision.reasons,
     )
 

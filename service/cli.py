@@ -1,10 +1,12 @@
-"""The ``factcheck`` command line: serve, ingest, check, reindex."""
+"""The ``factcheck`` command line: serve, ingest, check, score, reindex."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 import msgspec
 from tqdm import tqdm
@@ -86,6 +88,55 @@ def cmd_check(args: argparse.Namespace) -> int:
     finally:
         engine.close()
     sys.stdout.write(msgspec.json.format(msgspec.json.encode(result).decode(), indent=2) + "\n")
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    """Score a JSONL or CSV file of statements, resuming where an earlier run stopped."""
+    from service.score import score_file
+
+    def progress(total: int, done: int) -> Any:
+        return tqdm(total=total, initial=done, desc="score", unit="stmt", dynamic_ncols=True)
+
+    options = {
+        "text_field": args.text_field,
+        "id_field": args.id_field,
+        "top_k": args.top_k,
+        "batch_size": args.batch_size,
+        "progress": progress,
+    }
+    if args.local:
+        from service.batch import check_now
+        from service.engine import Engine
+
+        engines: list[Engine] = []  # opened on first use: a finished job loads no models
+
+        def local(items: list[dict[str, Any]]) -> list[Any]:
+            if not engines:
+                engines.append(Engine.open(_settings(args)))
+            return check_now(engines[0], items)
+
+        try:
+            summary = score_file(args.input, args.output, local, **options)
+        finally:
+            for engine in engines:
+                engine.close()
+    else:
+        from service.client import FactCheckClient
+
+        with FactCheckClient(args.url, api_key=args.api_key, timeout=args.timeout) as client:
+
+            def remote(items: list[dict[str, Any]]) -> list[Any]:
+                return [r.result or r.error for r in client.check_batch(items).results]
+
+            summary = score_file(
+                args.input, args.output, remote, concurrency=args.concurrency, **options
+            )
+    print(
+        f"{summary.total} records: {summary.scored} scored ({summary.errors} with an error), "
+        f"{summary.skipped} already in {args.output}, {summary.duplicates} repeated ids skipped",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -184,6 +235,27 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--top-k", type=int, default=5)
     check.add_argument("--as-of", help="date the statement was made (ISO)")
     check.set_defaults(func=cmd_check)
+
+    score = sub.add_parser(
+        "score",
+        help="score a JSONL or CSV file of statements (resumable)",
+        description="Score every record of INPUT (a `text` field plus any others, carried "
+        "through) into OUTPUT. Re-running skips what OUTPUT already holds. The format of "
+        "each file follows its extension: .csv is CSV, anything else JSONL.",
+    )
+    score.add_argument("input", help="JSONL or CSV file with a `text` field")
+    score.add_argument("-o", "--output", required=True, help="JSONL or CSV file to append to")
+    score.add_argument("--url", default="http://127.0.0.1:8000", help="the service to call")
+    score.add_argument("--api-key", default=os.environ.get("FACTCHECK_API_KEY"))
+    score.add_argument("--timeout", type=float, default=120.0, help="seconds per request")
+    score.add_argument("--concurrency", type=int, default=2, help="batches in flight at once")
+    score.add_argument("--batch-size", type=int, default=32, help="statements per request")
+    score.add_argument("--top-k", type=int, default=5)
+    score.add_argument("--text-field", default="text")
+    score.add_argument("--id-field", default="id", help="the caller's id (else the line number)")
+    score.add_argument("--local", action="store_true", help="run the pipeline in this process")
+    score.add_argument("--store", help="SQLite file for --local (FACTCHECK_STORE)")
+    score.set_defaults(func=cmd_score)
 
     reindex = sub.add_parser("reindex", help="re-embed the store with the configured model")
     reindex.add_argument("--store")

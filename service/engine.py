@@ -2,17 +2,20 @@
 
 Both the HTTP app (in its lifespan) and the CLI build one ``Engine`` from ``Settings``.
 Its methods are synchronous and CPU-bound; the HTTP layer runs them in worker threads.
+Checks go through one micro-batcher (:mod:`service.batching`), so that statements of
+concurrent requests share their model calls.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
+from concurrent.futures import Future
 
+from service.batching import MicroBatcher
 from service.calibrate import load as load_calibration
-from service.check import check
-from service.embed import Embedder, Vectors, offline_mode
-from service.errors import NotFoundError
+from service.check import Pipeline, check_many
+from service.embed import Embedder, offline_mode
+from service.errors import FactCheckError, NotFoundError
 from service.ingest import ingest
 from service.schemas import CheckRequest, CheckResponse, DocumentIn, IngestResponse, ModelInfo
 from service.settings import Settings
@@ -31,7 +34,23 @@ class Engine:
         self.embedder = embedder
         self.stance = stance
         self.models = ModelInfo(embedding=embedder.name, stance=stance.name)
-        self.calibration = load_calibration(settings.calibration) if settings.calibration else None
+        self.pipeline = Pipeline(
+            store=store,
+            encode=embedder.encode,
+            predict=lambda pairs: stance.predict(pairs, batch_size=settings.stance_batch_size),
+            models=self.models,
+            candidates=settings.candidates,
+            rrf_k=settings.rrf_k,
+            max_statement_chars=settings.max_statement_chars,
+            calibration=load_calibration(settings.calibration) if settings.calibration else None,
+        )
+        self.batcher: MicroBatcher[CheckRequest, CheckResponse] = MicroBatcher(
+            self.check_many,
+            max_batch=settings.microbatch_size,
+            max_wait_s=settings.microbatch_wait_ms / 1000,
+            max_queue=settings.queue_size,
+            name="check-batcher",
+        )
 
     @classmethod
     def open(cls, settings: Settings, *, allow_model_change: bool = False) -> Engine:
@@ -49,7 +68,8 @@ class Engine:
         return cls(settings, store, embedder, stance)
 
     def close(self) -> None:
-        """Close the store."""
+        """Finish queued checks, then close the store."""
+        self.batcher.close()
         self.store.close()
 
     def ingest(self, docs: Sequence[DocumentIn]) -> IngestResponse:
@@ -57,25 +77,24 @@ class Engine:
         results = ingest(self.store, self.embedder.encode, docs)
         return IngestResponse(documents=results, index_version=self.store.index_version())
 
-    def check(self, req: CheckRequest, query: Vectors | None = None) -> CheckResponse:
-        """Judge one statement against the corpus (``query``: its embedding, if known)."""
-        t0 = time.perf_counter()
-        if query is None:
-            query = self.embedder.encode([req.statement])[0]
-        embed_ms = (time.perf_counter() - t0) * 1000
-        return check(
-            req,
-            store=self.store,
-            query=query,
-            predict=lambda pairs: self.stance.predict(
-                pairs, batch_size=self.settings.stance_batch_size
-            ),
-            models=self.models,
-            candidates=self.settings.candidates,
-            rrf_k=self.settings.rrf_k,
-            calibration=self.calibration,
-            embed_ms=embed_ms,
-        )
+    def check(self, req: CheckRequest) -> CheckResponse:
+        """Judge one statement against the corpus (batched with concurrent checks)."""
+        return self.submit([req])[0].result()
+
+    def submit(self, requests: Sequence[CheckRequest]) -> list[Future[CheckResponse]]:
+        """Queue statements for the micro-batcher; one future per statement, in order.
+
+        Raises:
+            OverloadedError: The queue has no room for all of them (nothing is queued).
+        """
+        return self.batcher.submit(requests)
+
+    def check_many(self, requests: Sequence[CheckRequest]) -> list[CheckResponse | FactCheckError]:
+        """Judge statements now with one embedding and one stance call for them all.
+
+        Results are in input order; a statement that cannot be served gets its error.
+        """
+        return check_many(requests, self.pipeline)
 
     def document(self, doc_id: str) -> DocumentRecord:
         """A stored document or NotFoundError."""

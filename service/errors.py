@@ -43,3 +43,24 @@ class OverloadedError(FactCheckError):
 
 class StoreError(FactCheckError):
     """The store could not complete an operation."""
+
+
+HTTP_STATUS: dict[type[FactCheckError], int] = {
+    InvalidInputError: 422,
+    NotFoundError: 404,
+    ModelMismatchError: 409,
+    OverloadedError: 503,
+    StoreError: 503,
+    FactCheckError: 500,
+}
+"""The status code of each branch of the tree, most specific first."""
+
+
+def http_status(exc: FactCheckError) -> int:
+    """The HTTP status code an exception of the tree answers with."""
+    return next(code for cls, code in HTTP_STATUS.items() if isinstance(exc, cls))
+
+
+def problem_type(exc: FactCheckError) -> str:
+    """The ``type`` URI of the problem+json an exception answers with."""
+    return f"urn:factcheck:error:{type(exc).__name__}"

@@ -40,6 +40,7 @@ _CLIMATE_LABELS = {
     "NOT_ENOUGH_INFO": "not_enough_info",
 }
 RECALL_AT = (1, 5, 10)
+BATCH = 32
 
 
 class Gold(msgspec.Struct, frozen=True):
@@ -214,19 +215,25 @@ def evaluate(engine: Engine, dataset: Dataset, *, top_k: int = 5) -> Report:
             with_gold += 1
             for k in RECALL_AT:
                 hits[k] += any(found[:k])
-        result = engine.check(
-            CheckRequest(statement=claim.statement, top_k=top_k, as_of=claim.as_of), query=query
-        )
-        predictions.append(
-            {
-                "id": claim.id,
-                "statement": claim.statement,
-                "gold": claim.verdict,
-                "predicted": result.verdict,
-                "confidence": result.confidence,
-                "reasons": result.reasons,
-            }
-        )
+    requests = [
+        CheckRequest(statement=c.statement, top_k=top_k, as_of=c.as_of) for c in dataset.claims
+    ]
+    for start in range(0, len(requests), BATCH):
+        # The API's batch path: one embedding and one stance call per batch of claims.
+        results = engine.check_many(requests[start : start + BATCH])
+        for claim, result in zip(dataset.claims[start : start + BATCH], results, strict=True):
+            if isinstance(result, Exception):
+                raise result
+            predictions.append(
+                {
+                    "id": claim.id,
+                    "statement": claim.statement,
+                    "gold": claim.verdict,
+                    "predicted": result.verdict,
+                    "confidence": result.confidence,
+                    "reasons": result.reasons,
+                }
+            )
     elapsed = time.perf_counter() - t0
     return _score(
         dataset, predictions, hits, with_gold, top_k, elapsed, engine.store.count_claims()

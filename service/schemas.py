@@ -271,6 +271,8 @@ class Timings(Base):
     retrieve_ms: float
     judge_ms: float
     total_ms: float
+    # Statements that shared the embedding and stance calls timed above (micro-batching).
+    batch_size: int = 1
 
 
 class ModelInfo(Base):
@@ -366,3 +368,61 @@ class FeedbackPage(Base):
     total: int
     limit: int
     offset: int
+
+
+# -- batch and stream -----------------------------------------------------------------------
+
+ItemId = Annotated[
+    str,
+    Meta(min_length=1, max_length=200, description="The caller's id of an item, echoed back."),
+]
+
+
+class BatchItem(CheckRequest):
+    """One statement of a batch or stream: a check request with the caller's optional id."""
+
+    id: ItemId | int | None = None
+
+
+class BatchRequest(Request):
+    """The body of ``POST /v1/check/batch``."""
+
+    items: Annotated[
+        list[Any],
+        Meta(
+            min_length=1,
+            description=(
+                "Statements to check, each a `BatchItem` (a check request with an optional "
+                "`id`). Items are validated one by one: a bad item gets an error in its "
+                "place and the others are still checked."
+            ),
+        ),
+    ]
+
+
+class ItemError(Base):
+    """Why one item of a batch or stream has no result (the fields of a problem+json)."""
+
+    status: int
+    type: str
+    title: str
+    detail: str
+    field: str | None = None
+
+
+class ItemResult(Base):
+    """The outcome of one item: exactly the ``/v1/check`` result, or an error."""
+
+    index: int  # 0-based position among the items (stream: among non-blank lines)
+    id: str | int | None = None
+    line: int | None = None  # stream only: 1-based line number of the input
+    result: CheckResponse | None = None
+    error: ItemError | None = None
+
+
+class BatchResponse(Base):
+    """The result of ``POST /v1/check/batch``, in input order."""
+
+    results: list[ItemResult]
+    succeeded: int
+    failed: int

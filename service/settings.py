@@ -60,6 +60,22 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     stance_batch_size: PositiveInt = 32
     model_threads: PositiveInt = 4  # worker threads that may run model calls at once
 
+    # Batch scoring: one request's limit, and the micro-batcher that gathers statements
+    # from concurrent requests into one embedding call and one stance call.
+    max_batch_items: PositiveInt = 256  # statements per POST /v1/check/batch
+    microbatch_size: PositiveInt = 64  # statements per model call at most
+    microbatch_wait_ms: Annotated[float, Meta(ge=0.0, le=1_000.0)] = 5.0  # gather for this long
+    queue_size: PositiveInt = 1_024  # statements waiting; beyond it checks answer 503
+    stream_window: PositiveInt = 128  # statements of one stream in flight at once
+    max_line_bytes: PositiveInt = 64_000  # one NDJSON line of the stream
+
+    def __post_init__(self) -> None:
+        if self.queue_size < self.max_batch_items:
+            raise ValueError(
+                f"queue_size ({self.queue_size}) must hold a whole batch "
+                f"(max_batch_items = {self.max_batch_items})"
+            )
+
     def stance_label_map(self) -> dict[str, str] | None:
         """The ``stance_labels`` setting as a mapping, or None for the model's own names."""
         if not self.stance_labels.strip():

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import itertools
 import tempfile
+import threading
+import time
 import urllib.parse
 import warnings
 from collections.abc import Callable, Iterator
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import uvicorn
 from litestar.testing import TestClient
 
 from service.app import create_app
@@ -149,3 +152,20 @@ def demo_client(client: TestClient) -> TestClient:  # type: ignore[type-arg]
     response = client.post("/v1/documents", json=docs)
     assert response.status_code == 201, response.text
     return client
+
+
+@pytest.fixture
+def live_url(settings: Settings, engine_factory: Callable[[Settings], Engine]) -> Iterator[str]:
+    """The app served by a real uvicorn on 127.0.0.1 (a free port), in a thread."""
+    app = create_app(settings, engine_factory=engine_factory)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=30)

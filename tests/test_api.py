@@ -132,7 +132,7 @@ def test_check_response_shape(client: TestClient) -> None:  # type: ignore[type-
     assert probs["supports"] + probs["neutral"] + probs["contradicts"] == pytest.approx(1, abs=1e-3)
     assert top["stance"] == max(probs, key=probs.get)
     assert body["models"]["embedding"] == "sentence-transformers/all-MiniLM-L6-v2"
-    assert set(body["timings"]) == {"embed_ms", "retrieve_ms", "judge_ms", "total_ms"}
+    assert set(body["timings"]) == {"embed_ms", "retrieve_ms", "judge_ms", "total_ms", "batch_size"}
 
 
 def test_data_survives_a_new_app_instance(make_client: Callable[..., TestClient]) -> None:  # type: ignore[type-arg]

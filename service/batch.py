@@ -1,0 +1,231 @@
+"""Batch and stream checking: items validated one by one, results in order, NDJSON framing.
+
+A batch (``POST /v1/check/batch``) and a stream (``POST /v1/check/stream``) both carry
+items that are check requests with an optional caller ``id``. Each item is validated
+on its own, so one bad item gets an error in its place and never fails the others. Good
+items go to the engine's micro-batcher; results come back in input order.
+
+The stream reads NDJSON as it arrives (lines may be split across chunks; blank lines are
+skipped; a line longer than the limit is an error line) and writes one result line per
+item as soon as it and the items before it are done. At most ``window`` items of one
+stream are in flight, so neither side holds a large job in memory; when the shared queue
+is full the stream waits for room rather than failing lines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
+from concurrent.futures import Future
+from http import HTTPStatus
+
+import msgspec
+
+from service.engine import Engine
+from service.errors import FactCheckError, OverloadedError, http_status, problem_type
+from service.schemas import BatchItem, BatchResponse, CheckResponse, ItemError, ItemResult
+
+Outcome = CheckResponse | ItemError
+_RETRY_S = 0.01  # how often a stream retries a full queue
+
+_FIELD = re.compile(r"at `\$\.([A-Za-z_]+)")  # msgspec names the field: "... - at `$.top_k`"
+_line_decoder = msgspec.json.Decoder(BatchItem)
+_encoder = msgspec.json.Encoder()
+
+
+def item_error(exc: Exception) -> ItemError:
+    """An exception as the problem+json fields of one item's error."""
+    if isinstance(exc, FactCheckError):
+        status = http_status(exc)
+        field = getattr(exc, "field", None)
+        return ItemError(
+            status=status,
+            type=problem_type(exc),
+            title=HTTPStatus(status).phrase,
+            detail=str(exc),
+            field=field,
+        )
+    if isinstance(exc, msgspec.ValidationError):
+        return ItemError(
+            status=422,
+            type="urn:factcheck:error:InvalidItem",
+            title=HTTPStatus(422).phrase,
+            detail=str(exc),
+            field=match.group(1) if (match := _FIELD.search(str(exc))) else None,
+        )
+    if isinstance(exc, msgspec.DecodeError):
+        return ItemError(
+            status=400,
+            type="urn:factcheck:error:InvalidJSON",
+            title=HTTPStatus(400).phrase,
+            detail=f"the line is not valid JSON: {exc}",
+        )
+    return ItemError(
+        status=500,
+        type="urn:factcheck:error:Internal",
+        title=HTTPStatus(500).phrase,
+        detail="internal error while checking this item",
+    )
+
+
+def _caller_id(raw: object) -> str | int | None:
+    """The ``id`` of an item that failed validation, when it has a usable one."""
+    value = raw.get("id") if isinstance(raw, dict) else None
+    return value if isinstance(value, str | int) and not isinstance(value, bool) else None
+
+
+def parse_item(raw: object) -> BatchItem | ItemError:
+    """One item of a batch body, or the reason it is not a valid check request."""
+    try:
+        return msgspec.convert(raw, BatchItem)
+    except msgspec.ValidationError as exc:
+        return item_error(exc)
+
+
+def parse_line(line: bytes) -> tuple[BatchItem | ItemError, str | int | None]:
+    """One NDJSON line as an item (or its error), with the caller's id when it has one."""
+    try:
+        item = _line_decoder.decode(line)
+        return item, item.id
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        try:
+            raw = msgspec.json.decode(line)
+        except msgspec.DecodeError:
+            raw = None
+        return item_error(exc), _caller_id(raw)
+
+
+def item_result(
+    index: int, caller_id: str | int | None, outcome: Outcome, line: int | None = None
+) -> ItemResult:
+    """The result entry of one item."""
+    if isinstance(outcome, ItemError):
+        return ItemResult(index=index, id=caller_id, line=line, error=outcome)
+    return ItemResult(index=index, id=caller_id, line=line, result=outcome)
+
+
+async def _outcome(future: Future[CheckResponse]) -> Outcome:
+    try:
+        return await asyncio.wrap_future(future)
+    except Exception as exc:  # the item's own error; others in the batch are unaffected
+        return item_error(exc)
+
+
+def merge(parsed: Sequence[BatchItem | ItemError], outcomes: Iterable[Outcome]) -> list[Outcome]:
+    """Outcomes of the valid items put back between the errors of the invalid ones."""
+    valid = iter(outcomes)
+    return [next(valid) if isinstance(item, BatchItem) else item for item in parsed]
+
+
+def check_now(engine: Engine, raw_items: Sequence[object]) -> list[Outcome]:
+    """Check items in this thread with one model call each for embedding and stance."""
+    parsed = [parse_item(raw) for raw in raw_items]
+    results = engine.check_many([item for item in parsed if isinstance(item, BatchItem)])
+    return merge(parsed, (r if isinstance(r, CheckResponse) else item_error(r) for r in results))
+
+
+async def check_batch(engine: Engine, raw_items: Sequence[object]) -> BatchResponse:
+    """Validate each item, check the valid ones together, and answer in input order.
+
+    Raises:
+        OverloadedError: The queue has no room for the batch (nothing was queued).
+    """
+    parsed = [parse_item(raw) for raw in raw_items]
+    futures = engine.submit([item for item in parsed if isinstance(item, BatchItem)])
+    outcomes = merge(parsed, [await _outcome(f) for f in futures])
+    results = [
+        item_result(i, item.id if isinstance(item, BatchItem) else _caller_id(raw), outcome)
+        for i, (raw, item, outcome) in enumerate(zip(raw_items, parsed, outcomes, strict=True))
+    ]
+    failed = sum(r.error is not None for r in results)
+    return BatchResponse(results=results, succeeded=len(results) - failed, failed=failed)
+
+
+async def ndjson_lines(
+    chunks: AsyncIterable[bytes], max_line_bytes: int
+) -> AsyncIterator[tuple[int, bytes | ItemError]]:
+    """Non-blank lines of an NDJSON body as ``(line number, bytes)``, however it is chunked.
+
+    A line longer than ``max_line_bytes`` is reported as an error in its place and skipped
+    without being buffered; a last line without a newline still counts.
+    """
+    number, buffer, skipping = 0, bytearray(), False
+    async for chunk in chunks:
+        start = 0
+        while (end := chunk.find(b"\n", start)) != -1:
+            number += 1
+            if not skipping:
+                buffer += chunk[start:end]
+                if len(buffer) > max_line_bytes:
+                    yield number, _too_long(max_line_bytes)
+                elif buffer.strip():
+                    yield number, bytes(buffer)
+            buffer.clear()
+            skipping = False
+            start = end + 1
+        if not skipping:
+            buffer += chunk[start:]
+            if len(buffer) > max_line_bytes:
+                buffer.clear()
+                skipping = True
+                yield number + 1, _too_long(max_line_bytes)
+    if buffer.strip() and not skipping:
+        yield number + 1, bytes(buffer)
+
+
+def _too_long(limit: int) -> ItemError:
+    return ItemError(
+        status=413,
+        type="urn:factcheck:error:LineTooLong",
+        title=HTTPStatus(413).phrase,
+        detail=f"the line is longer than {limit} bytes",
+    )
+
+
+async def _submit_waiting(engine: Engine, item: BatchItem) -> Future[CheckResponse]:
+    """Queue one item, waiting for room: a stream has answered 200 and cannot 503 a line."""
+    while True:
+        try:
+            return engine.submit([item])[0]
+        except OverloadedError:
+            await asyncio.sleep(_RETRY_S)
+
+
+_Entry = tuple[int, int, str | int | None, Future[CheckResponse] | ItemError]
+
+
+async def check_stream(
+    engine: Engine, chunks: AsyncIterable[bytes], *, window: int, max_line_bytes: int
+) -> AsyncIterator[bytes]:
+    """NDJSON result lines for an NDJSON body of items, in input order."""
+    pending: asyncio.Queue[_Entry | BaseException | None] = asyncio.Queue(maxsize=window)
+
+    async def read() -> None:
+        try:
+            index = 0
+            async for line_no, line in ndjson_lines(chunks, max_line_bytes):
+                if isinstance(line, ItemError):
+                    entry: _Entry = (index, line_no, None, line)
+                else:
+                    item, caller_id = parse_line(line)
+                    queued = (
+                        await _submit_waiting(engine, item) if isinstance(item, BatchItem) else item
+                    )
+                    entry = (index, line_no, caller_id, queued)
+                await pending.put(entry)
+                index += 1
+            await pending.put(None)
+        except Exception as exc:  # handed to the writer, which ends the response with it
+            await pending.put(exc)
+
+    reader = asyncio.create_task(read())
+    try:
+        while (entry := await pending.get()) is not None:
+            if isinstance(entry, BaseException):
+                raise entry
+            index, line_no, caller_id, waiting = entry
+            outcome = waiting if isinstance(waiting, ItemError) else await _outcome(waiting)
+            yield _encoder.encode(item_result(index, caller_id, outcome, line_no)) + b"\n"
+    finally:
+        reader.cancel()

@@ -1,0 +1,207 @@
+"""The Python client: against a live server, and its retry and error paths on MockTransport."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+import service.client as client_module
+from service import (
+    AsyncFactCheckClient,
+    BatchItem,
+    CheckResponse,
+    DocumentIn,
+    FactCheckClient,
+    Retry,
+)
+from service.client import (
+    APIError,
+    DocumentNotFoundError,
+    InvalidRequestError,
+    ServiceBusyError,
+    ServiceUnreachableError,
+)
+from service.schemas import DocumentOut, IngestResponse
+from tests.test_api import ARTICLE, OTHER
+
+STORM = "A storm damaged cranes in the port of Rotterdam"
+
+
+def test_sync_client_against_a_live_server(live_url: str) -> None:
+    with FactCheckClient(live_url, timeout=60) as fc:
+        ingested = fc.ingest([DocumentIn(**ARTICLE), DocumentIn(**OTHER)])  # type: ignore[arg-type]
+        assert isinstance(ingested, IngestResponse)
+        assert [d.status for d in ingested.documents] == ["created", "created"]
+        doc = fc.get_document("port-1")
+        assert isinstance(doc, DocumentOut) and doc.source == "harbour-news"
+
+        result = fc.check(STORM, top_k=2)
+        assert isinstance(result, CheckResponse) and len(result.evidence) == 2
+        assert result.evidence[0].document.id == "port-1"
+
+        batch = fc.check_batch([STORM, BatchItem(id="w", statement="wheat harvest"), {"x": 1}])
+        assert [r.index for r in batch.results] == [0, 1, 2]
+        assert batch.results[1].id == "w" and batch.results[1].result is not None
+        error = batch.results[2].error
+        assert error is not None and error.status == 422
+
+        def items() -> Iterator[Any]:  # a one-shot generator: the client never holds it all
+            yield STORM
+            yield {"id": "bad", "statement": ""}
+            yield BatchItem(id=3, statement="record wheat harvest in Kansas")
+
+        streamed = list(fc.check_stream(items()))
+        assert [(r.index, r.id) for r in streamed] == [(0, None), (1, "bad"), (2, 3)]
+        assert streamed[1].error is not None and streamed[2].result is not None
+
+        with pytest.raises(InvalidRequestError) as bad:
+            fc.check("ok", top_k=0)
+        assert bad.value.status in (400, 422) and "top_k" in bad.value.detail
+        fc.delete("port-1")
+        with pytest.raises(DocumentNotFoundError):
+            fc.get_document("port-1")
+
+
+def test_async_client_against_a_live_server(live_url: str) -> None:
+    async def run() -> None:
+        async with AsyncFactCheckClient(live_url, timeout=60) as fc:
+            await fc.ingest(DocumentIn(**ARTICLE))  # type: ignore[arg-type]
+            results = await asyncio.gather(*(fc.check(STORM, top_k=1) for _ in range(4)))
+            assert {r.evidence[0].document.id for r in results} == {"port-1"}
+            batch = await fc.check_batch([STORM, ""])
+            assert batch.succeeded == 1 and batch.failed == 1
+
+            async def items() -> AsyncIterator[str]:
+                for statement in (STORM, "Rotterdam port"):
+                    yield statement
+
+            streamed = [r async for r in fc.check_stream(items())]
+            assert [r.index for r in streamed] == [0, 1]
+            assert (await fc.get_document("port-1")).id == "port-1"
+            await fc.delete("port-1")
+            with pytest.raises(DocumentNotFoundError):
+                await fc.delete("port-1")
+
+    asyncio.run(run())
+
+
+# -- retries and errors, on a mock transport --------------------------------------------------
+
+CHECKED = {
+    "statement": "s",
+    "verdict": "not_enough_info",
+    "confidence": 1.0,
+    "evidence": [],
+    "models": {"embedding": "e", "stance": "s"},
+    "index_version": "1",
+    "timings": {"embed_ms": 1, "retrieve_ms": 1, "judge_ms": 1, "total_ms": 3},
+}
+PROBLEM = {"content-type": "application/problem+json"}
+
+
+def scripted(*steps: Any) -> tuple[Callable[[httpx.Request], httpx.Response], list[str]]:
+    """A handler answering each request with the next step (a response or an exception)."""
+    calls: list[str] = []
+    queue = list(steps)
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.path)
+        step = queue.pop(0)
+        if isinstance(step, Exception):
+            raise step
+        return step  # type: ignore[no-any-return]
+
+    return handle, calls
+
+
+def busy(status: int, retry_after: str | None = None) -> httpx.Response:
+    headers = dict(PROBLEM, **({"retry-after": retry_after} if retry_after else {}))
+    return httpx.Response(status, json={"status": status, "detail": "busy"}, headers=headers)
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    waited: list[float] = []
+    monkeypatch.setattr(client_module, "_sleep", waited.append)
+
+    async def asleep(seconds: float) -> None:
+        waited.append(seconds)
+
+    monkeypatch.setattr(client_module, "_asleep", asleep)
+    return waited
+
+
+def test_retries_503_429_and_connection_errors_with_backoff(sleeps: list[float]) -> None:
+    handle, calls = scripted(
+        busy(503, "7"),
+        httpx.ConnectError("refused"),
+        busy(429),
+        httpx.Response(200, json=CHECKED),
+    )
+    retry = Retry(attempts=4, backoff=0.5, max_delay=30)
+    with FactCheckClient(transport=httpx.MockTransport(handle), retry=retry) as fc:
+        assert fc.check("s").verdict == "not_enough_info"
+    assert calls == ["/v1/check"] * 4
+    assert sleeps == [7.0, 1.0, 2.0]  # Retry-After honoured, else 0.5 · 2^attempt
+
+
+def test_gives_up_after_the_last_attempt_with_the_typed_error(sleeps: list[float]) -> None:
+    handle, calls = scripted(*[busy(503, "120")] * 3)
+    retry = Retry(attempts=3, backoff=0.1, max_delay=5)
+    fc = FactCheckClient(transport=httpx.MockTransport(handle), retry=retry)
+    with fc, pytest.raises(ServiceBusyError) as exc:
+        fc.check_batch(["s"])
+    assert exc.value.status == 503 and exc.value.retry_after == 120.0
+    assert len(calls) == 3 and sleeps == [5.0, 5.0]  # capped at max_delay
+
+
+@pytest.mark.parametrize(
+    ("step", "error"),
+    [
+        (
+            httpx.Response(422, json={"detail": "`top_k` too big"}, headers=PROBLEM),
+            InvalidRequestError,
+        ),
+        (
+            httpx.Response(404, json={"detail": "no document"}, headers=PROBLEM),
+            DocumentNotFoundError,
+        ),
+        (httpx.Response(500, text="boom"), APIError),
+        (httpx.ReadTimeout("slow"), ServiceUnreachableError),  # may have been served: not retried
+    ],
+)
+def test_other_failures_are_not_retried(sleeps: list[float], step: Any, error: type) -> None:
+    handle, calls = scripted(step)
+    with FactCheckClient(transport=httpx.MockTransport(handle)) as fc, pytest.raises(error):
+        fc.get_document("x")
+    assert len(calls) == 1 and sleeps == []
+
+
+def test_async_client_retries_too(sleeps: list[float]) -> None:
+    handle, calls = scripted(
+        httpx.ConnectError("refused"), busy(503, "2"), httpx.Response(200, json=CHECKED)
+    )
+
+    async def run() -> CheckResponse:
+        async with AsyncFactCheckClient(transport=httpx.MockTransport(handle)) as fc:
+            return await fc.check("s")
+
+    assert asyncio.run(run()).statement == "s"
+    assert len(calls) == 3 and sleeps == [0.5, 2.0]
+
+
+def test_unreachable_service_raises_after_retries() -> None:
+    with socket.socket() as sock:  # a port that was free a moment ago: nothing listens there
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    retry = Retry(attempts=2, backoff=0.0)
+    with FactCheckClient(f"http://127.0.0.1:{port}", retry=retry) as fc:
+        with pytest.raises(ServiceUnreachableError):
+            fc.check("s")
+        with pytest.raises(ServiceUnreachableError):
+            list(fc.check_stream(["s"]))
