@@ -1,0 +1,29 @@
+"""Markdown table of ablation results: python -m training.summarize_ablations DIR"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+
+def main() -> None:
+    rows = [
+        "| run | train pairs | RTE test acc (2-way) | SICK test acc | SICK macro-F1 "
+        "| CF dev acc | CF dev macro-F1 |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for f in sorted(Path(sys.argv[1]).glob("ablation_*.json"), key=lambda p: p.stat().st_mtime):
+        r = json.loads(f.read_text())
+        t = r["test_fp32"]
+        rows.append(
+            f"| {r['args']['ablation']} (sources {r['args']['sources']}, aug {r['args']['aug']}) "
+            f"| {r['train_pairs']} | {t['rte_test']['accuracy']:.3f} "
+            f"| {t['sick_test']['accuracy']:.3f} | {t['sick_test']['macro_f1']:.3f} "
+            f"| {t['cf_dev']['accuracy']:.3f} | {t['cf_dev']['macro_f1']:.3f} |"
+        )
+    print("\n".join(rows))
+
+
+if __name__ == "__main__":
+    main()
