@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import anyio
 from anyio import to_thread
 from litestar import Controller, Response, delete, get, post
 from litestar.datastructures import State
@@ -14,8 +13,11 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter, RequestBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_503_SERVICE_UNAVAILABLE
 
+from service.auth import WRITER_OPT
 from service.engine import Engine
 from service.errors import InvalidInputError
+from service.lifecycle import wait_for_engine
+from service.runner import ModelRunner
 from service.schemas import (
     CheckRequest,
     CheckResponse,
@@ -30,17 +32,18 @@ from service.schemas import (
 )
 from service.store import DocumentRecord
 
-
-def provide_engine(state: State) -> Engine:
-    """The engine opened by the lifespan."""
-    engine: Engine = state.engine
-    return engine
+WRITER = {WRITER_OPT: True}  # only writer keys may call these routes (when keys are on)
 
 
-def provide_limiter(state: State) -> anyio.CapacityLimiter:
-    """Bounds how many model calls run at once (they share the CPU cores)."""
-    limiter: anyio.CapacityLimiter = state.limiter
-    return limiter
+async def provide_engine(state: State) -> Engine:
+    """The engine loaded by the lifespan (waiting a bounded time for it during start-up)."""
+    return await wait_for_engine(state)
+
+
+def provide_runner(state: State) -> ModelRunner:
+    """Runs model calls off the event loop, bounded in number and in time."""
+    runner: ModelRunner = state.runner
+    return runner
 
 
 def document_out(doc: DocumentRecord, engine: Engine, *, with_claims: bool = True) -> DocumentOut:
@@ -77,12 +80,12 @@ class DocumentController(Controller):
     path = "/v1/documents"
     tags = ("documents",)
 
-    @post("/", status_code=HTTP_201_CREATED, summary="Ingest one document or a list")
+    @post("/", status_code=HTTP_201_CREATED, summary="Ingest one document or a list", opt=WRITER)
     async def ingest(
         self,
         data: RequestBody[DocumentIn | list[DocumentIn]],
         engine: NamedDependency[Engine],
-        limiter: NamedDependency[anyio.CapacityLimiter],
+        runner: NamedDependency[ModelRunner],
     ) -> IngestResponse:
         """Clean, split, embed and index documents.
 
@@ -97,7 +100,7 @@ class DocumentController(Controller):
             )
         if not docs:
             raise InvalidInputError("the list of documents is empty", field="body")
-        return await to_thread.run_sync(engine.ingest, docs, limiter=limiter)
+        return await runner.run(engine.ingest, docs)
 
     @get("/", summary="List documents")
     async def list_documents(
@@ -150,7 +153,9 @@ class DocumentController(Controller):
             for v in rows
         ]
 
-    @post("/{doc_id:str}/retract", status_code=HTTP_200_OK, summary="Retract a document")
+    @post(
+        "/{doc_id:str}/retract", status_code=HTTP_200_OK, summary="Retract a document", opt=WRITER
+    )
     async def retract(
         self,
         doc_id: FromPath[str],
@@ -161,7 +166,7 @@ class DocumentController(Controller):
         doc = await to_thread.run_sync(engine.store.retract_document, doc_id, data.reason)
         return document_out(doc, engine, with_claims=False)
 
-    @delete("/{doc_id:str}", summary="Delete a document")
+    @delete("/{doc_id:str}", summary="Delete a document", opt=WRITER)
     async def delete_document(self, doc_id: FromPath[str], engine: NamedDependency[Engine]) -> None:
         """Remove the document, its claims, vectors and versions."""
         engine.document(doc_id)
@@ -179,7 +184,7 @@ class CheckController(Controller):
         self,
         data: RequestBody[CheckRequest],
         engine: NamedDependency[Engine],
-        limiter: NamedDependency[anyio.CapacityLimiter],
+        runner: NamedDependency[ModelRunner],
     ) -> CheckResponse:
         """Retrieve the passages that support or contradict the statement and judge it."""
         if len(data.statement) > engine.settings.max_statement_chars:
@@ -187,21 +192,28 @@ class CheckController(Controller):
                 f"`statement` is longer than {engine.settings.max_statement_chars} characters",
                 field="statement",
             )
-        return await to_thread.run_sync(engine.check, data, limiter=limiter)
+        return await runner.run(engine.check, data)
 
 
 @get("/health/live", tags=["health"], summary="The process is up")
-async def live() -> dict[str, str]:
-    """Always 200 while the process serves requests."""
-    return {"status": "ok"}
+async def live(state: State) -> Response[dict[str, Any]]:
+    """200 while the process serves requests; 503 if start-up failed (restart it)."""
+    error = getattr(state, "startup_error", None)
+    if error:
+        return Response({"status": "failed", "detail": error}, status_code=503)
+    return Response({"status": "ok"})
 
 
 @get("/health/ready", tags=["health"], summary="Models loaded and store reachable")
 async def ready(state: State) -> Response[dict[str, Any]]:
-    """200 once the lifespan has loaded the models and the store answers; 503 before."""
+    """200 once the models are loaded and the store answers; 503 before, and while draining."""
     engine: Engine | None = getattr(state, "engine", None)
+    if getattr(state, "draining", False):
+        return Response({"status": "draining"}, status_code=HTTP_503_SERVICE_UNAVAILABLE)
     if engine is None:
-        return Response({"status": "starting"}, status_code=HTTP_503_SERVICE_UNAVAILABLE)
+        error = getattr(state, "startup_error", None)
+        body = {"status": "failed", "detail": error} if error else {"status": "starting"}
+        return Response(body, status_code=HTTP_503_SERVICE_UNAVAILABLE)
     try:
         claims = await to_thread.run_sync(engine.store.count_claims)
     except Exception as exc:  # any store failure means not ready, never a 500

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from http import HTTPStatus
 
-import anyio
-from anyio import to_thread
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.problem_details import (
     ProblemDetailsConfig,
     ProblemDetailsException,
     ProblemDetailsPlugin,
 )
+from litestar.types import Middleware
 
 from service import errors
 from service.api import (
@@ -26,12 +25,15 @@ from service.api import (
     DocumentController,
     live,
     provide_engine,
-    provide_limiter,
+    provide_runner,
     ready,
 )
-from service.corpus import demo_documents
+from service.auth import ApiKeyMiddleware, KeyRing, load_keys, rate_limit_config
 from service.engine import Engine
+from service.lifecycle import lifespan_for
+from service.metrics import metrics
 from service.settings import Settings
+from service.telemetry import REQUEST_ID_HEADER, RequestContextMiddleware, add_request_id_header
 
 _STATUS: dict[type[errors.FactCheckError], int] = {
     errors.InvalidInputError: 422,
@@ -79,34 +81,16 @@ def _http_problem(exc: HTTPException) -> ProblemDetailsException:
     if isinstance(exc.extra, list) and exc.extra:
         detail = "; ".join(_describe(e) for e in exc.extra)
         extra = {"errors": exc.extra}
+    headers = dict(exc.headers or {})
+    if exc.status_code == 429 and "RateLimit-Reset" in headers:
+        headers["Retry-After"] = headers["RateLimit-Reset"]
     return ProblemDetailsException(
         status_code=exc.status_code,
         title=HTTPStatus(exc.status_code).phrase,
         detail=detail,
         extra=extra,
-        headers=exc.headers,
+        headers=headers or None,
     )
-
-
-def lifespan_for(
-    settings: Settings, engine_factory: Callable[[Settings], Engine]
-) -> Callable[[Litestar], object]:
-    """The lifespan: open the engine (models, store) once, close it at shutdown."""
-
-    @asynccontextmanager
-    async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        app.state.limiter = anyio.CapacityLimiter(settings.model_threads)
-        engine = await to_thread.run_sync(engine_factory, settings)
-        if settings.load_demo:
-            await to_thread.run_sync(engine.ingest, demo_documents(settings.demo_path))
-        app.state.engine = engine
-        try:
-            yield
-        finally:
-            app.state.engine = None
-            engine.close()
-
-    return lifespan
 
 
 def create_app(
@@ -115,19 +99,26 @@ def create_app(
     """Build the service. Tests pass their own settings (and may share one engine)."""
     settings = settings or Settings.from_env()
     problem_map = {cls: _problem for cls in _STATUS} | {HTTPException: _http_problem}
+    keys = load_keys(settings)
+    rate_limit = rate_limit_config(settings)
+    middleware: list[Middleware] = [RequestContextMiddleware()]  # outermost first
+    if keys:
+        middleware.append(ApiKeyMiddleware(KeyRing(keys)))
+    if rate_limit:
+        middleware.append(rate_limit.middleware)
     return Litestar(
-        route_handlers=[DocumentController, CheckController, live, ready],
+        route_handlers=[DocumentController, CheckController, live, ready, metrics],
         dependencies={
-            "engine": Provide(provide_engine, sync_to_thread=False),
-            "limiter": Provide(provide_limiter, sync_to_thread=False),
+            "engine": Provide(provide_engine),
+            "runner": Provide(provide_runner, sync_to_thread=False),
         },
-        lifespan=[lifespan_for(settings, engine_factory)],  # type: ignore[list-item]
+        lifespan=[lifespan_for(settings, engine_factory)],
+        middleware=middleware,
+        before_send=[add_request_id_header],
         plugins=[
             ProblemDetailsPlugin(ProblemDetailsConfig(exception_to_problem_detail_map=problem_map))
         ],
-        cors_config=CORSConfig(allow_origins=list(settings.cors_origins))
-        if settings.cors_origins
-        else None,
+        cors_config=cors_config(settings),
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="factcheck",
@@ -135,5 +126,33 @@ def create_app(
             description="Check statements against a newsroom corpus: supporting and contradicting passages, with a verdict.",
             path="/schema",
             render_plugins=[SwaggerRenderPlugin()],
+            security=[{"BearerAuth": []}, {"ApiKeyHeader": []}] if keys else None,
+            components=Components(
+                security_schemes={
+                    "BearerAuth": SecurityScheme(type="http", scheme="bearer"),
+                    "ApiKeyHeader": SecurityScheme(
+                        type="apiKey", name="X-API-Key", security_scheme_in="header"
+                    ),
+                }
+            ),
         ),
+    )
+
+
+def cors_config(settings: Settings) -> CORSConfig | None:
+    """CORS for the CMS origins: the headers browsers must be allowed to send and to read."""
+    if not settings.cors_origins:
+        return None
+    return CORSConfig(
+        allow_origins=list(settings.cors_origins),
+        allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "X-API-Key",
+            REQUEST_ID_HEADER,
+            "Idempotency-Key",
+        ],
+        expose_headers=[REQUEST_ID_HEADER, "Retry-After", "RateLimit-Limit", "RateLimit-Remaining"],
+        max_age=600,
     )

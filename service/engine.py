@@ -13,6 +13,7 @@ from service.check import check
 from service.embed import Embedder, offline_mode
 from service.errors import NotFoundError
 from service.ingest import ingest
+from service.metrics import model_call, timed
 from service.schemas import CheckRequest, CheckResponse, DocumentIn, IngestResponse, ModelInfo
 from service.settings import Settings
 from service.stance import StanceModel
@@ -52,21 +53,21 @@ class Engine:
 
     def ingest(self, docs: Sequence[DocumentIn]) -> IngestResponse:
         """Clean, split, embed and index documents."""
-        results = ingest(self.store, self.embedder.encode, docs)
+        results = ingest(self.store, timed("embedding", self.embedder.encode), docs)
         return IngestResponse(documents=results, index_version=self.store.index_version())
 
     def check(self, req: CheckRequest) -> CheckResponse:
         """Judge one statement against the corpus."""
         t0 = time.perf_counter()
-        query = self.embedder.encode([req.statement])[0]
+        with model_call("embedding", 1):
+            query = self.embedder.encode([req.statement])[0]
         embed_ms = (time.perf_counter() - t0) * 1000
+        judge = timed("stance", self.stance.predict)
         return check(
             req,
             store=self.store,
             query=query,
-            predict=lambda pairs: self.stance.predict(
-                pairs, batch_size=self.settings.stance_batch_size
-            ),
+            predict=lambda pairs: judge(pairs, batch_size=self.settings.stance_batch_size),
             models=self.models,
             candidates=self.settings.candidates,
             rrf_k=self.settings.rrf_k,
