@@ -1,9 +1,13 @@
-"""HTTP layer: the versioned routes. Handlers validate, hand work to the engine off the
-event loop, and shape responses; they hold no pipeline logic of their own.
+"""HTTP layer: the versioned routes.
+
+Handlers validate, hand work to the engine off the event loop, and shape responses; they
+hold no pipeline logic of their own.
 """
 
 from __future__ import annotations
 
+import logging
+from collections import Counter
 from typing import Annotated, Any
 
 from anyio import to_thread
@@ -32,6 +36,7 @@ from service.schemas import (
 )
 from service.store import DocumentRecord
 
+log = logging.getLogger("factcheck.api")
 WRITER = {WRITER_OPT: True}  # only writer keys may call these routes (when keys are on)
 
 
@@ -89,8 +94,9 @@ class DocumentController(Controller):
     ) -> IngestResponse:
         """Clean, split, embed and index documents.
 
-        Re-sending unchanged content changes nothing; new content under an existing id replaces its claims atomically and keeps
-        the old version for audit (status ``corrected``).
+        Re-sending unchanged content changes nothing; new content under an existing id
+        replaces its claims atomically and keeps the old version for audit (status
+        ``corrected``).
         """
         docs = data if isinstance(data, list) else [data]
         limit = engine.settings.max_documents_per_request
@@ -100,7 +106,10 @@ class DocumentController(Controller):
             )
         if not docs:
             raise InvalidInputError("the list of documents is empty", field="body")
-        return await runner.run(engine.ingest, docs)
+        result = await runner.run(engine.ingest, docs)
+        statuses = Counter(d.status for d in result.documents)
+        log.info("ingested %d documents", len(docs), extra={"statuses": dict(statuses)})
+        return result
 
     @get("/", summary="List documents")
     async def list_documents(
@@ -187,11 +196,14 @@ class CheckController(Controller):
         runner: NamedDependency[ModelRunner],
     ) -> CheckResponse:
         """Retrieve the passages that support or contradict the statement and judge it."""
-        if len(data.statement) > engine.settings.max_statement_chars:
+        limits = engine.settings
+        if len(data.statement) > limits.max_statement_chars:
             raise InvalidInputError(
-                f"`statement` is longer than {engine.settings.max_statement_chars} characters",
+                f"`statement` is longer than {limits.max_statement_chars} characters",
                 field="statement",
             )
+        if data.top_k > limits.max_top_k:
+            raise InvalidInputError(f"`top_k` is above {limits.max_top_k}", field="top_k")
         return await runner.run(engine.check, data)
 
 

@@ -123,7 +123,10 @@ def create_app(
         openapi_config=OpenAPIConfig(
             title="factcheck",
             version="1.0.0",
-            description="Check statements against a newsroom corpus: supporting and contradicting passages, with a verdict.",
+            description=(
+                "Check statements against a newsroom corpus: supporting and contradicting "
+                "passages, with a verdict."
+            ),
             path="/schema",
             render_plugins=[SwaggerRenderPlugin()],
             security=[{"BearerAuth": []}, {"ApiKeyHeader": []}] if keys else None,

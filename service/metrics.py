@@ -87,7 +87,9 @@ async def metrics(state: State) -> Response[bytes]:
     """The default registry in the Prometheus text format, corpus size read at scrape time."""
     engine = getattr(state, "engine", None)
     if engine is not None:
-        _, documents = await to_thread.run_sync(lambda: engine.store.list_documents(limit=1))
+        _, documents = await to_thread.run_sync(
+            lambda: engine.store.list_documents(limit=1, offset=0)
+        )
         CORPUS_DOCUMENTS.set(documents)
         CORPUS_CLAIMS.set(await to_thread.run_sync(engine.store.count_claims))
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
