@@ -33,7 +33,12 @@ from service.engine import Engine
 from service.lifecycle import lifespan_for
 from service.metrics import metrics
 from service.settings import Settings
-from service.telemetry import REQUEST_ID_HEADER, RequestContextMiddleware, add_request_id_header
+from service.telemetry import (
+    REQUEST_ID_HEADER,
+    RequestContextMiddleware,
+    add_request_id_header,
+    log_exception,
+)
 
 _STATUS: dict[type[errors.FactCheckError], int] = {
     errors.InvalidInputError: 422,
@@ -115,6 +120,8 @@ def create_app(
         lifespan=[lifespan_for(settings, engine_factory)],
         middleware=middleware,
         before_send=[add_request_id_header],
+        after_exception=[log_exception],
+        logging_config=None,  # logs go through the root logger (JSON in `factcheck serve`)
         plugins=[
             ProblemDetailsPlugin(ProblemDetailsConfig(exception_to_problem_detail_map=problem_map))
         ],

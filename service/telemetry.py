@@ -22,6 +22,7 @@ from litestar.exceptions import HTTPException
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.errors import FactCheckError, OverloadedError, StoreError
 from service.metrics import IN_FLIGHT, REQUEST_SECONDS, REQUESTS
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -29,6 +30,7 @@ CURRENT_REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=No
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 _RECORD_FIELDS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 access_log = logging.getLogger("factcheck.access")
+error_log = logging.getLogger("factcheck.errors")
 
 
 def request_id(scope: Scope) -> str:
@@ -46,6 +48,18 @@ async def add_request_id_header(message: Message, scope: Scope) -> None:
     """``before_send`` hook: every HTTP response names its request id."""
     if message["type"] == "http.response.start" and scope["type"] == ScopeType.HTTP:
         MutableScopeHeaders.from_message(message)[REQUEST_ID_HEADER] = request_id(scope)
+
+
+async def log_exception(exc: Exception, scope: Scope) -> None:
+    """``after_exception`` hook: bugs with their traceback, store and capacity trouble briefly.
+
+    Client errors (4xx, the ``InvalidInputError`` family) are in the access log only.
+    """
+    where = f"{scope.get('method', '')} {scope['path']}"
+    if isinstance(exc, StoreError | OverloadedError):
+        error_log.warning("%s: %s: %s", where, type(exc).__name__, exc)
+    elif not isinstance(exc, HTTPException | FactCheckError):
+        error_log.error("%s: unhandled %s", where, type(exc).__name__, exc_info=exc)
 
 
 class RequestContextMiddleware(ASGIMiddleware):
