@@ -14,30 +14,70 @@ from anyio import to_thread
 from litestar import Controller, Response, delete, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
+from litestar.openapi.spec import Example
 from litestar.params import FromPath, FromQuery, QueryParameter, RequestBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_503_SERVICE_UNAVAILABLE
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from service.auth import WRITER_OPT
 from service.engine import Engine
 from service.errors import InvalidInputError
 from service.lifecycle import wait_for_engine
+from service.metrics import CORPUS_CLAIMS, CORPUS_DOCUMENTS
 from service.runner import ModelRunner
 from service.schemas import (
     CheckRequest,
     CheckResponse,
     ClaimOut,
+    DocumentBatch,
     DocumentIn,
     DocumentOut,
     DocumentPage,
     DocumentSummary,
     DocumentVersion,
     IngestResponse,
+    Problem,
     RetractRequest,
 )
 from service.store import DocumentRecord
 
 log = logging.getLogger("factcheck.api")
 WRITER = {WRITER_OPT: True}  # only writer keys may call these routes (when keys are on)
+
+_PROBLEMS = {
+    400: "The body is not JSON or does not match the schema.",
+    401: "No API key, or an unknown one (only when keys are configured).",
+    403: "A reader key on a route that changes the corpus.",
+    404: "No such document.",
+    413: "The body is larger than the configured limit.",
+    422: "Well-formed, but over a configured limit (statement length, top_k, batch size).",
+    429: "Over this key's rate limit; retry after `Retry-After` seconds.",
+    503: "Starting, overloaded, past the model-call deadline, or the store failed; "
+    "retry after `Retry-After` seconds.",
+}
+
+
+HEALTH_503 = {
+    503: ResponseSpec(
+        data_container=dict[str, Any],
+        description="Not (or no longer) ready: starting, draining, failed, or store unavailable.",
+        examples=[Example(summary="Models still loading", value={"status": "starting"})],
+    )
+}
+
+
+def problems(*codes: int) -> dict[int, ResponseSpec]:
+    """OpenAPI entries for a route's problem+json answers: ``codes`` and 401, 429, 503."""
+    return {
+        code: ResponseSpec(
+            data_container=Problem,
+            media_type="application/problem+json",
+            description=_PROBLEMS[code],
+            generate_examples=False,
+        )
+        for code in sorted({*codes, 401, 429, 503})
+    }
 
 
 async def provide_engine(state: State) -> Engine:
@@ -85,10 +125,16 @@ class DocumentController(Controller):
     path = "/v1/documents"
     tags = ("documents",)
 
-    @post("/", status_code=HTTP_201_CREATED, summary="Ingest one document or a list", opt=WRITER)
+    @post(
+        "/",
+        status_code=HTTP_201_CREATED,
+        summary="Ingest one document or a list",
+        opt=WRITER,
+        responses=problems(400, 403, 413, 422),
+    )
     async def ingest(
         self,
-        data: RequestBody[DocumentIn | list[DocumentIn]],
+        data: RequestBody[DocumentIn | DocumentBatch],
         engine: NamedDependency[Engine],
         runner: NamedDependency[ModelRunner],
     ) -> IngestResponse:
@@ -99,24 +145,24 @@ class DocumentController(Controller):
         ``corrected``).
         """
         docs = data if isinstance(data, list) else [data]
+        if not docs:  # the schema says so too, but Litestar does not enforce it inside a union
+            raise InvalidInputError("the list of documents is empty", field="body")
         limit = engine.settings.max_documents_per_request
         if len(docs) > limit:
             raise InvalidInputError(
                 f"at most {limit} documents per request, got {len(docs)}", field="body"
             )
-        if not docs:
-            raise InvalidInputError("the list of documents is empty", field="body")
         result = await runner.run(engine.ingest, docs)
         statuses = Counter(d.status for d in result.documents)
         log.info("ingested %d documents", len(docs), extra={"statuses": dict(statuses)})
         return result
 
-    @get("/", summary="List documents")
+    @get("/", summary="List documents", responses=problems(400))
     async def list_documents(
         self,
         engine: NamedDependency[Engine],
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Annotated[int, QueryParameter(ge=0, le=1_000_000_000)] = 0,
         source: FromQuery[str | None] = None,
     ) -> DocumentPage:
         """A page of documents, newest publication date first."""
@@ -137,14 +183,18 @@ class DocumentController(Controller):
         ]
         return DocumentPage(items=items, total=total, limit=limit, offset=offset)
 
-    @get("/{doc_id:str}", summary="Get a document with its claims")
+    @get("/{doc_id:str}", summary="Get a document with its claims", responses=problems(404))
     async def get_document(
         self, doc_id: FromPath[str], engine: NamedDependency[Engine]
     ) -> DocumentOut:
         """The stored document, its status and its claims with offsets."""
         return await to_thread.run_sync(lambda: document_out(engine.document(doc_id), engine))
 
-    @get("/{doc_id:str}/versions", summary="Earlier versions of a corrected document")
+    @get(
+        "/{doc_id:str}/versions",
+        summary="Earlier versions of a corrected document",
+        responses=problems(404),
+    )
     async def versions(
         self, doc_id: FromPath[str], engine: NamedDependency[Engine]
     ) -> list[DocumentVersion]:
@@ -163,7 +213,11 @@ class DocumentController(Controller):
         ]
 
     @post(
-        "/{doc_id:str}/retract", status_code=HTTP_200_OK, summary="Retract a document", opt=WRITER
+        "/{doc_id:str}/retract",
+        status_code=HTTP_200_OK,
+        summary="Retract a document",
+        opt=WRITER,
+        responses=problems(400, 403, 404, 413),
     )
     async def retract(
         self,
@@ -175,7 +229,7 @@ class DocumentController(Controller):
         doc = await to_thread.run_sync(engine.store.retract_document, doc_id, data.reason)
         return document_out(doc, engine, with_claims=False)
 
-    @delete("/{doc_id:str}", summary="Delete a document", opt=WRITER)
+    @delete("/{doc_id:str}", summary="Delete a document", opt=WRITER, responses=problems(403, 404))
     async def delete_document(self, doc_id: FromPath[str], engine: NamedDependency[Engine]) -> None:
         """Remove the document, its claims, vectors and versions."""
         engine.document(doc_id)
@@ -188,7 +242,12 @@ class CheckController(Controller):
     path = "/v1/check"
     tags = ("check",)
 
-    @post("/", status_code=HTTP_200_OK, summary="Check one statement")
+    @post(
+        "/",
+        status_code=HTTP_200_OK,
+        summary="Check one statement",
+        responses=problems(400, 413, 422),
+    )
     async def check(
         self,
         data: RequestBody[CheckRequest],
@@ -207,7 +266,7 @@ class CheckController(Controller):
         return await runner.run(engine.check, data)
 
 
-@get("/health/live", tags=["health"], summary="The process is up")
+@get("/health/live", tags=["health"], summary="The process is up", responses=HEALTH_503)
 async def live(state: State) -> Response[dict[str, Any]]:
     """200 while the process serves requests; 503 if start-up failed (restart it)."""
     error = getattr(state, "startup_error", None)
@@ -216,7 +275,12 @@ async def live(state: State) -> Response[dict[str, Any]]:
     return Response({"status": "ok"})
 
 
-@get("/health/ready", tags=["health"], summary="Models loaded and store reachable")
+@get(
+    "/health/ready",
+    tags=["health"],
+    summary="Models loaded and store reachable",
+    responses=HEALTH_503,
+)
 async def ready(state: State) -> Response[dict[str, Any]]:
     """200 once the models are loaded and the store answers; 503 before, and while draining."""
     engine: Engine | None = getattr(state, "engine", None)
@@ -236,3 +300,22 @@ async def ready(state: State) -> Response[dict[str, Any]]:
     return Response(
         {"status": "ready", "claims": claims, "index_version": engine.store.index_version()}
     )
+
+
+@get(
+    "/metrics",
+    tags=["operations"],
+    summary="Prometheus metrics",
+    media_type=CONTENT_TYPE_LATEST,
+    responses=problems(),
+)
+async def metrics(state: State) -> Response[bytes]:
+    """The default registry in the Prometheus text format, corpus size read at scrape time."""
+    engine = getattr(state, "engine", None)
+    if engine is not None:
+        _, documents = await to_thread.run_sync(
+            lambda: engine.store.list_documents(limit=1, offset=0)
+        )
+        CORPUS_DOCUMENTS.set(documents)
+        CORPUS_CLAIMS.set(await to_thread.run_sync(engine.store.count_claims))
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -7,31 +7,34 @@ from http import HTTPStatus
 
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
+from litestar.datastructures import MutableScopeHeaders
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme
+from litestar.openapi.spec import SecurityScheme
 from litestar.plugins.problem_details import (
     ProblemDetailsConfig,
     ProblemDetailsException,
     ProblemDetailsPlugin,
 )
-from litestar.types import Middleware
+from litestar.routes import HTTPRoute
+from litestar.types import Message, Middleware, Scope
 
 from service import errors
 from service.api import (
     CheckController,
     DocumentController,
     live,
+    metrics,
     provide_engine,
     provide_runner,
     ready,
 )
-from service.auth import ApiKeyMiddleware, KeyRing, load_keys, rate_limit_config
+from service.auth import PUBLIC_PREFIXES, ApiKeyMiddleware, KeyRing, load_keys, rate_limit_config
 from service.engine import Engine
 from service.lifecycle import lifespan_for
-from service.metrics import metrics
+from service.schemas import Request
 from service.settings import Settings
 from service.telemetry import (
     REQUEST_ID_HEADER,
@@ -111,7 +114,8 @@ def create_app(
         middleware.append(ApiKeyMiddleware(KeyRing(keys)))
     if rate_limit:
         middleware.append(rate_limit.middleware)
-    return Litestar(
+    allow = AllowHeader()
+    app = Litestar(
         route_handlers=[DocumentController, CheckController, live, ready, metrics],
         dependencies={
             "engine": Provide(provide_engine),
@@ -119,7 +123,7 @@ def create_app(
         },
         lifespan=[lifespan_for(settings, engine_factory)],
         middleware=middleware,
-        before_send=[add_request_id_header],
+        before_send=[add_request_id_header, allow],
         after_exception=[log_exception],
         logging_config=None,  # logs go through the root logger (JSON in `factcheck serve`)
         plugins=[
@@ -136,17 +140,71 @@ def create_app(
             ),
             path="/schema",
             render_plugins=[SwaggerRenderPlugin()],
-            security=[{"BearerAuth": []}, {"ApiKeyHeader": []}] if keys else None,
-            components=Components(
-                security_schemes={
-                    "BearerAuth": SecurityScheme(type="http", scheme="bearer"),
-                    "ApiKeyHeader": SecurityScheme(
-                        type="apiKey", name="X-API-Key", security_scheme_in="header"
-                    ),
-                }
-            ),
         ),
     )
+    allow.methods = {
+        route.path_format: ", ".join(sorted(route.methods))
+        for route in app.routes
+        if isinstance(route, HTTPRoute)
+    }
+    close_request_schemas(app)
+    if keys:
+        document_security(app)
+    return app
+
+
+class AllowHeader:
+    """``before_send`` hook: automatic OPTIONS answers name every method of the path.
+
+    Litestar 2.25 builds that answer for the first handlers registered on a path and misses
+    the later ones (``GET /v1/documents`` answered ``Allow: OPTIONS, POST``).
+    """
+
+    def __init__(self) -> None:
+        self.methods: dict[str, str] = {}
+
+    async def __call__(self, message: Message, scope: Scope) -> None:
+        """Rewrite ``Allow`` on OPTIONS responses that carry one."""
+        if message["type"] != "http.response.start" or scope.get("method") != "OPTIONS":
+            return
+        headers = MutableScopeHeaders.from_message(message)
+        methods = self.methods.get(str(scope.get("path_template", "")))
+        if methods and "allow" in headers:
+            headers["Allow"] = methods
+
+
+def close_request_schemas(app: Litestar) -> None:
+    """Declare ``additionalProperties: false`` on request bodies, which reject unknown fields.
+
+    Litestar does not derive it from msgspec's ``forbid_unknown_fields``.
+    """
+    request_types = set()
+    pending = [Request]
+    while pending:
+        cls = pending.pop()
+        request_types.add(cls.__name__)
+        pending.extend(cls.__subclasses__())
+    schemas = app.openapi_schema.components.schemas or {}
+    for name, schema in schemas.items():
+        if name in request_types:
+            schema.additional_properties = False
+
+
+def document_security(app: Litestar) -> None:
+    """Declare the API-key schemes on every operation that needs a key."""
+    schema = app.openapi_schema
+    schema.components.security_schemes = {
+        "BearerAuth": SecurityScheme(type="http", scheme="bearer"),
+        "ApiKeyHeader": SecurityScheme(
+            type="apiKey", name="X-API-Key", security_scheme_in="header"
+        ),
+    }
+    for path, item in (schema.paths or {}).items():
+        if path.startswith(PUBLIC_PREFIXES):
+            continue
+        for method in ("get", "post", "put", "patch", "delete"):
+            if operation := getattr(item, method):
+                operation.security = [{"BearerAuth": []}, {"ApiKeyHeader": []}]
 
 
 def cors_config(settings: Settings) -> CORSConfig | None:

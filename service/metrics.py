@@ -1,4 +1,4 @@
-"""Prometheus metrics (official ``prometheus_client``): the metric objects and ``/metrics``.
+"""Prometheus metrics (official ``prometheus_client``); ``/metrics`` serves them.
 
 The objects live in the process-wide default registry, so any module may import and update
 them (a batcher sets ``QUEUE_DEPTH``). Request counts and latencies are recorded by
@@ -12,17 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from anyio import to_thread
-from litestar import Response, get
-from litestar.datastructures import State
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    REGISTRY,
-    Counter,
-    Gauge,
-    Histogram,
-    generate_latest,
-)
+from prometheus_client import Counter, Gauge, Histogram
 
 PREFIX = "factcheck"
 P = ParamSpec("P")
@@ -80,16 +70,3 @@ def timed(
             return fn(batch, *args, **kwargs)
 
     return call
-
-
-@get("/metrics", tags=["operations"], summary="Prometheus metrics", include_in_schema=False)
-async def metrics(state: State) -> Response[bytes]:
-    """The default registry in the Prometheus text format, corpus size read at scrape time."""
-    engine = getattr(state, "engine", None)
-    if engine is not None:
-        _, documents = await to_thread.run_sync(
-            lambda: engine.store.list_documents(limit=1, offset=0)
-        )
-        CORPUS_DOCUMENTS.set(documents)
-        CORPUS_CLAIMS.set(await to_thread.run_sync(engine.store.count_claims))
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -237,9 +238,9 @@ def test_failed_start_fails_liveness(settings: Settings) -> None:
         raise OSError("no such model")
 
     with TestClient(create_app(settings, engine_factory=broken)) as client:
-        for _ in range(100):
-            if client.get("/health/live").status_code == 503:
-                break
+        deadline = time.monotonic() + 10
+        while client.get("/health/live").status_code != 503 and time.monotonic() < deadline:
+            time.sleep(0.02)
         live = client.get("/health/live").json()
         assert live["status"] == "failed" and "no such model" in live["detail"]
         assert client.get("/health/ready").status_code == 503
