@@ -19,7 +19,10 @@ from tests.live import LiveServer
 
 CLIENTS = 32
 DOCS = [
-    {"id": f"d-{i}", "text": f"The port of city {i} closed on Tuesday after a storm damaged cranes."}
+    {
+        "id": f"d-{i}",
+        "text": f"The port of city {i} closed on Tuesday after a storm damaged cranes.",
+    }
     for i in range(20)
 ]
 
