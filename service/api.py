@@ -1,35 +1,44 @@
 """HTTP layer: the versioned routes.
 
-Handlers validate, hand work to the engine off the event loop, and shape responses;
-they hold no pipeline logic of their own.
+Handlers validate, hand work to the engine off the event loop, and shape responses; they
+hold no pipeline logic of their own.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections import Counter
 from typing import Annotated, Any
 
-import anyio
 import msgspec
 from anyio import to_thread
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
+from litestar.openapi.spec import Example
 from litestar.params import FromPath, FromQuery, QueryParameter, RequestBody
 from litestar.response.streaming import ASGIStreamingResponse
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_503_SERVICE_UNAVAILABLE
 from litestar.types import Receive, Send
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
+from service.auth import WRITER_OPT
 from service.batch import check_batch, check_stream
 from service.engine import Engine
-from service.errors import InvalidInputError
+from service.errors import InvalidInputError, OverloadedError
 from service.feedback import record_feedback
+from service.lifecycle import wait_for_engine
+from service.metrics import CORPUS_CLAIMS, CORPUS_DOCUMENTS
+from service.runner import ModelRunner
 from service.schemas import (
     BatchRequest,
     BatchResponse,
     CheckRequest,
     CheckResponse,
     ClaimOut,
+    DocumentBatch,
     DocumentIn,
     DocumentOut,
     DocumentPage,
@@ -39,6 +48,7 @@ from service.schemas import (
     FeedbackPage,
     FeedbackRequest,
     IngestResponse,
+    Problem,
     RetractRequest,
     Sentence,
     SplitRequest,
@@ -66,16 +76,53 @@ class DuplexStream(ASGIStreamingResponse):
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
-def provide_engine(state: State) -> Engine:
-    """The engine opened by the lifespan."""
-    engine: Engine = state.engine
-    return engine
+log = logging.getLogger("factcheck.api")
+WRITER = {WRITER_OPT: True}  # only writer keys may call these routes (when keys are on)
+
+_PROBLEMS = {
+    400: "The body is not JSON or does not match the schema.",
+    401: "No API key, or an unknown one (only when keys are configured).",
+    403: "A reader key on a route that changes the corpus.",
+    404: "No such document.",
+    413: "The body is larger than the configured limit.",
+    422: "Well-formed, but over a configured limit (statement length, top_k, batch size).",
+    429: "Over this key's rate limit; retry after `Retry-After` seconds.",
+    503: "Starting, overloaded, past the model-call deadline, or the store failed; "
+    "retry after `Retry-After` seconds.",
+}
 
 
-def provide_limiter(state: State) -> anyio.CapacityLimiter:
-    """Bounds how many model calls run at once (they share the CPU cores)."""
-    limiter: anyio.CapacityLimiter = state.limiter
-    return limiter
+HEALTH_503 = {
+    503: ResponseSpec(
+        data_container=dict[str, Any],
+        description="Not (or no longer) ready: starting, draining, failed, or store unavailable.",
+        examples=[Example(summary="Models still loading", value={"status": "starting"})],
+    )
+}
+
+
+def problems(*codes: int) -> dict[int, ResponseSpec]:
+    """OpenAPI entries for a route's problem+json answers: ``codes`` and 401, 429, 503."""
+    return {
+        code: ResponseSpec(
+            data_container=Problem,
+            media_type="application/problem+json",
+            description=_PROBLEMS[code],
+            generate_examples=False,
+        )
+        for code in sorted({*codes, 401, 429, 503})
+    }
+
+
+async def provide_engine(state: State) -> Engine:
+    """The engine loaded by the lifespan (waiting a bounded time for it during start-up)."""
+    return await wait_for_engine(state)
+
+
+def provide_runner(state: State) -> ModelRunner:
+    """Runs model calls off the event loop, bounded in number and in time."""
+    runner: ModelRunner = state.runner
+    return runner
 
 
 def document_out(doc: DocumentRecord, engine: Engine, *, with_claims: bool = True) -> DocumentOut:
@@ -112,35 +159,44 @@ class DocumentController(Controller):
     path = "/v1/documents"
     tags = ("documents",)
 
-    @post("/", status_code=HTTP_201_CREATED, summary="Ingest one document or a list")
+    @post(
+        "/",
+        status_code=HTTP_201_CREATED,
+        summary="Ingest one document or a list",
+        opt=WRITER,
+        responses=problems(400, 403, 413, 422),
+    )
     async def ingest(
         self,
-        data: RequestBody[DocumentIn | list[DocumentIn]],
+        data: RequestBody[DocumentIn | DocumentBatch],
         engine: NamedDependency[Engine],
-        limiter: NamedDependency[anyio.CapacityLimiter],
+        runner: NamedDependency[ModelRunner],
     ) -> IngestResponse:
         """Clean, split, embed and index documents.
 
         Re-sending unchanged content changes nothing; new content under an existing id
-        replaces its claims atomically and keeps
-        the old version for audit (status ``corrected``).
+        replaces its claims atomically and keeps the old version for audit (status
+        ``corrected``).
         """
         docs = data if isinstance(data, list) else [data]
+        if not docs:  # the schema says so too, but Litestar does not enforce it inside a union
+            raise InvalidInputError("the list of documents is empty", field="body")
         limit = engine.settings.max_documents_per_request
         if len(docs) > limit:
             raise InvalidInputError(
                 f"at most {limit} documents per request, got {len(docs)}", field="body"
             )
-        if not docs:
-            raise InvalidInputError("the list of documents is empty", field="body")
-        return await to_thread.run_sync(engine.ingest, docs, limiter=limiter)
+        result = await runner.run(engine.ingest, docs)
+        statuses = Counter(d.status for d in result.documents)
+        log.info("ingested %d documents", len(docs), extra={"statuses": dict(statuses)})
+        return result
 
-    @get("/", summary="List documents")
+    @get("/", summary="List documents", responses=problems(400))
     async def list_documents(
         self,
         engine: NamedDependency[Engine],
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Annotated[int, QueryParameter(ge=0, le=1_000_000_000)] = 0,
         source: FromQuery[str | None] = None,
     ) -> DocumentPage:
         """A page of documents, newest publication date first."""
@@ -161,14 +217,18 @@ class DocumentController(Controller):
         ]
         return DocumentPage(items=items, total=total, limit=limit, offset=offset)
 
-    @get("/{doc_id:str}", summary="Get a document with its claims")
+    @get("/{doc_id:str}", summary="Get a document with its claims", responses=problems(404))
     async def get_document(
         self, doc_id: FromPath[str], engine: NamedDependency[Engine]
     ) -> DocumentOut:
         """The stored document, its status and its claims with offsets."""
         return await to_thread.run_sync(lambda: document_out(engine.document(doc_id), engine))
 
-    @get("/{doc_id:str}/versions", summary="Earlier versions of a corrected document")
+    @get(
+        "/{doc_id:str}/versions",
+        summary="Earlier versions of a corrected document",
+        responses=problems(404),
+    )
     async def versions(
         self, doc_id: FromPath[str], engine: NamedDependency[Engine]
     ) -> list[DocumentVersion]:
@@ -186,7 +246,13 @@ class DocumentController(Controller):
             for v in rows
         ]
 
-    @post("/{doc_id:str}/retract", status_code=HTTP_200_OK, summary="Retract a document")
+    @post(
+        "/{doc_id:str}/retract",
+        status_code=HTTP_200_OK,
+        summary="Retract a document",
+        opt=WRITER,
+        responses=problems(400, 403, 404, 413),
+    )
     async def retract(
         self,
         doc_id: FromPath[str],
@@ -197,7 +263,7 @@ class DocumentController(Controller):
         doc = await to_thread.run_sync(engine.store.retract_document, doc_id, data.reason)
         return document_out(doc, engine, with_claims=False)
 
-    @delete("/{doc_id:str}", summary="Delete a document")
+    @delete("/{doc_id:str}", summary="Delete a document", opt=WRITER, responses=problems(403, 404))
     async def delete_document(self, doc_id: FromPath[str], engine: NamedDependency[Engine]) -> None:
         """Remove the document, its claims, vectors and versions."""
         engine.document(doc_id)
@@ -210,7 +276,12 @@ class CheckController(Controller):
     path = "/v1/check"
     tags = ("check",)
 
-    @post("/", status_code=HTTP_200_OK, summary="Check one statement")
+    @post(
+        "/",
+        status_code=HTTP_200_OK,
+        summary="Check one statement",
+        responses=problems(400, 413, 422),
+    )
     async def check(
         self, data: RequestBody[CheckRequest], engine: NamedDependency[Engine]
     ) -> CheckResponse:
@@ -220,9 +291,21 @@ class CheckController(Controller):
         with ``Retry-After``.
         """
         (future,) = engine.submit([data])
-        return await asyncio.wrap_future(future)
+        try:
+            return await asyncio.wait_for(
+                asyncio.wrap_future(future), timeout=engine.settings.request_timeout_s
+            )
+        except TimeoutError:
+            raise OverloadedError(
+                f"the check took longer than {engine.settings.request_timeout_s:g} s"
+            ) from None
 
-    @post("/batch", status_code=HTTP_200_OK, summary="Check a batch of statements")
+    @post(
+        "/batch",
+        status_code=HTTP_200_OK,
+        summary="Check a batch of statements",
+        responses=problems(400, 413, 422),
+    )
     async def check_batch(
         self, data: RequestBody[BatchRequest], engine: NamedDependency[Engine]
     ) -> BatchResponse:
@@ -244,6 +327,7 @@ class CheckController(Controller):
         status_code=HTTP_200_OK,
         summary="Check a stream of statements (NDJSON in, NDJSON out)",
         request_max_body_size=None,
+        responses=problems(400),
     )
     async def check_stream(
         self, request: Request[Any, Any, Any], engine: NamedDependency[Engine]
@@ -265,7 +349,13 @@ class CheckController(Controller):
         return DuplexStream(iterator=lines, media_type="application/x-ndjson")
 
 
-@post("/v1/split", status_code=HTTP_200_OK, tags=["check"], summary="Split a draft into sentences")
+@post(
+    "/v1/split",
+    status_code=HTTP_200_OK,
+    tags=["check"],
+    summary="Split a draft into sentences",
+    responses=problems(400, 413),
+)
 async def split(data: RequestBody[SplitRequest]) -> SplitResponse:
     """Every sentence of the draft with its offsets, as the panel checks them one by one.
 
@@ -286,7 +376,13 @@ class FeedbackController(Controller):
     path = "/v1/feedback"
     tags = ("feedback",)
 
-    @post("/", status_code=HTTP_201_CREATED, summary="Accept or reject an evidence link")
+    @post(
+        "/",
+        status_code=HTTP_201_CREATED,
+        summary="Accept or reject an evidence link",
+        opt=WRITER,
+        responses=problems(400, 403, 404, 413),
+    )
     async def add(
         self, data: RequestBody[FeedbackRequest], engine: NamedDependency[Engine]
     ) -> FeedbackOut:
@@ -294,12 +390,12 @@ class FeedbackController(Controller):
         record = await to_thread.run_sync(record_feedback, engine.store, data)
         return feedback_out(record)
 
-    @get("/", summary="List judgements")
+    @get("/", summary="List judgements", responses=problems(400))
     async def list_feedback(
         self,
         engine: NamedDependency[Engine],
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Annotated[int, QueryParameter(ge=0, le=1_000_000_000)] = 0,
     ) -> FeedbackPage:
         """A page of judgements, newest first."""
         records, total = await to_thread.run_sync(
@@ -310,18 +406,30 @@ class FeedbackController(Controller):
         )
 
 
-@get("/health/live", tags=["health"], summary="The process is up")
-async def live() -> dict[str, str]:
-    """Always 200 while the process serves requests."""
-    return {"status": "ok"}
+@get("/health/live", tags=["health"], summary="The process is up", responses=HEALTH_503)
+async def live(state: State) -> Response[dict[str, Any]]:
+    """200 while the process serves requests; 503 if start-up failed (restart it)."""
+    error = getattr(state, "startup_error", None)
+    if error:
+        return Response({"status": "failed", "detail": error}, status_code=503)
+    return Response({"status": "ok"})
 
 
-@get("/health/ready", tags=["health"], summary="Models loaded and store reachable")
+@get(
+    "/health/ready",
+    tags=["health"],
+    summary="Models loaded and store reachable",
+    responses=HEALTH_503,
+)
 async def ready(state: State) -> Response[dict[str, Any]]:
-    """200 once the lifespan has loaded the models and the store answers; 503 before."""
+    """200 once the models are loaded and the store answers; 503 before, and while draining."""
     engine: Engine | None = getattr(state, "engine", None)
+    if getattr(state, "draining", False):
+        return Response({"status": "draining"}, status_code=HTTP_503_SERVICE_UNAVAILABLE)
     if engine is None:
-        return Response({"status": "starting"}, status_code=HTTP_503_SERVICE_UNAVAILABLE)
+        error = getattr(state, "startup_error", None)
+        body = {"status": "failed", "detail": error} if error else {"status": "starting"}
+        return Response(body, status_code=HTTP_503_SERVICE_UNAVAILABLE)
     try:
         claims = await to_thread.run_sync(engine.store.count_claims)
     except Exception as exc:  # any store failure means not ready, never a 500
@@ -332,3 +440,22 @@ async def ready(state: State) -> Response[dict[str, Any]]:
     return Response(
         {"status": "ready", "claims": claims, "index_version": engine.store.index_version()}
     )
+
+
+@get(
+    "/metrics",
+    tags=["operations"],
+    summary="Prometheus metrics",
+    media_type=CONTENT_TYPE_LATEST,
+    responses=problems(),
+)
+async def metrics(state: State) -> Response[bytes]:
+    """The default registry in the Prometheus text format, corpus size read at scrape time."""
+    engine = getattr(state, "engine", None)
+    if engine is not None:
+        _, documents = await to_thread.run_sync(
+            lambda: engine.store.list_documents(limit=1, offset=0)
+        )
+        CORPUS_DOCUMENTS.set(documents)
+        CORPUS_CLAIMS.set(await to_thread.run_sync(engine.store.count_claims))
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
-import anyio
-from anyio import to_thread
 from litestar import Litestar, Response
 from litestar.config.cors import CORSConfig
+from litestar.datastructures import MutableScopeHeaders
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import SecurityScheme
 from litestar.plugins.problem_details import (
     ProblemDetailsConfig,
     ProblemDetailsException,
     ProblemDetailsPlugin,
 )
+from litestar.routes import HTTPRoute
 from litestar.static_files import create_static_files_router
+from litestar.types import Message, Middleware, Scope
 
 from service import errors
 from service.api import (
@@ -29,14 +30,23 @@ from service.api import (
     DocumentController,
     FeedbackController,
     live,
+    metrics,
     provide_engine,
-    provide_limiter,
+    provide_runner,
     ready,
     split,
 )
-from service.corpus import demo_documents
+from service.auth import PUBLIC_PREFIXES, ApiKeyMiddleware, KeyRing, load_keys, rate_limit_config
 from service.engine import Engine
+from service.lifecycle import lifespan_for
+from service.schemas import Request
 from service.settings import Settings
+from service.telemetry import (
+    REQUEST_ID_HEADER,
+    RequestContextMiddleware,
+    add_request_id_header,
+    log_exception,
+)
 
 # The newsroom panel (an iframe page) and the script a CMS loads to embed it: plain files.
 WEB_DIR = Path(__file__).resolve().parent / "web"
@@ -78,12 +88,15 @@ def _http_problem(exc: HTTPException) -> ProblemDetailsException:
     if isinstance(exc.extra, list) and exc.extra:
         detail = "; ".join(_describe(e) for e in exc.extra)
         extra = {"errors": exc.extra}
+    headers = dict(exc.headers or {})
+    if exc.status_code == 429 and "RateLimit-Reset" in headers:
+        headers["Retry-After"] = headers["RateLimit-Reset"]
     return ProblemDetailsException(
         status_code=exc.status_code,
         title=HTTPStatus(exc.status_code).phrase,
         detail=detail,
         extra=extra,
-        headers=exc.headers,
+        headers=headers or None,
     )
 
 
@@ -98,34 +111,21 @@ def frame_ancestors(settings: Settings) -> Callable[[Response[Any]], Response[An
     return add_policy
 
 
-def lifespan_for(
-    settings: Settings, engine_factory: Callable[[Settings], Engine]
-) -> Callable[[Litestar], object]:
-    """The lifespan: open the engine (models, store) once, close it at shutdown."""
-
-    @asynccontextmanager
-    async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        app.state.limiter = anyio.CapacityLimiter(settings.model_threads)
-        engine = await to_thread.run_sync(engine_factory, settings)
-        if settings.load_demo:
-            await to_thread.run_sync(engine.ingest, demo_documents(settings.demo_path))
-        app.state.engine = engine
-        try:
-            yield
-        finally:
-            app.state.engine = None
-            engine.close()
-
-    return lifespan
-
-
 def create_app(
     settings: Settings | None = None, *, engine_factory: Callable[[Settings], Engine] = Engine.open
 ) -> Litestar:
     """Build the service. Tests pass their own settings (and may share one engine)."""
     settings = settings or Settings.from_env()
     problem_map = {cls: _problem for cls in errors.HTTP_STATUS} | {HTTPException: _http_problem}
-    return Litestar(
+    keys = load_keys(settings)
+    rate_limit = rate_limit_config(settings)
+    middleware: list[Middleware] = [RequestContextMiddleware()]  # outermost first
+    if keys:
+        middleware.append(ApiKeyMiddleware(KeyRing(keys)))
+    if rate_limit:
+        middleware.append(rate_limit.middleware)
+    allow = AllowHeader()
+    app = Litestar(
         route_handlers=[
             DocumentController,
             CheckController,
@@ -133,6 +133,7 @@ def create_app(
             split,
             live,
             ready,
+            metrics,
             create_static_files_router(
                 path="/panel",
                 directories=[WEB_DIR],
@@ -142,16 +143,18 @@ def create_app(
             ),
         ],
         dependencies={
-            "engine": Provide(provide_engine, sync_to_thread=False),
-            "limiter": Provide(provide_limiter, sync_to_thread=False),
+            "engine": Provide(provide_engine),
+            "runner": Provide(provide_runner, sync_to_thread=False),
         },
-        lifespan=[lifespan_for(settings, engine_factory)],  # type: ignore[list-item]
+        lifespan=[lifespan_for(settings, engine_factory)],
+        middleware=middleware,
+        before_send=[add_request_id_header, allow],
+        after_exception=[log_exception],
+        logging_config=None,  # logs go through the root logger (JSON in `factcheck serve`)
         plugins=[
             ProblemDetailsPlugin(ProblemDetailsConfig(exception_to_problem_detail_map=problem_map))
         ],
-        cors_config=CORSConfig(allow_origins=list(settings.cors_origins))
-        if settings.cors_origins
-        else None,
+        cors_config=cors_config(settings),
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="factcheck",
@@ -163,4 +166,86 @@ def create_app(
             path="/schema",
             render_plugins=[SwaggerRenderPlugin()],
         ),
+    )
+    allow.methods = {
+        route.path_format: ", ".join(sorted(route.methods))
+        for route in app.routes
+        if isinstance(route, HTTPRoute)
+    }
+    close_request_schemas(app)
+    if keys:
+        document_security(app)
+    return app
+
+
+class AllowHeader:
+    """``before_send`` hook: automatic OPTIONS answers name every method of the path.
+
+    Litestar 2.25 builds that answer for the first handlers registered on a path and misses
+    the later ones (``GET /v1/documents`` answered ``Allow: OPTIONS, POST``).
+    """
+
+    def __init__(self) -> None:
+        self.methods: dict[str, str] = {}
+
+    async def __call__(self, message: Message, scope: Scope) -> None:
+        """Rewrite ``Allow`` on OPTIONS responses that carry one."""
+        if message["type"] != "http.response.start" or scope.get("method") != "OPTIONS":
+            return
+        headers = MutableScopeHeaders.from_message(message)
+        methods = self.methods.get(str(scope.get("path_template", "")))
+        if methods and "allow" in headers:
+            headers["Allow"] = methods
+
+
+def close_request_schemas(app: Litestar) -> None:
+    """Declare ``additionalProperties: false`` on request bodies, which reject unknown fields.
+
+    Litestar does not derive it from msgspec's ``forbid_unknown_fields``.
+    """
+    request_types = set()
+    pending = [Request]
+    while pending:
+        cls = pending.pop()
+        request_types.add(cls.__name__)
+        pending.extend(cls.__subclasses__())
+    schemas = app.openapi_schema.components.schemas or {}
+    for name, schema in schemas.items():
+        if name in request_types:
+            schema.additional_properties = False
+
+
+def document_security(app: Litestar) -> None:
+    """Declare the API-key schemes on every operation that needs a key."""
+    schema = app.openapi_schema
+    schema.components.security_schemes = {
+        "BearerAuth": SecurityScheme(type="http", scheme="bearer"),
+        "ApiKeyHeader": SecurityScheme(
+            type="apiKey", name="X-API-Key", security_scheme_in="header"
+        ),
+    }
+    for path, item in (schema.paths or {}).items():
+        if path.startswith(PUBLIC_PREFIXES):
+            continue
+        for method in ("get", "post", "put", "patch", "delete"):
+            if operation := getattr(item, method):
+                operation.security = [{"BearerAuth": []}, {"ApiKeyHeader": []}]
+
+
+def cors_config(settings: Settings) -> CORSConfig | None:
+    """CORS for the CMS origins: the headers browsers must be allowed to send and to read."""
+    if not settings.cors_origins:
+        return None
+    return CORSConfig(
+        allow_origins=list(settings.cors_origins),
+        allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "X-API-Key",
+            REQUEST_ID_HEADER,
+            "Idempotency-Key",
+        ],
+        expose_headers=[REQUEST_ID_HEADER, "Retry-After", "RateLimit-Limit", "RateLimit-Remaining"],
+        max_age=600,
     )

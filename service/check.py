@@ -51,6 +51,7 @@ class Pipeline:
     candidates: int
     rrf_k: int
     max_statement_chars: int
+    max_top_k: int
     calibration: Calibration | None = None
 
 
@@ -90,12 +91,14 @@ def _ref(doc: DocumentRecord) -> DocumentRef:
     )
 
 
-def validate(req: CheckRequest, max_statement_chars: int) -> None:
+def validate(req: CheckRequest, max_statement_chars: int, max_top_k: int) -> None:
     """Limits that depend on the deployment's settings rather than on the API type."""
     if len(req.statement) > max_statement_chars:
         raise InvalidInputError(
             f"`statement` is longer than {max_statement_chars} characters", field="statement"
         )
+    if req.top_k > max_top_k:
+        raise InvalidInputError(f"`top_k` is above {max_top_k}", field="top_k")
 
 
 def check_many(
@@ -110,7 +113,7 @@ def check_many(
     todo: list[int] = []
     for i, req in enumerate(requests):
         try:
-            validate(req, pipe.max_statement_chars)
+            validate(req, pipe.max_statement_chars, pipe.max_top_k)
             todo.append(i)
         except FactCheckError as exc:
             results[i] = exc

@@ -29,15 +29,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from service.app import create_app
+    from service.lifecycle import DrainingServer
+    from service.telemetry import configure_logging
 
     settings = _settings(args)
-    uvicorn.run(
-        create_app(settings),
+    configure_logging(as_json=settings.log_json)
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
         host=settings.host,
         port=settings.port,
-        log_level="info",
+        log_config=None,  # keep configure_logging's handlers
+        access_log=False,  # the app logs each request itself, with its request id
         timeout_graceful_shutdown=30,
     )
+    DrainingServer(config, app, settings.drain_s).run()
     return 0
 
 

@@ -17,6 +17,7 @@ from service.check import Pipeline, check_many
 from service.embed import Embedder, offline_mode
 from service.errors import FactCheckError, NotFoundError
 from service.ingest import ingest
+from service.metrics import QUEUE_DEPTH, timed
 from service.schemas import CheckRequest, CheckResponse, DocumentIn, IngestResponse, ModelInfo
 from service.settings import Settings
 from service.stance import StanceModel
@@ -36,12 +37,15 @@ class Engine:
         self.models = ModelInfo(embedding=embedder.name, stance=stance.name)
         self.pipeline = Pipeline(
             store=store,
-            encode=embedder.encode,
-            predict=lambda pairs: stance.predict(pairs, batch_size=settings.stance_batch_size),
+            encode=timed("embedding", embedder.encode),
+            predict=timed(
+                "stance", lambda pairs: stance.predict(pairs, batch_size=settings.stance_batch_size)
+            ),
             models=self.models,
             candidates=settings.candidates,
             rrf_k=settings.rrf_k,
             max_statement_chars=settings.max_statement_chars,
+            max_top_k=settings.max_top_k,
             calibration=load_calibration(settings.calibration) if settings.calibration else None,
         )
         self.batcher: MicroBatcher[CheckRequest, CheckResponse] = MicroBatcher(
@@ -51,6 +55,7 @@ class Engine:
             max_queue=settings.queue_size,
             name="check-batcher",
         )
+        QUEUE_DEPTH.set_function(lambda: self.batcher.waiting)
 
     @classmethod
     def open(cls, settings: Settings, *, allow_model_change: bool = False) -> Engine:
@@ -74,7 +79,7 @@ class Engine:
 
     def ingest(self, docs: Sequence[DocumentIn]) -> IngestResponse:
         """Clean, split, embed and index documents."""
-        results = ingest(self.store, self.embedder.encode, docs)
+        results = ingest(self.store, timed("embedding", self.embedder.encode), docs)
         return IngestResponse(documents=results, index_version=self.store.index_version())
 
     def check(self, req: CheckRequest) -> CheckResponse:

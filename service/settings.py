@@ -60,6 +60,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     stance_batch_size: PositiveInt = 32
     model_threads: PositiveInt = 4  # worker threads that may run model calls at once
 
+    # Production: access control, limits, deadlines, shutdown, logs (see README "Operations").
+    # API keys, one per line or comma: ``name:role:secret`` with role ``reader`` or ``writer``
+    # and the secret given plainly or as ``sha256=<hex digest>``. Empty (and no file): no auth.
+    api_keys: str = ""
+    api_keys_file: str = ""  # a file in the same format (e.g. a mounted Kubernetes Secret)
+    rate_limit: str = ""  # per API key (or client address without auth), e.g. "600/minute"
+    request_timeout_s: Annotated[float, Meta(gt=0)] = 30.0  # deadline of one model call
+    drain_s: Annotated[float, Meta(ge=0)] = 5.0  # SIGTERM: readiness 503 this long, then stop
+    log_json: bool = True  # structured JSON log lines from `factcheck serve`
     # Batch scoring: one request's limit, and the micro-batcher that gathers statements
     # from concurrent requests into one embedding call and one stance call.
     max_batch_items: PositiveInt = 256  # statements per POST /v1/check/batch

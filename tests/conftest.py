@@ -130,9 +130,18 @@ def make_client(
     return make
 
 
+def wait_ready(client: TestClient, timeout: float = 60.0) -> None:  # type: ignore[type-arg]
+    """Poll /health/ready until the lifespan has loaded the engine in the background."""
+    deadline = time.monotonic() + timeout
+    while (status := client.get("/health/ready").status_code) != 200:
+        assert status == 503 and time.monotonic() < deadline, f"not ready: {status}"
+        time.sleep(0.02)
+
+
 @pytest.fixture
 def client(make_client: Callable[..., TestClient]) -> Iterator[TestClient]:  # type: ignore[type-arg]
     with make_client() as c:
+        wait_ready(c)
         yield c
 
 

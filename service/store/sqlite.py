@@ -177,11 +177,11 @@ class SqliteStore:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.execute("PRAGMA busy_timeout=10000")
+        self._index: VectorIndex = index_factory(embedding.dimension)
+        self._loaded_version = -1
         with self._lock:
             self._db.executescript(_SCHEMA)
         stored = self._check_model(allow_model_change)
-        self._index: VectorIndex = index_factory(embedding.dimension)
-        self._loaded_version = -1
         if stored == embedding:  # else the file awaits `reembed`: its vectors may not fit
             self._refresh()
 
@@ -189,15 +189,24 @@ class SqliteStore:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, taken eagerly so concurrent writers queue instead of failing."""
+        """One write transaction, taken eagerly so concurrent writers queue instead of failing.
+
+        SQLite failures (disk full, read-only file, I/O error) become StoreError (503).
+        """
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
             try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
+                    self._loaded_version = -1  # the index may hold the failed write's vectors
+                    self._refresh()
+                    raise
+            except sqlite3.Error as exc:
+                raise StoreError(f"the store could not complete a write: {exc}") from exc
 
     def _meta(self, key: str) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()

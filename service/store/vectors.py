@@ -44,6 +44,8 @@ class ExactIndex:
 
     def add(self, ids: Ids, vectors: Vectors) -> None:
         """Add vectors; ids already present are replaced."""
+        if len(ids) == 0:  # a document without claims: its (0, 0) array has no dimension
+            return
         self.remove(int(i) for i in ids if int(i) in self._row)
         start = len(self._ids)
         self._ids = np.concatenate([self._ids, ids.astype(np.int64)])

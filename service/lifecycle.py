@@ -1,0 +1,113 @@
+"""Start-up, readiness and graceful shutdown.
+
+The lifespan loads the engine (models, store, optional demo corpus) in the background, so
+the process answers ``/health/live`` at once and ``/health/ready`` says 503 until the engine
+is there. Requests that need the engine meanwhile wait for it up to ``request_timeout_s``,
+then get a 503 problem.
+
+On SIGTERM, :class:`DrainingServer` first turns readiness to 503 and keeps serving for
+``drain_s`` seconds (so load balancers stop sending new work), then lets uvicorn stop:
+it stops accepting connections, finishes in-flight requests (each write commits in its
+own transaction) and runs the lifespan's shutdown, which closes the store.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from types import FrameType
+
+import anyio
+import uvicorn
+from anyio import to_thread
+from litestar import Litestar
+from litestar.datastructures import State
+
+from service.corpus import demo_documents
+from service.engine import Engine
+from service.errors import OverloadedError, StoreError
+from service.runner import ModelRunner
+from service.settings import Settings
+
+log = logging.getLogger("factcheck.lifecycle")
+
+
+def _load(settings: Settings, engine_factory: Callable[[Settings], Engine]) -> Engine:
+    engine = engine_factory(settings)
+    if settings.load_demo:
+        engine.ingest(demo_documents(settings.demo_path))
+    return engine
+
+
+async def _load_into(
+    state: State, settings: Settings, engine_factory: Callable[[Settings], Engine]
+) -> None:
+    try:
+        state.engine = await to_thread.run_sync(_load, settings, engine_factory)
+        log.info("engine ready: models %s", state.engine.models)
+    except Exception as exc:  # reported by the health routes; the process stays up to say so
+        log.exception("start-up failed")
+        state.startup_error = f"{type(exc).__name__}: {exc}"
+    finally:
+        state.loaded.set()
+
+
+def lifespan_for(
+    settings: Settings, engine_factory: Callable[[Settings], Engine]
+) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+    """The lifespan: load the engine in the background; at shutdown, drain and close it."""
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        state = app.state
+        state.settings = settings
+        state.runner = ModelRunner(settings.model_threads, settings.request_timeout_s)
+        state.engine, state.startup_error, state.draining = None, None, False
+        state.loaded = anyio.Event()
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(_load_into, state, settings, engine_factory)
+            try:
+                yield
+            finally:
+                state.draining = True  # a load still running finishes before the store closes
+        engine, state.engine = state.engine, None
+        if engine is not None:
+            engine.close()
+
+    return lifespan
+
+
+async def wait_for_engine(state: State) -> Engine:
+    """The loaded engine; waits up to ``request_timeout_s`` for start-up, then 503."""
+    with anyio.move_on_after(state.settings.request_timeout_s):
+        await state.loaded.wait()
+    engine: Engine | None = state.engine
+    if engine is not None:
+        return engine
+    if state.startup_error:
+        raise StoreError(f"the service failed to start: {state.startup_error}")
+    raise OverloadedError("the service is starting: models are still loading", retry_after=5)
+
+
+class DrainingServer(uvicorn.Server):
+    """uvicorn's server, but SIGTERM/SIGINT first turn readiness to 503 for ``drain_s``."""
+
+    def __init__(self, config: uvicorn.Config, app: Litestar, drain_s: float) -> None:
+        super().__init__(config)
+        self.app_state = app.state
+        self.drain_s = drain_s
+        self._draining = False
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        """First signal: start draining, stop later. A second signal: stop now."""
+        if self._draining or not self.drain_s:
+            super().handle_exit(sig, frame)
+            return
+        self._draining = True
+        self.app_state.draining = True
+        log.info("draining: readiness is 503 for %.1f s, then the server stops", self.drain_s)
+        timer = threading.Timer(self.drain_s, super().handle_exit, (sig, frame))
+        timer.daemon = True
+        timer.start()
