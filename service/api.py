@@ -297,7 +297,8 @@ class CheckController(Controller):
             )
         except TimeoutError:
             raise OverloadedError(
-                f"the check took longer than {engine.settings.request_timeout_s:g} s"
+                f"the check did not finish within {engine.settings.request_timeout_s:g} s",
+                retry_after=2,
             ) from None
 
     @post(

@@ -39,7 +39,9 @@ class Engine:
             store=store,
             encode=timed("embedding", embedder.encode),
             predict=timed(
-                "stance", lambda pairs: stance.predict(pairs, batch_size=settings.stance_batch_size)
+                "stance",
+                # looked up per call, so a swapped model (reload, tests) takes effect
+                lambda pairs: self.stance.predict(pairs, batch_size=settings.stance_batch_size),
             ),
             models=self.models,
             candidates=settings.candidates,

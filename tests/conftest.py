@@ -87,10 +87,18 @@ def pg_database(pg_server: str) -> Iterator[str]:
         conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked ``both_stores`` run once per store; the others on the SQLite default."""
+    if "store_location" in metafunc.fixturenames and metafunc.definition.get_closest_marker(
+        "both_stores"
+    ):
+        metafunc.parametrize("store_location", ["sqlite", "postgres"], indirect=True)
+
+
+@pytest.fixture
 def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """The ``store`` setting of a fresh, empty store of each kind."""
-    if request.param == "sqlite":
+    """The ``store`` setting of a fresh, empty store (SQLite unless parametrized)."""
+    if getattr(request, "param", "sqlite") == "sqlite":
         return str(tmp_path / "factcheck.db")
     url: str = request.getfixturevalue("pg_database")
     return url

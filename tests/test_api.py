@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
+pytestmark = pytest.mark.both_stores
+
 ARTICLE = {
     "id": "port-1",
     "title": "Storm closes Rotterdam port",

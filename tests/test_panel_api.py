@@ -55,6 +55,7 @@ def _evidence(client: TestClient, statement: str) -> list[dict[str, Any]]:  # ty
     return evidence
 
 
+@pytest.mark.both_stores
 def test_feedback_is_stored_durably_and_becomes_a_labelled_set(
     make_client: Callable[..., TestClient],  # type: ignore[type-arg]
     settings: Settings,

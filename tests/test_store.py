@@ -19,6 +19,8 @@ from service.split import Claim
 from service.store import EmbeddingInfo, SearchFilter, Store, open_store
 from service.store.base import DocumentRecord, Vectors
 
+pytestmark = pytest.mark.both_stores
+
 DIM = 8
 INFO = EmbeddingInfo(model="test/model-a", dimension=DIM)
 NO_FILTER = SearchFilter()
