@@ -69,7 +69,7 @@ _REFUSALS = _words(
     "refus refusal declin reject rejection deny cancel cancellation postpon postponement"
     " ignor scrap abandon"
 )  # stems
-_PHRASAL = {"turn": "down", "call": "off", "rul": "out"}  # "turned down", "called off"
+_PHRASAL = {"turn": "down", "cal": "off", "rul": "out"}  # stems: "turned down", "called off"
 _RELUCTANT = _words("unlikely difficult reluctant impossible")
 _MODALS = _words("could may might would should can must possibly perhaps if whether")
 _WISHES = _words(
@@ -158,9 +158,7 @@ def _same_place_or_name(a: _Entity, b: _Entity) -> bool:
     if a.same(b):
         return True
     # Moscow is in Russia
-    return (
-        a.kind == b.kind == "PLACE" and (_PLACES[a.name] == b.name or _PLACES[b.name] == a.name)
-    )
+    return a.kind == b.kind == "PLACE" and (_PLACES[a.name] == b.name or _PLACES[b.name] == a.name)
 
 
 def _mentions(claim: _Claim, passage: str) -> list[_Mention]:
@@ -203,18 +201,14 @@ def _read(
     if neg:
         perfect = any(w in _PERFECT or w in ("hasn't", "haven't") for w in low[start : neg[0] + 1])
         return "negated", perfect
-    subject_at = [
-        e.last for e in ents if start <= e.first < k and _same_place_or_name(claim.subject, e)
-    ]
-    if not subject_at or any(w in _MODALS for w in before):
-        return "other", False
-    if any(_stem(w) in _WISHES or w in _CONTROL for w in low[subject_at[-1] : k]):
+    governed = any(start <= e.first < k and _same_place_or_name(claim.subject, e) for e in ents)
+    if not governed or any(w in _MODALS or w in _CONTROL or _stem(w) in _WISHES for w in before):
         return "other", False
     return "affirmed", False
 
 
 def _cancelled_after(low: list[str], k: int) -> bool:
-    """ "the visit was cancelled / called off / did not take place" after the mention."""
+    """Whether a cancellation follows the mention: "was called off", "did not take place"."""
     for j in range(k + 1, min(k + 6, len(low))):
         if low[j] in _CLAUSE_END:
             return False
@@ -256,9 +250,7 @@ def _dated(
     return any(s.interval.overlaps(when) for s in s_times)
 
 
-def _readings(
-    statement: str, passage: str
-) -> tuple[_Claim, list[_Mention], list[_Mention]] | None:
+def _readings(statement: str, passage: str) -> tuple[_Claim, list[_Mention], list[_Mention]] | None:
     claim = _claim(statement)
     if claim is None or not _names_all(claim, passage):
         return None
