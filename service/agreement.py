@@ -15,7 +15,8 @@ Each mention of the event in a passage is read as
   it ("the visit was called off", "did not take place");
 * **affirmed** when the statement's subject precedes it in its clause with no modal
   ("could", "may", "would"...), invitation or wish ("invited him to visit", "hopes to") in
-  between;
+  between, and it is no infinitive ("Xi's turn to visit") other than a schedule ("is
+  scheduled to visit");
 * otherwise neither (an invitation, a plan, a possibility).
 
 :func:`polarity_conflict`: the passage names all the statement's entities and reports the
@@ -77,6 +78,7 @@ _WISHES = _words(
 )  # stems: "invited him to visit" is not a visit
 _PERFECT = _words("has have never")  # "has not condemned": not up to publication
 _FUTURE_RE = re.compile(r"(?i:\b(?:future|coming (?:weeks|months)|soon)\b)")
+_SCHEDULED = _words("scheduled set due")  # "is scheduled to visit": the only affirmed "to <verb>"
 _WINDOW = 10  # tokens of the event's clause read before it
 
 Reading = Literal["negated", "affirmed", "other"]
@@ -204,6 +206,8 @@ def _read(
     governed = any(start <= e.first < k and _same_place_or_name(claim.subject, e) for e in ents)
     if not governed or any(w in _MODALS or w in _CONTROL or _stem(w) in _WISHES for w in before):
         return "other", False
+    if before[-1:] == ["to"] and not (len(before) > 1 and before[-2] in _SCHEDULED):
+        return "other", False  # "it was Xi's turn to visit", "a request for Xi to visit"
     return "affirmed", False
 
 

@@ -145,3 +145,10 @@ def test_no_corroboration(statement: str, passage: str) -> None:
 
 def test_a_city_agrees_with_its_country_and_a_short_name_with_the_full_one() -> None:
     assert corroborates("Xi visited Russia", None, "Xi Jinping arrived in Moscow", None)
+
+
+def test_an_infinitive_is_no_visit_but_a_schedule_is() -> None:
+    turn = "According to diplomatic rules, it was Xi Jinping’s turn to visit Russia."
+    assert not corroborates("Xi visited Moscow", None, turn, dt.date(2022, 7, 5))
+    scheduled = "Chinese President Xi Jinping is scheduled to visit Russia from Monday."
+    assert corroborates("Xi visited Russia in March 2023", None, scheduled, MARCH_2023)
