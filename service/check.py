@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from service.agreement import corroborates, polarity_conflict
 from service.calibrate import Calibration
 from service.embed import Vectors
 from service.errors import FactCheckError, InvalidInputError
@@ -33,7 +34,7 @@ from service.schemas import (
 )
 from service.stance import STANCES
 from service.store import ClaimRecord, DocumentRecord, SearchFilter, Store
-from service.verdict import Judged, decide, relevance
+from service.verdict import FLOORED_MISMATCHES, Judged, decide, relevance
 
 Encode = Callable[[Sequence[str]], Vectors]
 Predict = Callable[[Sequence[tuple[str, str]]], npt.NDArray[np.float32]]
@@ -182,9 +183,18 @@ def _respond(
         claim, doc, vector = r.rows[cand.claim_id]
         similarity = float(np.dot(vector, q))
         mismatch = _mismatch(r.req.statement, as_of, claim.text, doc, similarity)
+        corroborated = (
+            mismatch is None
+            and relevance(similarity) > 0.0
+            and corroborates(r.req.statement, as_of, claim.text, doc.published_date)
+        )
         stance = STANCES[int(np.argmax(p))]
-        if mismatch is not None and max(p[0], p[2]) >= p[1]:
+        if mismatch is not None and (
+            mismatch.kind in FLOORED_MISMATCHES or max(p[0], p[2]) >= p[1]
+        ):
             stance = "contradicts"  # about the statement's event, but it disagrees on a detail
+        elif corroborated:
+            stance = "supports"  # the verdict counts it so (see service/verdict.py)
         evidence.append(
             _evidence(claim, doc, similarity, p, stance, rank, cand.retrieved_by, mismatch)
         )
@@ -196,6 +206,7 @@ def _respond(
                 contradicts=float(p[2]),
                 source=doc.source or doc.id,
                 mismatch=mismatch.kind if mismatch else None,
+                corroborated=corroborated,
             )
         )
     decision = decide(judged)
@@ -221,7 +232,9 @@ def _mismatch(
     if relevance(similarity) == 0.0:
         return None
     found = find_mismatches(statement, as_of, passage, doc.published_date)
-    return found[0] if found else None
+    if found:
+        return found[0]
+    return polarity_conflict(statement, as_of, passage, doc.published_date)
 
 
 def _evidence(

@@ -44,7 +44,7 @@ def _words(text: str) -> frozenset[str]:
 class Mismatch(msgspec.Struct, frozen=True, kw_only=True):
     """One conflict between a statement and a passage, with a one-sentence explanation."""
 
-    kind: Literal["time", "number", "entity"]
+    kind: Literal["time", "number", "entity", "polarity"]
     statement_span: str
     passage_span: str
     statement_interval: Interval | None = None
@@ -142,14 +142,14 @@ def _anchors(statement: str, s_times: list[TimeExpression]) -> set[str]:
                 continue
             k = _skip_aux(low, e.last)
             if k < len(low) and words[k][0].islower() and low[k] not in _CLAUSE_END:
-                stem = _stem(low[k])
+                stem = _event_stem(low, k)
                 if stem not in _REPORTING:
                     return {stem}
     return _stems(_blank(statement, [(t.start, t.end) for t in s_times]))
 
 
 def _anchored_times(
-    statement: str, s_times: list[TimeExpression], passage: str, p_times: list[TimeExpression]
+    anchors: set[str], passage: str, p_times: list[TimeExpression]
 ) -> list[TimeExpression]:
     """Keep the passage times that date the statement's event.
 
@@ -159,7 +159,6 @@ def _anchored_times(
     "since/after ... X" is opened towards the future ("first visit since the invasion in
     February last year"), one inside "before/until ... X" towards the past.
     """
-    anchors = _anchors(statement, s_times)
     bounds = [0, *(m.end() for m in _SEGMENT_RE.finditer(passage)), len(passage) + 1]
     blanked = _blank(passage, [(t.start, t.end) for t in p_times])
     kept: list[TimeExpression] = []
@@ -191,7 +190,7 @@ def _time_mismatch(
 ) -> Mismatch | None:
     if not s_times:
         return None
-    p_times = _anchored_times(statement, s_times, passage, p_times)
+    p_times = _anchored_times(_anchors(statement, s_times), passage, p_times)
     if not p_times or any(s.interval.overlaps(p.interval) for s in s_times for p in p_times):
         return None
     s = s_times[0]
@@ -704,12 +703,7 @@ def _events(sentence: str) -> tuple[list[_Event], list[_Entity]]:
             if k >= len(low) or not words[k][0].islower() or low[k] in _CLAUSE_END:
                 continue
             verb_at = k
-        verb = _stem(low[verb_at])
-        if verb in ("pay", "mak") and any(
-            w in ("visit", "trip") for w in low[verb_at + 1 : verb_at + 4]
-        ):
-            verb = "visit"
-        ev = _Event(verb, negated, {"subj": e})
+        ev = _Event(_event_stem(low, verb_at), negated, {"subj": e})
         for x in range(verb_at + 1, min(verb_at + 12, len(low))):
             if low[x] in _CLAUSE_END:
                 break
@@ -726,6 +720,14 @@ def _events(sentence: str) -> tuple[list[_Event], list[_Entity]]:
                 ev.slots["place"] = arg
         events.append(ev)
     return events, ents
+
+
+def _event_stem(low: list[str], k: int) -> str:
+    """Stem of the verb at ``k``, reading "paid/made a (state) visit" as "visit"."""
+    verb = _stem(low[k])
+    if verb in ("pay", "mak") and any(w in ("visit", "trip") for w in low[k + 1 : k + 4]):
+        return "visit"
+    return verb
 
 
 def _skip_aux(low: list[str], k: int) -> int:

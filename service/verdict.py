@@ -9,7 +9,15 @@ The rule, in order:
    A passage with a mismatch (its time, number or named entity conflicts with the
    statement's) is about the statement's event but disagrees on a detail the stance model
    does not weigh, so its support turns into contradiction:
-   ``contradiction = max(P(contradicts), P(supports)) · r`` and ``support = 0``.
+   ``contradiction = max(P(contradicts), P(supports)) · r`` and ``support = 0``. A time or
+   polarity mismatch (the passage dates the event elsewhere, or reports it refused or not
+   happening) is precise enough to stand without the model, which often calls such passages
+   neutral: its contradiction is at least ``MISMATCH_FLOOR · r``. Number and entity
+   mismatches are less precise and get no floor.
+   A *corroborated* passage (service/agreement.py: it reports the statement's event with its
+   names, polarity and time, and has no mismatch) counts ``support ≥ CORROBORATION_FLOOR · r``
+   and ``contradiction = 0``: where the rules read the same event the same way, the model's
+   contradiction is the negation artifact it usually is ("refused" vs "turned down").
 3. **Independence.** Passages are grouped by source (the document's ``source``, else its
    id): within a source only the strongest passage of each direction counts, so two
    articles of one outlet are one confirmation, not two.
@@ -29,6 +37,9 @@ import msgspec
 LOW = 0.30
 HIGH = 0.60
 THRESHOLD = 0.5
+MISMATCH_FLOOR = 0.7
+CORROBORATION_FLOOR = 0.7
+FLOORED_MISMATCHES = frozenset({"time", "polarity"})
 
 
 class Judged(msgspec.Struct, frozen=True, kw_only=True):
@@ -40,6 +51,7 @@ class Judged(msgspec.Struct, frozen=True, kw_only=True):
     contradicts: float
     source: str
     mismatch: str | None = None  # kind of the conflict found, if any
+    corroborated: bool = False  # the rules read the statement's event in it (never with mismatch)
 
 
 class Decision(msgspec.Struct, frozen=True, kw_only=True):
@@ -61,7 +73,12 @@ def weights(p: Judged) -> tuple[float, float]:
     """(support, contradiction) weight of one passage."""
     r = relevance(p.similarity)
     if p.mismatch is not None:
-        return 0.0, max(p.contradicts, p.supports) * r
+        c = max(p.contradicts, p.supports)
+        if p.mismatch in FLOORED_MISMATCHES:
+            c = max(c, MISMATCH_FLOOR)
+        return 0.0, c * r
+    if p.corroborated:
+        return max(p.supports, CORROBORATION_FLOOR) * r, 0.0
     return p.supports * r, p.contradicts * r
 
 

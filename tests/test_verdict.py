@@ -4,10 +4,24 @@ from __future__ import annotations
 
 import pytest
 
-from service.verdict import Judged, decide, relevance
+from service.verdict import (
+    CORROBORATION_FLOOR,
+    MISMATCH_FLOOR,
+    Judged,
+    decide,
+    relevance,
+    weights,
+)
 
 
-def p(sim: float, s: float, c: float, source: str, mismatch: str | None = None) -> Judged:
+def p(
+    sim: float,
+    s: float,
+    c: float,
+    source: str,
+    mismatch: str | None = None,
+    corroborated: bool = False,
+) -> Judged:
     return Judged(
         similarity=sim,
         supports=s,
@@ -15,6 +29,7 @@ def p(sim: float, s: float, c: float, source: str, mismatch: str | None = None) 
         contradicts=c,
         source=source,
         mismatch=mismatch,
+        corroborated=corroborated,
     )
 
 
@@ -62,6 +77,43 @@ def test_mismatch_turns_support_into_contradiction() -> None:
     assert d.verdict == "refuted"
     assert d.support == 0.0
     assert "time_mismatch:1" in d.reasons
+
+
+@pytest.mark.parametrize("kind", ["time", "polarity"])
+def test_time_and_polarity_mismatches_refute_a_neutral_passage(kind: str) -> None:
+    d = decide([p(0.45, 0.05, 0.04, "a", mismatch=kind)])  # r = 0.5
+    assert d.contradiction == pytest.approx(MISMATCH_FLOOR * 0.5)
+    d = decide([p(0.8, 0.05, 0.04, "a", mismatch=kind)])
+    assert d.verdict == "refuted"
+    assert f"{kind}_mismatch:1" in d.reasons
+
+
+@pytest.mark.parametrize("kind", ["number", "entity"])
+def test_number_and_entity_mismatches_get_no_floor(kind: str) -> None:
+    d = decide([p(0.8, 0.05, 0.04, "a", mismatch=kind)])
+    assert d.verdict == "not_enough_info"
+    assert d.contradiction == pytest.approx(0.05)
+
+
+def test_corroboration_supports_a_neutral_passage() -> None:
+    assert weights(p(0.45, 0.1, 0.04, "a", corroborated=True)) == pytest.approx(
+        (CORROBORATION_FLOOR * 0.5, 0.0)
+    )
+    d = decide([p(0.8, 0.1, 0.04, "a", corroborated=True)])
+    assert d.verdict == "supported"
+    assert d.support == pytest.approx(CORROBORATION_FLOOR)
+
+
+def test_corroboration_overrides_the_models_contradiction_but_keeps_higher_support() -> None:
+    # "Xi refused Putin's invitation" / "Xi turned down Putin's invitation": NLI says 0.96.
+    d = decide([p(0.8, 0.9, 0.02, "a", corroborated=True), p(0.8, 0.01, 0.96, "a")])
+    assert d.verdict == "conflicting"  # an uncorroborated passage still counts
+    d = decide(
+        [p(0.8, 0.9, 0.02, "a", corroborated=True), p(0.8, 0.01, 0.96, "b", corroborated=True)]
+    )
+    assert d.verdict == "supported"
+    assert d.support == pytest.approx(1 - 0.1 * (1 - CORROBORATION_FLOOR))
+    assert d.contradiction == 0.0
 
 
 def test_relevance_ramp() -> None:
