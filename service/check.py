@@ -53,6 +53,9 @@ class Pipeline:
     rrf_k: int
     max_statement_chars: int
     max_top_k: int
+    # Passages judged beyond top_k: those with a rule signal (mismatch, corroboration) are
+    # returned first (a refusal ranked 7th matters more than a neutral passage ranked 3rd).
+    judge_extra: int = 0
     calibration: Calibration | None = None
 
 
@@ -157,9 +160,9 @@ def _retrieve(req: CheckRequest, query: Vectors, pipe: Pipeline) -> _Retrieved:
         req.statement,
         query,
         search_filter(req),
-        candidates=max(pipe.candidates, req.top_k),
+        candidates=max(pipe.candidates, req.top_k + pipe.judge_extra),
         rrf_k=pipe.rrf_k,
-    )[: req.top_k]
+    )[: req.top_k + pipe.judge_extra]
     rows = pipe.store.fetch([c.claim_id for c in found])
     found = [c for c in found if c.claim_id in rows]  # deleted between search and fetch
     return _Retrieved(
@@ -209,7 +212,15 @@ def _respond(
                 corroborated=corroborated,
             )
         )
-    decision = decide(judged)
+    # Passages with a rule signal (a mismatch or corroboration) go first, the rest by
+    # retrieval rank: the rules are precise where the stance model is noisy.
+    ranked = sorted(
+        range(len(judged)),
+        key=lambda i: (judged[i].mismatch is None and not judged[i].corroborated, i),
+    )
+    keep = sorted(ranked[: r.req.top_k])
+    evidence = [evidence[i] for i in keep]
+    decision = decide([judged[i] for i in keep])
     confidence = decision.confidence
     if pipe.calibration is not None:
         confidence = pipe.calibration.apply(decision.verdict, confidence)

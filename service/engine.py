@@ -48,6 +48,7 @@ class Engine:
             rrf_k=settings.rrf_k,
             max_statement_chars=settings.max_statement_chars,
             max_top_k=settings.max_top_k,
+            judge_extra=settings.judge_extra,
             calibration=load_calibration(settings.calibration) if settings.calibration else None,
         )
         self.batcher: MicroBatcher[CheckRequest, CheckResponse] = MicroBatcher(

@@ -48,7 +48,20 @@ def results(
     return out
 
 
-@pytest.mark.parametrize("claim", SEED_CLAIMS, ids=lambda c: c["id"])
+# Known failures stay in the set, recorded with their cause, and fail loudly once fixed.
+CASES = [
+    pytest.param(
+        c,
+        id=c["id"],
+        marks=[pytest.mark.xfail(reason=c["known_failure"], strict=True)]
+        if c.get("known_failure")
+        else [],
+    )
+    for c in SEED_CLAIMS
+]
+
+
+@pytest.mark.parametrize("claim", CASES)
 def test_seed_claim_verdict(claim: dict[str, Any], results: dict[str, dict[str, Any]]) -> None:
     result = results[claim["id"]]
     assert result["verdict"] == claim["verdict"], (result["reasons"], result["evidence"][:2])
