@@ -179,8 +179,8 @@ class DocumentController(Controller):
         ``corrected``).
         """
         docs = data if isinstance(data, list) else [data]
-        if not docs:  # the schema says so too, but Litestar does not enforce it inside a union
-            raise InvalidInputError("the list of documents is empty", field="body")
+        if not docs:  # nothing to do: acknowledged, and the corpus is unchanged
+            return IngestResponse(documents=[], index_version=engine.store.index_version())
         limit = engine.settings.max_documents_per_request
         if len(docs) > limit:
             raise InvalidInputError(

@@ -253,10 +253,10 @@ _INF = float("inf")
 
 
 _TOKEN_RE = re.compile(
-    r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?(?:st|nd|rd|th)?\b|[A-Za-z]+(?:['’][a-z]+)?"
-    r"|[$€£%]|[^\sA-Za-z\d]"
+    r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?(?:st|nd|rd|th)?\b|[A-Za-z]+(?:['’][a-z]+)?"
+    r"|[$€£%]|[^\sA-Za-z0-9]"
 )
-_SCORE_RE = re.compile(r"(?<![\d.,:/-])(\d{1,2})\s*[-–]\s*(\d{1,2})(?![\d,:/]|[.-]\d)")
+_SCORE_RE = re.compile(r"(?<![0-9.,:/-])([0-9]{1,2})\s*[-–]\s*([0-9]{1,2})(?![0-9,:/]|[.-][0-9])")
 _UNITS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
     "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
@@ -349,7 +349,7 @@ def _parse_number(low: list[str], i: int) -> tuple[float, float, int, bool] | No
         return lo, hi, j + 1 if j < len(low) and low[j] == "of" else j, False
     if tok == "tens" and low[j : j + 2] == ["of", "thousands"]:
         return 1e4, 99_999.0, j + 3 if low[j + 2 : j + 3] == ["of"] else j + 2, False
-    if tok[0].isdigit():
+    if tok[0] in "0123456789":
         if tok[-1].isalpha():
             return None  # an ordinal: "13th month"
         value = float(tok.replace(",", ""))
@@ -396,7 +396,7 @@ def _unit_words(
         w = low[k]
         if not toks[k][0][0].isalnum() and w != "%":
             break
-        if w not in _STOP and not w[0].isdigit():
+        if w not in _STOP and not w[0] in "0123456789":
             words.add("percent" if w in ("%", "per", "cent") else _norm_word(w))
             last = k if last < end else last
     if start and low[start - 1] in ("killing", "killed", "injuring", "wounding"):

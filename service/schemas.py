@@ -17,6 +17,10 @@ from service.mismatch import Mismatch
 
 # -- named limits ---------------------------------------------------------------------------
 
+# "Not only white space", written with ASCII white space so that Python (msgspec) and
+# JSON Schema (ECMA regex) agree on it: their \s differ on characters such as U+0085.
+_NOT_BLANK = r"[^ \t\n\r\f\v]"
+
 DocumentId = Annotated[
     str,
     Meta(
@@ -32,7 +36,7 @@ Title = Annotated[str, Meta(max_length=1_000, description="Headline of the artic
 ArticleText = Annotated[
     str,
     Meta(
-        min_length=1, max_length=2_000_000, pattern=r"\S", description="Full text of the article."
+        min_length=1, max_length=2_000_000, pattern=_NOT_BLANK, description="Full text of the article."
     ),
 ]
 Url = Annotated[str, Meta(max_length=2_000, description="Where the article was published.")]
@@ -74,7 +78,7 @@ Statement = Annotated[
     Meta(
         min_length=1,
         max_length=2_000,
-        pattern=r"\S",
+        pattern=_NOT_BLANK,
         description="The statement to check.",
         examples=["Xi visited Moscow in 2022"],
     ),
@@ -379,15 +383,13 @@ class FeedbackRequest(Request):
     """An editor's judgement on one evidence link of a check."""
 
     statement: Statement
-    claim_id: Annotated[int, Meta(ge=1, description="`evidence[].claim_id` of the check.")]
+    claim_id: Annotated[
+        int, Meta(ge=1, le=2**63 - 1, description="`evidence[].claim_id` of the check.")
+    ]
     judgement: Judgement
     stance: Stance | None = None  # the stance the editor saw, when the client shows one
     editor_id: EditorId | None = None
     comment: Comment = ""
-
-    def __post_init__(self) -> None:
-        if not self.statement.strip():
-            raise ValueError("`statement` must contain more than white space")
 
 
 class FeedbackOut(Base):

@@ -117,8 +117,8 @@ _MONTH_FULL = (
     "January|February|March|April|May|June|July|August|September|October|November|December"
 )
 _MONTH = rf"(?:(?:{_MONTH_FULL}|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\b\.?)"
-_DAY = r"(?:3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?\b"
-_YEAR = r"(?:19|20)\d\d\b(?![.,:/]\d|-\d|%)"
+_DAY = r"(?:3[01]|[12][0-9]|0?[1-9])(?:st|nd|rd|th)?\b"
+_YEAR = r"(?:19|20)[0-9][0-9]\b(?![.,:/][0-9]|-[0-9]|%)"
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _SEASONS = {"spring": 3, "summer": 6, "autumn": 9, "fall": 9, "winter": 12}
 _NUMWORDS = {
@@ -127,7 +127,7 @@ _NUMWORDS = {
 }  # fmt: skip
 _REL = r"(?P<rel>(?i:last|next|this|coming|past))\s+"
 
-_ISO_RE = re.compile(r"\b((?:19|20)\d\d)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])\b")
+_ISO_RE = re.compile(r"\b((?:19|20)[0-9][0-9])-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])\b")
 _DMY_RANGE_RE = re.compile(
     rf"\b(?P<d1>{_DAY})\s*(?:-|–|—|to|and)\s*(?P<d2>{_DAY})\s+(?:of\s+)?(?P<m>{_MONTH})"
     rf"(?:,?\s+(?P<y>{_YEAR}))?"
@@ -136,9 +136,9 @@ _MDY_RANGE_RE = re.compile(
     rf"\b(?P<m>{_MONTH})\s+(?P<d1>{_DAY})\s*(?:-|–|—)\s*(?P<d2>{_DAY})(?:,?\s+(?P<y>{_YEAR}))?"
 )
 _DMY_RE = re.compile(
-    rf"(?<![\d,.])\b(?P<d>{_DAY})\s+(?:of\s+)?(?P<m>{_MONTH})(?:,?\s+(?P<y>{_YEAR}))?"
+    rf"(?<![0-9,.])\b(?P<d>{_DAY})\s+(?:of\s+)?(?P<m>{_MONTH})(?:,?\s+(?P<y>{_YEAR}))?"
 )
-_MDY_RE = re.compile(rf"\b(?P<m>{_MONTH})\s+(?P<d>{_DAY})(?![,.]?\d)(?:,?\s+(?P<y>{_YEAR}))?")
+_MDY_RE = re.compile(rf"\b(?P<m>{_MONTH})\s+(?P<d>{_DAY})(?![,.]?[0-9])(?:,?\s+(?P<y>{_YEAR}))?")
 _MY_RE = re.compile(rf"\b(?P<m>{_MONTH}),?\s+(?:of\s+)?(?P<y>{_YEAR})")
 # A month alone must follow a date-like word, so "May" the modal and "March" the verb never match.
 _M_RE = re.compile(
@@ -156,10 +156,10 @@ _YEAR_RE = re.compile(
     rf"(?<![\w$€£#.,/:])(?:(?<=mid-)|(?<!-))(?P<y>{_YEAR})(?P<poss>['’]s\b)?(?![\w-])"
 )
 _YEAR_RANGE_RE = re.compile(
-    r"(?i:\b(?:in|from|between|during|the)\s+)(?P<y1>(?:19|20)\d\d)\s*[-–—/]\s*"
-    r"(?P<y2>(?:19|20)\d\d|\d\d)\b(?![.,]\d|%)"
+    r"(?i:\b(?:in|from|between|during|the)\s+)(?P<y1>(?:19|20)[0-9][0-9])\s*[-–—/]\s*"
+    r"(?P<y2>(?:19|20)[0-9][0-9]|[0-9][0-9])\b(?![.,][0-9]|%)"
 )
-_DECADE_RE = re.compile(r"(?i:\bthe\s+)(?P<y>(?:19|20)\d0)['’]?s\b")
+_DECADE_RE = re.compile(r"(?i:\bthe\s+)(?P<y>(?:19|20)[0-9]0)['’]?s\b")
 _WEEKDAY_RE = re.compile(
     rf"(?:{_REL})?\b(?P<wd>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b(?!s\b)"
 )
@@ -167,7 +167,7 @@ _RELATIVE_RE = re.compile(
     r"(?i:\b(?:(?P<rel>last|next|this|past|previous|coming|current)\s+(?P<unit>week|weekend|month"
     r"|year|decade)|(?P<eword>earlier|later)\s+this\s+(?P<eunit>week|month|year)"
     r"|(?P<day>today|yesterday|tomorrow|tonight)|this\s+(?:morning|afternoon|evening)"
-    r"|(?P<n>\d{1,2}|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s+"
+    r"|(?P<n>[0-9]{1,2}|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s+"
     r"(?P<agounit>day|week|month|year)s?\s+ago|(?P<newyear>the\s+new\s+year))\b)"
 )
 # A bare year counts only after a date-like word, before "'s", or inside a list of years.
@@ -491,7 +491,7 @@ def _resolve_relative(m: re.Match[str], ref: datetime.date) -> Interval | None:
         return Interval(day, day)
     if m["agounit"]:
         n_text = m["n"].lower()
-        n = int(n_text) if n_text.isdigit() else _NUMWORDS[n_text]
+        n = int(n_text) if n_text.isascii() and n_text.isdigit() else _NUMWORDS[n_text]
         unit = m["agounit"].lower()
         if unit == "day":
             day = ref - datetime.timedelta(days=n)

@@ -47,6 +47,8 @@ PARAGRAPH = (
     "where he met Vladimir Putin."
 )
 TIMEOUT_MS = 120_000  # checks run the real models on a shared CPU
+# Assertions wait as long as actions: a check on a loaded 2-core machine can take seconds.
+playwright.expect.set_options(timeout=TIMEOUT_MS)
 
 
 def serve(settings: Settings, engine_factory: Callable[[Settings], Engine]) -> Iterator[str]:
