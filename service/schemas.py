@@ -384,7 +384,7 @@ class FeedbackRequest(Request):
 
     statement: Statement
     claim_id: Annotated[
-        int, Meta(ge=1, le=2**63 - 1, description="`evidence[].claim_id` of the check.")
+        int, Meta(ge=1, le=2**53, description="`evidence[].claim_id` of the check.")
     ]
     judgement: Judgement
     stance: Stance | None = None  # the stance the editor saw, when the client shows one
