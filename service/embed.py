@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -35,16 +37,33 @@ def offline_mode(enabled: bool) -> None:
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
+def set_torch_threads(threads: int) -> None:
+    """Intra-op threads of every torch model call in this process (0 leaves torch's choice)."""
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
 class Embedder:
-    """Encodes texts to L2-normalised float32 vectors (so a dot product is the cosine)."""
+    """Encodes texts to L2-normalised float32 vectors (so a dot product is the cosine).
+
+    Statements (:meth:`encode_query`) go through an LRU cache keyed by their text: the
+    newsroom panel re-checks the same sentences as an editor works on a draft.
+    """
 
     normalized = True
 
-    def __init__(self, name: str, *, device: str = "cpu", batch_size: int = 64) -> None:
+    def __init__(
+        self, name: str, *, device: str = "cpu", batch_size: int = 64, query_cache_size: int = 0
+    ) -> None:
         from sentence_transformers import SentenceTransformer
 
         self.name = name
         self.batch_size = batch_size
+        self._cache_size = query_cache_size
+        self._cache: OrderedDict[str, Vectors] = OrderedDict()
+        self._cache_lock = threading.Lock()
         self._model = SentenceTransformer(resolve_model(name), device=device)
         dimension = self._model.get_embedding_dimension()
         if dimension is None:
@@ -63,3 +82,19 @@ class Embedder:
             show_progress_bar=False,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encode_query(self, text: str) -> Vectors:
+        """One statement's vector, from the cache when it was embedded recently."""
+        with self._cache_lock:
+            cached = self._cache.get(text)
+            if cached is not None:
+                self._cache.move_to_end(text)
+                return cached
+        vector: Vectors = self.encode([text])[0]
+        vector.setflags(write=False)  # shared between requests
+        if self._cache_size:
+            with self._cache_lock:
+                self._cache[text] = vector
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        return vector

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from service.calibrate import load as load_calibration
 from service.check import check
-from service.embed import Embedder, Vectors, offline_mode
+from service.embed import Embedder, Vectors, offline_mode, set_torch_threads
 from service.errors import NotFoundError
 from service.ingest import ingest
 from service.schemas import CheckRequest, CheckResponse, DocumentIn, IngestResponse, ModelInfo
@@ -37,14 +37,22 @@ class Engine:
     def open(cls, settings: Settings, *, allow_model_change: bool = False) -> Engine:
         """Load both models and open the store (refusing a store of another embedding model)."""
         offline_mode(settings.offline)
+        set_torch_threads(settings.torch_threads)
         embedder = Embedder(
-            settings.embedding_model, device=settings.device, batch_size=settings.embed_batch_size
+            settings.embedding_model,
+            device=settings.device,
+            batch_size=settings.embed_batch_size,
+            query_cache_size=settings.query_cache_size,
         )
         stance = StanceModel(
             settings.stance_model, label_map=settings.stance_label_map(), device=settings.device
         )
         store = open_store(
-            settings.store, embedding_info(embedder), allow_model_change=allow_model_change
+            settings.store,
+            embedding_info(embedder),
+            allow_model_change=allow_model_change,
+            vector_index=settings.vector_index,
+            ann_min_claims=settings.ann_min_claims,
         )
         return cls(settings, store, embedder, stance)
 
@@ -61,7 +69,7 @@ class Engine:
         """Judge one statement against the corpus (``query``: its embedding, if known)."""
         t0 = time.perf_counter()
         if query is None:
-            query = self.embedder.encode([req.statement])[0]
+            query = self.embedder.encode_query(req.statement)
         embed_ms = (time.perf_counter() - t0) * 1000
         return check(
             req,

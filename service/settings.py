@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta
@@ -58,6 +58,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     embed_batch_size: PositiveInt = 64
     stance_batch_size: PositiveInt = 32
     model_threads: PositiveInt = 4  # worker threads that may run model calls at once
+
+    # Speed (figures and the reasons for these defaults: bench/NOTES.md).
+    # Vector search: exact, HNSW (usearch, int8, saved as <store>.hnsw), or auto: HNSW when
+    # the store holds at least ann_min_claims searchable claims when it is opened.
+    vector_index: Literal["auto", "exact", "hnsw"] = "auto"
+    ann_min_claims: PositiveInt = 50_000
+    query_cache_size: Annotated[int, Meta(ge=0)] = 1024  # statement embeddings kept (LRU)
+    torch_threads: Annotated[int, Meta(ge=0)] = 0  # intra-op threads per model call; 0: torch's
 
     def stance_label_map(self) -> dict[str, str] | None:
         """The ``stance_labels`` setting as a mapping, or None for the model's own names."""

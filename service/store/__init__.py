@@ -9,7 +9,7 @@ from service.store.base import (
     Store,
     VersionRecord,
 )
-from service.store.sqlite import SqliteStore
+from service.store.sqlite import SqliteStore, VectorIndexKind
 
 __all__ = [
     "ClaimRecord",
@@ -25,9 +25,20 @@ __all__ = [
 
 
 def open_store(
-    location: str, embedding: EmbeddingInfo, *, allow_model_change: bool = False
+    location: str,
+    embedding: EmbeddingInfo,
+    *,
+    allow_model_change: bool = False,
+    vector_index: VectorIndexKind = "auto",
+    ann_min_claims: int = 50_000,
 ) -> Store:
     """Open the store named by the ``store`` setting (a SQLite file path)."""
     if location.startswith(("postgres://", "postgresql://")):
         raise NotImplementedError("the PostgreSQL store is not built yet")
-    return SqliteStore(location, embedding, allow_model_change=allow_model_change)
+    return SqliteStore(
+        location,
+        embedding,
+        vector_index=vector_index,
+        ann_min_claims=ann_min_claims,
+        allow_model_change=allow_model_change,
+    )

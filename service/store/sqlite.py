@@ -3,7 +3,9 @@
 Documents, claims, an FTS5 index over the claims and the embeddings all live in one
 file, so one transaction covers a document and everything derived from it: nothing is
 acknowledged before it is committed, and a replaced document never shows half its old
-claims. Vector search runs in process over a matrix loaded from the file; the matrix is
+claims. Vector search runs in process: over a float32 matrix loaded from the file (exact),
+or, for large stores, over an HNSW graph of int8 vectors that is saved next to the file
+(``<store>.hnsw``) and rebuilt from the file when it is missing or stale. Either is
 reloaded when another process (or app instance) has changed the file.
 """
 
@@ -14,15 +16,17 @@ import json
 import re
 import sqlite3
 import threading
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from service.errors import ModelMismatchError, NotFoundError, StoreError
 from service.split import Claim
+from service.store.ann import HnswIndex
 from service.store.base import (
     ClaimRecord,
     DocumentRecord,
@@ -33,7 +37,13 @@ from service.store.base import (
     Vectors,
     VersionRecord,
 )
-from service.store.vectors import ExactIndex, VectorIndex
+from service.store.vectors import ExactIndex, VectorIndex, top_k
+
+VectorIndexKind = Literal["auto", "exact", "hnsw"]
+_LOAD_CHUNK = 50_000  # rows per fetch when loading vectors: no 1.5 GB of bytes at once
+# The int8 graph ranks near-ties roughly: take this many times k candidates from it and
+# re-score them with the exact float32 vectors from the file.
+_RERANK, _RERANK_MIN = 4, 100
 
 SCHEMA_VERSION = 1
 _SCHEMA = """
@@ -203,13 +213,22 @@ class SqliteStore:
         path: str | Path,
         embedding: EmbeddingInfo,
         *,
-        index_factory: Callable[[int], VectorIndex] = ExactIndex,
+        vector_index: VectorIndexKind = "auto",
+        ann_min_claims: int = 50_000,
         allow_model_change: bool = False,
     ) -> None:
+        """Open (or create) the file.
+
+        ``vector_index``: ``exact``, ``hnsw``, or ``auto`` (HNSW when the store holds at
+        least ``ann_min_claims`` searchable claims when it is opened, else exact).
+        """
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.embedding = embedding
-        self._index_factory = index_factory
+        self._vector_index = vector_index
+        self._ann_min_claims = ann_min_claims
+        self._index_path = self.path.with_name(self.path.name + ".hnsw")
+        self._saved_version = -1  # index_version of the saved HNSW file, if it is ours
         self._lock = threading.RLock()
         try:
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
@@ -223,7 +242,7 @@ class SqliteStore:
         with self._lock:
             self._db.executescript(_SCHEMA)
         self._check_model(allow_model_change)
-        self._index: VectorIndex = index_factory(embedding.dimension)
+        self._index: VectorIndex = ExactIndex(embedding.dimension)
         self._loaded_version = -1
         self._refresh()
 
@@ -255,6 +274,8 @@ class SqliteStore:
     def _check_model(self, allow_change: bool) -> None:
         with self._tx() as db:
             stored = self._meta("embedding")
+            if self._meta("store_id") is None:  # tells this file's saved index from another's
+                self._set_meta(db, "store_id", uuid.uuid4().hex)
             if stored is None:
                 self._set_meta(db, "embedding", json.dumps(_info_dict(self.embedding)))
                 self._set_meta(db, "schema_version", str(SCHEMA_VERSION))
@@ -270,21 +291,65 @@ class SqliteStore:
             )
 
     def _refresh(self) -> None:
-        """Reload the vector matrix if the file changed since we last loaded it."""
+        """Reload the vector index if the file changed since we last loaded it."""
         with self._lock:
             version = int(self._meta("index_version") or 0)
             if version == self._loaded_version:
                 return
-            index = self._index_factory(self.embedding.dimension)
-            rows = self._db.execute(
-                "SELECT c.id, c.embedding FROM claims c JOIN documents d ON d.id = c.document_id "
-                "WHERE d.status != 'retracted'"
-            ).fetchall()
-            if rows:
-                ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-                matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
-                index.add(ids, matrix.reshape(len(rows), self.embedding.dimension))
-            self._index, self._loaded_version = index, version
+            self._index, self._loaded_version = self._load_index(version), version
+
+    def _searchable_sql(self, columns: str) -> str:
+        return (
+            f"SELECT {columns} FROM claims c JOIN documents d ON d.id = c.document_id "
+            "WHERE d.status != 'retracted'"
+        )
+
+    def _use_hnsw(self) -> bool:
+        if self._vector_index != "auto":
+            return self._vector_index == "hnsw"
+        count = self._db.execute(self._searchable_sql("COUNT(*)")).fetchone()[0]
+        return int(count) >= self._ann_min_claims
+
+    def _index_stamp(self, version: int) -> dict[str, Any]:
+        """What a saved HNSW file must match to stand for this file at ``version``."""
+        return {
+            "store_id": self._meta("store_id"),
+            "index_version": version,
+            "embedding": _info_dict(self.embedding),
+        }
+
+    def _load_index(self, version: int) -> VectorIndex:
+        """The saved HNSW index if it is current, else one built from the file's vectors."""
+        if not self._use_hnsw():
+            return self._build_index(ExactIndex(self.embedding.dimension))
+        index = HnswIndex(self.embedding.dimension)
+        stamp_path = self._index_path.with_name(self._index_path.name + ".json")
+        try:
+            saved = json.loads(stamp_path.read_text()) if self._index_path.exists() else None
+        except (OSError, ValueError):
+            saved = None
+        if saved == self._index_stamp(version):
+            index.load(self._index_path)
+        else:
+            self._build_index(index)
+            self._save_index(index, version)
+        self._saved_version = version
+        return index
+
+    def _build_index(self, index: VectorIndex) -> VectorIndex:
+        cur = self._db.execute(self._searchable_sql("c.id, c.embedding"))
+        while rows := cur.fetchmany(_LOAD_CHUNK):
+            ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
+            index.add(ids, matrix.reshape(len(rows), self.embedding.dimension))
+        return index
+
+    def _save_index(self, index: HnswIndex, version: int) -> None:
+        """Save the graph, then its stamp (a crash in between leaves a stale, ignored file)."""
+        stamp_path = self._index_path.with_name(self._index_path.name + ".json")
+        stamp_path.unlink(missing_ok=True)
+        index.save(self._index_path)
+        stamp_path.write_text(json.dumps(self._index_stamp(version)))
 
     # -- Store protocol ---------------------------------------------------------------------
 
@@ -329,6 +394,7 @@ class SqliteStore:
             raise ValueError("one vector per claim")
         now = _now()
         with self._tx() as db:
+            self._refresh()  # apply other writers' changes before ours
             old = db.execute(
                 f"SELECT {_DOC_COLUMNS} FROM documents WHERE id = ?", (doc.id,)
             ).fetchone()
@@ -402,6 +468,7 @@ class SqliteStore:
     def delete_document(self, doc_id: str) -> bool:
         """Delete a document and everything derived from it."""
         with self._tx() as db:
+            self._refresh()
             removed = self._claim_ids(db, doc_id)
             cur = db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
             if cur.rowcount == 0:
@@ -416,6 +483,7 @@ class SqliteStore:
     def retract_document(self, doc_id: str, reason: str) -> DocumentRecord:
         """Keep the document for the record, take its claims out of search."""
         with self._tx() as db:
+            self._refresh()
             cur = db.execute(
                 "UPDATE documents SET status = 'retracted', retraction_reason = ?, updated_at = ? "
                 "WHERE id = ?",
@@ -462,11 +530,22 @@ class SqliteStore:
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
     def search_vector(self, query: Vectors, k: int, flt: SearchFilter) -> list[tuple[int, float]]:
-        """Exact (or ANN) cosine search over searchable claims."""
+        """Exact cosine search, or HNSW candidates re-scored with their float32 vectors."""
         self._refresh()
         allowed = self._allowed(flt)
         with self._lock:
-            return self._index.search(query, k, allowed)
+            if not isinstance(self._index, HnswIndex):
+                return self._index.search(query, k, allowed)
+            found = self._index.search(query, max(k * _RERANK, _RERANK_MIN), allowed)
+            ids = [i for i, _ in found]
+            rows = self._db.execute(
+                f"SELECT id, embedding FROM claims WHERE id IN ({', '.join('?' * len(ids))})", ids
+            ).fetchall()
+        if not rows:
+            return []
+        matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
+        scores = matrix.reshape(len(rows), -1) @ query.reshape(-1).astype(np.float32)
+        return top_k(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)), scores, k)
 
     def search_text(self, query: str, k: int, flt: SearchFilter) -> list[tuple[int, float]]:
         """BM25 over the FTS5 index; scores negated so that higher is better."""
@@ -568,8 +647,10 @@ class SqliteStore:
         return [FeedbackRecord(**dict(r)) for r in rows], int(total)
 
     def close(self) -> None:
-        """Close the file."""
+        """Save the HNSW index if it changed since it was saved; close the file."""
         with self._lock:
+            if isinstance(self._index, HnswIndex) and self._saved_version != self._loaded_version:
+                self._save_index(self._index, self._loaded_version)
             self._db.close()
 
 
