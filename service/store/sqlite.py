@@ -394,7 +394,6 @@ class SqliteStore:
             raise ValueError("one vector per claim")
         now = _now()
         with self._tx() as db:
-            self._refresh()  # apply other writers' changes before ours
             old = db.execute(
                 f"SELECT {_DOC_COLUMNS} FROM documents WHERE id = ?", (doc.id,)
             ).fetchone()
@@ -468,7 +467,6 @@ class SqliteStore:
     def delete_document(self, doc_id: str) -> bool:
         """Delete a document and everything derived from it."""
         with self._tx() as db:
-            self._refresh()
             removed = self._claim_ids(db, doc_id)
             cur = db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
             if cur.rowcount == 0:
@@ -483,7 +481,6 @@ class SqliteStore:
     def retract_document(self, doc_id: str, reason: str) -> DocumentRecord:
         """Keep the document for the record, take its claims out of search."""
         with self._tx() as db:
-            self._refresh()
             cur = db.execute(
                 "UPDATE documents SET status = 'retracted', retraction_reason = ?, updated_at = ? "
                 "WHERE id = ?",
