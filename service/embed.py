@@ -7,10 +7,12 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from service.onnx_backend import Runtime, batches, mean_pool, onnx_session, run
 from service.settings import DEFAULT_EMBEDDING_MODEL
 
 Vectors = npt.NDArray[np.float32]
@@ -55,10 +57,18 @@ class Embedder:
     normalized = True
 
     def __init__(
-        self, name: str, *, device: str = "cpu", batch_size: int = 64, query_cache_size: int = 0
+        self,
+        name: str,
+        *,
+        device: str = "cpu",
+        batch_size: int = 64,
+        query_cache_size: int = 0,
+        runtime: Runtime | None = None,
     ) -> None:
         from sentence_transformers import SentenceTransformer
 
+        runtime = runtime or Runtime()
+        set_torch_threads(runtime.threads)
         self.name = name
         self.batch_size = batch_size
         self._cache_size = query_cache_size
@@ -69,11 +79,35 @@ class Embedder:
         if dimension is None:
             raise ValueError(f"model {name!r} does not report its embedding dimension")
         self.dimension: int = int(dimension)
+        self._session: Any = None
+        if runtime.onnx:
+            modes = getattr(self._model[1], "pooling_mode", None) if len(self._model) > 1 else None
+            if modes not in ("mean", ("mean",)):
+                raise ValueError(f"the ONNX backend needs a mean-pooled model; {name!r} is not")
+            self._session = onnx_session(
+                self._model[0].auto_model,
+                self._model.tokenizer,
+                resolve_model(name),
+                runtime,
+                output="last_hidden_state",
+            )
 
     def encode(self, texts: Sequence[str]) -> Vectors:
         """Embed ``texts``; returns an array of shape ``(len(texts), dimension)``."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if self._session is not None:
+            out = np.empty((len(texts), self.dimension), dtype=np.float32)
+            for idx in batches(len(texts), self.batch_size, [len(t) for t in texts]):
+                hidden, mask = run(
+                    self._session,
+                    self._model.tokenizer,
+                    [texts[i] for i in idx],
+                    None,
+                    int(self._model.max_seq_length or 512),
+                )
+                out[idx] = mean_pool(hidden, mask)
+            return out
         vectors = self._model.encode(
             list(texts),
             batch_size=self.batch_size,

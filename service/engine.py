@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from service.calibrate import load as load_calibration
 from service.check import check
-from service.embed import Embedder, Vectors, offline_mode, set_torch_threads
+from service.embed import Embedder, Vectors, offline_mode
 from service.errors import NotFoundError
 from service.ingest import ingest
 from service.schemas import CheckRequest, CheckResponse, DocumentIn, IngestResponse, ModelInfo
@@ -37,15 +37,18 @@ class Engine:
     def open(cls, settings: Settings, *, allow_model_change: bool = False) -> Engine:
         """Load both models and open the store (refusing a store of another embedding model)."""
         offline_mode(settings.offline)
-        set_torch_threads(settings.torch_threads)
         embedder = Embedder(
             settings.embedding_model,
             device=settings.device,
             batch_size=settings.embed_batch_size,
             query_cache_size=settings.query_cache_size,
+            runtime=settings.runtime(settings.embedding_backend),
         )
         stance = StanceModel(
-            settings.stance_model, label_map=settings.stance_label_map(), device=settings.device
+            settings.stance_model,
+            label_map=settings.stance_label_map(),
+            device=settings.device,
+            runtime=settings.runtime(settings.stance_backend),
         )
         store = open_store(
             settings.store,

@@ -15,6 +15,8 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
+from service.onnx_backend import Runtime
+
 ENV_PREFIX = "FACTCHECK_"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -65,7 +67,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     vector_index: Literal["auto", "exact", "hnsw"] = "auto"
     ann_min_claims: PositiveInt = 50_000
     query_cache_size: Annotated[int, Meta(ge=0)] = 1024  # statement embeddings kept (LRU)
-    torch_threads: Annotated[int, Meta(ge=0)] = 0  # intra-op threads per model call; 0: torch's
+    # Model runtimes: torch, or ONNX Runtime (exported locally into onnx_cache) in fp32 or
+    # with int8 dynamic quantization; intra-op threads per model call (0: the library's).
+    embedding_backend: Literal["torch", "onnx", "onnx-int8"] = "torch"
+    stance_backend: Literal["torch", "onnx", "onnx-int8"] = "torch"
+    intra_op_threads: Annotated[int, Meta(ge=0)] = 0
+    onnx_cache: str = str(PROJECT_ROOT / "var" / "onnx")
+
+    def runtime(self, backend: str) -> Runtime:
+        """How a model with ``backend`` runs under these settings."""
+        return Runtime(backend=backend, threads=self.intra_op_threads, onnx_cache=self.onnx_cache)
 
     def stance_label_map(self) -> dict[str, str] | None:
         """The ``stance_labels`` setting as a mapping, or None for the model's own names."""
