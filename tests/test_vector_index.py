@@ -162,3 +162,20 @@ def test_auto_picks_hnsw_for_large_stores_only(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "a.db", info, vector_index="auto", ann_min_claims=30)
     assert isinstance(store._index, HnswIndex) and store.count_claims() == 40
     store.close()
+
+
+def test_text_search_never_returns_retracted_claims(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    store = SqliteStore(tmp_path / "t.db", EmbeddingInfo(model="test", dimension=DIM))
+    for n in range(8):  # 80 claims that all match: more than the unfiltered path's slack
+        _put(store, f"gone{n}", _unit(rng, 10))
+    _put(store, "kept", _unit(rng, 3))
+    assert len(store.search_text("claim", 5, SearchFilter())) == 5
+    for n in range(7):
+        store.retract_document(f"gone{n}", "wrong")
+    hits = store.search_text("claim", 50, SearchFilter())
+    docs = {store.fetch([i])[i][0].document_id for i, _ in hits}
+    assert docs == {"gone7", "kept"} and len(hits) == 13
+    few = store.search_text("claim", 5, SearchFilter())
+    assert len(few) == 5 and all(store.fetch([i])[i][0].document_id != "gone0" for i, _ in few)
+    store.close()

@@ -44,6 +44,7 @@ _LOAD_CHUNK = 50_000  # rows per fetch when loading vectors: no 1.5 GB of bytes 
 # The int8 graph ranks near-ties roughly: take this many times k candidates from it and
 # re-score them with the exact float32 vectors from the file.
 _RERANK, _RERANK_MIN = 4, 100
+_TEXT_SLACK = 20  # extra lexical hits fetched to make up for retracted claims
 
 SCHEMA_VERSION = 1
 _SCHEMA = """
@@ -549,6 +550,10 @@ class SqliteStore:
         match = fts_query(query)
         if not match:
             return []
+        if flt.empty:
+            hits = self._search_text_unfiltered(match, k)
+            if hits is not None:
+                return hits
         where, args = _filter_sql(flt)
         with self._lock:
             rows = self._db.execute(
@@ -558,6 +563,30 @@ class SqliteStore:
                 [match, *args, k],
             ).fetchall()
         return [(int(r[0]), -float(r[1])) for r in rows]
+
+    def _search_text_unfiltered(self, match: str, k: int) -> list[tuple[int, float]] | None:
+        """Rank in the FTS index alone, then drop retracted claims.
+
+        Three times faster than joining every match to its document (bench/NOTES.md).
+        None when too many of the best hits were retracted: the caller joins instead.
+        """
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT rowid, bm25(claims_fts) AS score FROM claims_fts "
+                "WHERE claims_fts MATCH ? ORDER BY score LIMIT ?",
+                [match, k + _TEXT_SLACK],
+            ).fetchall()
+            ids = [int(r[0]) for r in rows]
+            live = {
+                int(r[0])
+                for r in self._db.execute(
+                    "SELECT c.id FROM claims c JOIN documents d ON d.id = c.document_id "
+                    f"WHERE c.id IN ({', '.join('?' * len(ids))}) AND d.status != 'retracted'",
+                    ids,
+                )
+            }
+        hits = [(int(r[0]), -float(r[1])) for r in rows if r[0] in live]
+        return hits[:k] if len(hits) >= k or len(rows) < k + _TEXT_SLACK else None
 
     def fetch(
         self, claim_ids: Sequence[int]
