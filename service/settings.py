@@ -66,6 +66,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # the store holds at least ann_min_claims searchable claims when it is opened.
     vector_index: Literal["auto", "exact", "hnsw"] = "auto"
     ann_min_claims: PositiveInt = 50_000
+    # Lexical search in stores of 50k+ claims leaves out words found in more than this
+    # fraction of the claims (1.0: never), keeping the 3 rarest: see SqliteStore._lexical_words.
+    lexical_max_df: Fraction = 1.0
     query_cache_size: Annotated[int, Meta(ge=0)] = 1024  # statement embeddings kept (LRU)
     # Model runtimes: torch, or ONNX Runtime (exported locally into onnx_cache) in fp32 or
     # with int8 dynamic quantization; intra-op threads per model call (0: the library's).

@@ -179,3 +179,25 @@ def test_text_search_never_returns_retracted_claims(tmp_path: Path) -> None:
     few = store.search_text("claim", 5, SearchFilter())
     assert len(few) == 5 and all(store.fetch([i])[i][0].document_id != "gone0" for i, _ in few)
     store.close()
+
+
+def test_lexical_search_leaves_out_common_words_in_large_stores(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("service.store.sqlite._PRUNE_MIN_CLAIMS", 10)  # "large": 10 claims
+    rng = np.random.default_rng(6)
+    store = SqliteStore(
+        tmp_path / "l.db", EmbeddingInfo(model="test", dimension=DIM), lexical_max_df=0.5
+    )
+    texts = [f"common frequent filler {i}" for i in range(25)] + [
+        f"rare unique word {i}" for i in range(5)
+    ]
+    claims = [Claim(seq=i, start=0, end=1, text=t, context=t) for i, t in enumerate(texts)]
+    doc = DocumentRecord(id="d", title="d", text="d", content_hash="d")
+    store.put_document(doc, claims, _unit(rng, len(claims)))
+    query = "common frequent rare unique absent"
+    assert store._lexical_words(query) == ["rare", "unique", "absent"]
+    hits = store.search_text(query, 10, SearchFilter())
+    assert {store.fetch([i])[i][0].text.split()[0] for i, _ in hits} == {"rare"}
+    assert store._lexical_words("common frequent rare") == ["common", "frequent", "rare"]
+    store.close()

@@ -31,6 +31,7 @@ def open_store(
     allow_model_change: bool = False,
     vector_index: VectorIndexKind = "auto",
     ann_min_claims: int = 50_000,
+    lexical_max_df: float = 1.0,
 ) -> Store:
     """Open the store named by the ``store`` setting (a SQLite file path)."""
     if location.startswith(("postgres://", "postgresql://")):
@@ -40,5 +41,6 @@ def open_store(
         embedding,
         vector_index=vector_index,
         ann_min_claims=ann_min_claims,
+        lexical_max_df=lexical_max_df,
         allow_model_change=allow_model_change,
     )

@@ -45,6 +45,7 @@ _LOAD_CHUNK = 50_000  # rows per fetch when loading vectors: no 1.5 GB of bytes 
 # re-score them with the exact float32 vectors from the file.
 _RERANK, _RERANK_MIN = 4, 100
 _TEXT_SLACK = 20  # extra lexical hits fetched to make up for retracted claims
+_PRUNE_MIN_CLAIMS, _KEEP_RAREST = 50_000, 3  # see SqliteStore._lexical_words
 
 SCHEMA_VERSION = 1
 _SCHEMA = """
@@ -200,10 +201,15 @@ def _claim(row: sqlite3.Row) -> ClaimRecord:
     )
 
 
-def fts_query(text: str) -> str:
-    """An FTS5 query that ORs the statement's content words, each quoted (no syntax leaks)."""
+def query_words(text: str) -> list[str]:
+    """The statement's content words, once each, in order."""
     words = [w for w in _WORD.findall(text.casefold()) if w not in _STOP and len(w) > 1]
-    return " OR ".join(f'"{w}"' for w in dict.fromkeys(words))
+    return list(dict.fromkeys(words))
+
+
+def fts_query(text: str, words: list[str] | None = None) -> str:
+    """An FTS5 query that ORs the content words, each quoted (no syntax leaks)."""
+    return " OR ".join(f'"{w}"' for w in (query_words(text) if words is None else words))
 
 
 class SqliteStore:
@@ -216,6 +222,7 @@ class SqliteStore:
         *,
         vector_index: VectorIndexKind = "auto",
         ann_min_claims: int = 50_000,
+        lexical_max_df: float = 1.0,
         allow_model_change: bool = False,
     ) -> None:
         """Open (or create) the file.
@@ -228,6 +235,9 @@ class SqliteStore:
         self.embedding = embedding
         self._vector_index = vector_index
         self._ann_min_claims = ann_min_claims
+        self._max_df = lexical_max_df
+        self._df_cache: dict[str, int] = {}
+        self._df_basis = 0
         self._index_path = self.path.with_name(self.path.name + ".hnsw")
         self._saved_version = -1  # index_version of the saved HNSW file, if it is ours
         self._lock = threading.RLock()
@@ -547,7 +557,7 @@ class SqliteStore:
 
     def search_text(self, query: str, k: int, flt: SearchFilter) -> list[tuple[int, float]]:
         """BM25 over the FTS5 index; scores negated so that higher is better."""
-        match = fts_query(query)
+        match = fts_query(query, self._lexical_words(query))
         if not match:
             return []
         if flt.empty:
@@ -563,6 +573,33 @@ class SqliteStore:
                 [match, *args, k],
             ).fetchall()
         return [(int(r[0]), -float(r[1])) for r in rows]
+
+    def _lexical_words(self, query: str) -> list[str]:
+        """The query's words, less those in over ``lexical_max_df`` of a large store's claims.
+
+        The rarest few are always kept. BM25 scores every claim that holds any query
+        word; in a large corpus a common word makes that hundreds of thousands of claims
+        while adding little to the ranking. Document frequencies are counted once (capped)
+        and cached until the store grows or shrinks by a tenth.
+        """
+        words = query_words(query)
+        size = len(self._index)
+        if size < _PRUNE_MIN_CLAIMS or self._max_df >= 1.0 or len(words) <= _KEEP_RAREST:
+            return words
+        if abs(size - self._df_basis) > size / 10:
+            self._df_cache.clear()
+            self._df_basis = size
+        cap = int(self._max_df * size)
+        for w in words:
+            if w not in self._df_cache:
+                with self._lock:
+                    self._df_cache[w] = self._db.execute(
+                        "SELECT count(*) FROM (SELECT rowid FROM claims_fts "
+                        "WHERE claims_fts MATCH ? LIMIT ?)",
+                        [f'"{w}"', cap + 1],
+                    ).fetchone()[0]
+        rarest = set(sorted(words, key=lambda w: self._df_cache[w])[:_KEEP_RAREST])
+        return [w for w in words if w in rarest or self._df_cache[w] <= cap]
 
     def _search_text_unfiltered(self, match: str, k: int) -> list[tuple[int, float]] | None:
         """Rank in the FTS index alone, then drop retracted claims.
