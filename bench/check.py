@@ -207,6 +207,39 @@ def recall(
     return store_hits / (10 * len(queries)), graph_hits / (10 * len(queries))
 
 
+def lexical_pruning(
+    path: Path, texts: list[str], vectors: np.ndarray, max_df: float, top_k: int
+) -> list[object]:
+    """BM25 latency with all words vs without common ones, and how much the top hits move."""
+    from service.retrieve import fuse
+
+    full = SqliteStore(path, INFO, vector_index="hnsw")
+    pruned = SqliteStore(path, INFO, vector_index="hnsw", lexical_max_df=max_df)
+    times: dict[str, list[float]] = {"full": [], "pruned": []}
+    lexical = fused = 0
+    flt = SearchFilter()
+    for text, q in zip(texts, vectors, strict=True):
+        found = {}
+        for name, store in (("full", full), ("pruned", pruned)):
+            t0 = time.perf_counter()
+            found[name] = store.search_text(text, 50, flt)
+            times[name].append((time.perf_counter() - t0) * 1000)
+        dense = full.search_vector(q, 50, flt)
+        lexical += len({i for i, _ in found["full"]} & {i for i, _ in found["pruned"]})
+        top = [{c.claim_id for c in fuse(dense, found[n])[:top_k]} for n in ("full", "pruned")]
+        fused += len(top[0] & top[1])
+    full.close()
+    pruned.close()
+    return [
+        f"{len(full._index):,}",
+        percentile(times["full"], 50),
+        percentile(times["pruned"], 50),
+        percentile(times["pruned"], 99),
+        lexical / (50 * len(texts)),
+        fused / (top_k * len(texts)),
+    ]
+
+
 def service_run(base: str, texts: list[str], top_k: int, clients: int) -> dict[str, Any]:
     """Single-client latencies, then concurrent throughput, over distinct statements."""
     single, many = texts[: len(texts) // 2], texts[len(texts) // 2 :]
@@ -303,6 +336,9 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--top-k", type=int, default=5)
     ap.add_argument("--profile", type=int, default=0, help="also profile Engine.check at SIZE")
+    ap.add_argument(
+        "--lexical-max-df", type=float, default=0.0, help="also measure BM25 word pruning"
+    )
     ap.add_argument("--env", action="append", default=[], help="extra FACTCHECK_X=Y for the server")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -317,7 +353,7 @@ def main() -> None:
     pool = statements(10_000)[: 2 * args.queries]
     pool_vectors = model.encode(pool, normalize_embeddings=True).astype(np.float32)
     extra_env = dict(e.split("=", 1) for e in args.env)
-    rows, recall_rows, memory_rows = [], [], []
+    rows, recall_rows, memory_rows, lexical_rows = [], [], [], []
     p50_100k = None
     for size in sizes:
         path = build_store(size, texts, vectors)
@@ -327,6 +363,10 @@ def main() -> None:
         if size >= 100_000 or hnsw:
             store_recall, graph_recall = recall(path, pool_vectors, ids, matrix)
             recall_rows.append([f"{size:,}", store_recall, graph_recall])
+        if args.lexical_max_df and size >= 100_000:
+            lexical_rows.append(
+                lexical_pruning(path, pool, pool_vectors, args.lexical_max_df, args.top_k)
+            )
         env = {"FACTCHECK_STORE": str(path), "FACTCHECK_CALIBRATION": "", **extra_env}
         with live_server(env) as (base, pid):
             run = service_run(base, pool, args.top_k, args.clients)
@@ -380,6 +420,21 @@ def main() -> None:
                     "recall@10 (bare int8 graph)",
                 ],
                 recall_rows,
+            )
+        )
+    if lexical_rows:
+        print(f"\nBM25 without words in over {args.lexical_max_df:.0%} of the claims:\n")
+        print(
+            table(
+                [
+                    "claims",
+                    "BM25 p50 ms (all words)",
+                    "p50 ms (pruned)",
+                    "p99 ms (pruned)",
+                    "top-50 lexical overlap",
+                    f"fused top-{args.top_k} overlap",
+                ],
+                lexical_rows,
             )
         )
     print()
