@@ -55,7 +55,7 @@ def test_hnsw_candidates_hold_the_exact_top_10(data: tuple[np.ndarray, ...]) -> 
     hnsw.add(ids, vectors)
     hits = 0
     for q in queries:
-        found = hnsw.search(q, 40)  # the store re-scores 4 x k candidates
+        found = hnsw.search(q, 40)  # the store re-scores 8 x k candidates
         hits += len({i for i, _ in found} & set(_brute(ids, vectors, q, 10)))
         # int8 cosines are close to the float ones
         exact = {int(i): float(v @ q) for i, v in zip(ids, vectors, strict=True)}

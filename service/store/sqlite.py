@@ -43,7 +43,7 @@ VectorIndexKind = Literal["auto", "exact", "hnsw"]
 _LOAD_CHUNK = 50_000  # rows per fetch when loading vectors: no 1.5 GB of bytes at once
 # The int8 graph ranks near-ties roughly: take this many times k candidates from it and
 # re-score them with the exact float32 vectors from the file.
-_RERANK, _RERANK_MIN = 4, 100
+_RERANK, _RERANK_MIN = 8, 200
 _TEXT_SLACK = 20  # extra lexical hits fetched to make up for retracted claims
 _PRUNE_MIN_CLAIMS, _KEEP_RAREST = 50_000, 3  # see SqliteStore._lexical_words
 
