@@ -19,10 +19,12 @@ once per measurement, so the query-embedding cache never hits.
 Service: a live uvicorn on 127.0.0.1 (child process, default settings; the ``auto``
 vector index is exact below 50k claims, HNSW above), httpx, ``POST /v1/check`` with
 ``top_k``: single client p50/p99, then ``--clients`` concurrent clients (checks/s).
-Floor, in this process, for the same statements: ``SentenceTransformer.encode`` of the
-statement + the raw vector search call (numpy matrix-vector product for exact stores,
-``usearch`` ``Index.search`` on the saved graph for HNSW ones) + ``CrossEncoder.predict``
-on the ``top_k`` (passage, statement) pairs the service judged.
+Floor, in this process, for the same statements, with the service's model runtime and
+intra-op threads: the statement's embedding (``SentenceTransformer.encode``, or a bare
+ONNX Runtime session on the same weights when the service runs ONNX) + the raw vector
+search call (numpy matrix-vector product for exact stores, ``usearch`` ``Index.search``
+on the saved graph for HNSW ones) + the stance model on the ``top_k`` (passage,
+statement) pairs the service judged (``CrossEncoder.predict``, or a bare session).
 Recall@10: the store's HNSW search (int8 graph, candidates re-scored in float32) and
 the bare graph, against exact search over every float32 vector, for the same statements.
 """
@@ -30,6 +32,7 @@ the bare graph, against exact search over every float32 vector, for the same sta
 from __future__ import annotations
 
 import argparse
+import os
 import sqlite3
 import subprocess
 import sys
@@ -275,17 +278,56 @@ def service_run(base: str, texts: list[str], top_k: int, clients: int) -> dict[s
     return {"latencies": latencies, "responses": responses, "statements": single, "rate": rate}
 
 
+def raw_models(model: Any, stance: Any, onnx: bool, threads: int) -> tuple[Any, Any]:
+    """The floor's two model calls, with the service's threads.
+
+    sentence-transformers (torch), or bare ONNX Runtime sessions on the files that
+    bench/levers.py exported from the same weights.
+    """
+    if not onnx:
+        return (
+            lambda t: model.encode([t], normalize_embeddings=True, convert_to_numpy=True)[0],
+            lambda pairs: stance.predict(pairs, batch_size=32, show_progress_bar=False),
+        )
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    emb = ort.InferenceSession(str(CACHE / "onnx" / "embedder.onnx"), options)
+    ce = ort.InferenceSession(str(CACHE / "onnx" / "stance.onnx"), options)
+    names = ("input_ids", "attention_mask", "token_type_ids")
+
+    def encode(text: str) -> np.ndarray:
+        enc = model.tokenizer([text], truncation=True, max_length=256, return_tensors="np")
+        hidden = emb.run(None, {n: enc[n] for n in names})[0][0]
+        v = hidden.mean(axis=0)
+        return v / np.linalg.norm(v)
+
+    def judge(pairs: list[tuple[str, str]]) -> np.ndarray:
+        enc = stance.tokenizer(
+            [p for p, _ in pairs],
+            [h for _, h in pairs],
+            padding=True,
+            truncation=True,
+            max_length=256,
+            return_tensors="np",
+        )
+        return ce.run(None, {n: enc[n] for n in names})[0]
+
+    return encode, judge
+
+
 def floor_run(
     path: Path,
     hnsw: bool,
     run: dict[str, Any],
-    model: Any,
-    stance: Any,
+    calls: tuple[Any, Any],
     top_k: int,
     ids: np.ndarray,
     matrix: np.ndarray,
 ) -> list[float]:
     """encode + raw vector search + stance on the judged pairs, per statement (ms)."""
+    encode, judge = calls
     graph = None
     if hnsw:
         from usearch.index import Index
@@ -295,13 +337,13 @@ def floor_run(
     for text, response in zip(run["statements"], run["responses"], strict=True):
         pairs = [(e["text"], text) for e in response["evidence"]]
         t0 = time.perf_counter()
-        q = model.encode([text], normalize_embeddings=True, convert_to_numpy=True)[0]
+        q = encode(text)
         if graph is not None:
             graph.search(q, top_k, threads=1)
         else:
             exact_top(ids, matrix, q, top_k)
         if pairs:
-            stance.predict(pairs, batch_size=32, show_progress_bar=False)
+            judge(pairs)
         times.append((time.perf_counter() - t0) * 1000)
     return times
 
@@ -353,6 +395,18 @@ def main() -> None:
     pool = statements(10_000)[: 2 * args.queries]
     pool_vectors = model.encode(pool, normalize_embeddings=True).astype(np.float32)
     extra_env = dict(e.split("=", 1) for e in args.env)
+    served = Settings.from_env({**os.environ, **extra_env})
+    onnx = served.embedding_backend == served.stance_backend == "onnx"
+    if served.intra_op_threads:
+        import torch
+
+        torch.set_num_threads(served.intra_op_threads)
+    calls = raw_models(model, stance, onnx, served.intra_op_threads)
+    print(
+        f"service: embedding {served.embedding_backend}, stance {served.stance_backend}, "
+        f"intra-op threads {served.intra_op_threads or 'default'}; floor: "
+        f"{'bare onnxruntime' if onnx else 'sentence-transformers (torch)'}, same threads"
+    )
     rows, recall_rows, memory_rows, lexical_rows = [], [], [], []
     p50_100k = None
     for size in sizes:
@@ -371,7 +425,7 @@ def main() -> None:
         with live_server(env) as (base, pid):
             run = service_run(base, pool, args.top_k, args.clients)
             server_rss = rss_mb(pid)
-        floor = floor_run(path, hnsw, run, model, stance, args.top_k, ids, matrix)
+        floor = floor_run(path, hnsw, run, calls, args.top_k, ids, matrix)
         del matrix
         lat = run["latencies"]
         server_ms = [r["timings"]["total_ms"] for r in run["responses"]]

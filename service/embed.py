@@ -80,10 +80,8 @@ class Embedder:
             raise ValueError(f"model {name!r} does not report its embedding dimension")
         self.dimension: int = int(dimension)
         self._session: Any = None
-        if runtime.onnx:
-            modes = getattr(self._model[1], "pooling_mode", None) if len(self._model) > 1 else None
-            if modes not in ("mean", ("mean",)):
-                raise ValueError(f"the ONNX backend needs a mean-pooled model; {name!r} is not")
+        modes = getattr(self._model[1], "pooling_mode", None) if len(self._model) > 1 else None
+        if runtime.onnx and modes in ("mean", ("mean",)):  # other poolings stay on torch
             self._session = onnx_session(
                 self._model[0].auto_model,
                 self._model.tokenizer,

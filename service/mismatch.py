@@ -350,7 +350,7 @@ def _parse_number(low: list[str], i: int) -> tuple[float, float, int, bool] | No
         return lo, hi, j + 1 if j < len(low) and low[j] == "of" else j, False
     if tok == "tens" and low[j : j + 2] == ["of", "thousands"]:
         return 1e4, 99_999.0, j + 3 if low[j + 2 : j + 3] == ["of"] else j + 2, False
-    if tok[0].isdigit():
+    if tok[0].isascii() and tok[0].isdigit():  # not "₂" (CO₂): float() refuses it
         if tok[-1].isalpha():
             return None  # an ordinal: "13th month"
         value = float(tok.replace(",", ""))
