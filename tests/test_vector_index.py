@@ -201,3 +201,20 @@ def test_lexical_search_leaves_out_common_words_in_large_stores(
     assert {store.fetch([i])[i][0].text.split()[0] for i, _ in hits} == {"rare"}
     assert store._lexical_words("common frequent rare") == ["common", "frequent", "rare"]
     store.close()
+
+
+def test_onnxruntime_loads_after_the_hnsw_index() -> None:
+    # onnxruntime segfaulted on import once usearch was loaded: a store opened before the
+    # models (the CLI's reindex, a test order) must not crash the process.
+    import subprocess
+    import sys
+
+    code = (
+        "from service.store.ann import HnswIndex; HnswIndex(8); "
+        "import onnxruntime; print(onnxruntime.get_device())"
+    )
+    root = str(Path(__file__).resolve().parent.parent)
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "CPU", done.stderr[-500:]

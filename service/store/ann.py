@@ -38,6 +38,9 @@ class HnswIndex:
         expansion_add: int = 128,
         expansion_search: int = 96,
     ) -> None:
+        # onnxruntime 1.32 segfaults on import once usearch 2.26's extension is loaded
+        # (unless torch came first): load it before, as the models will load it anyway.
+        import onnxruntime  # noqa: F401
         from usearch.index import Index
 
         self.dimension = dimension
