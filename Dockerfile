@@ -17,6 +17,7 @@ RUN groupadd --system --gid 10001 factcheck \
     && mkdir -p /data && chown factcheck:factcheck /data
 COPY --from=build /opt/venv /opt/venv
 COPY models/factcheck-nli-minilm-l6/ /app/models/factcheck-nli-minilm-l6/
+COPY models/verdict-calibration.json /app/models/verdict-calibration.json
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -29,7 +30,9 @@ ENV PATH=/opt/venv/bin:$PATH \
     FACTCHECK_HOST=0.0.0.0 \
     FACTCHECK_PORT=8000 \
     FACTCHECK_STORE=/data/factcheck.db \
-    FACTCHECK_STANCE_MODEL=/app/models/factcheck-nli-minilm-l6
+    FACTCHECK_STANCE_MODEL=/app/models/factcheck-nli-minilm-l6 \
+    FACTCHECK_CALIBRATION=/app/models/verdict-calibration.json \
+    FACTCHECK_ONNX_CACHE=/tmp/onnx
 USER 10001:10001
 VOLUME ["/data"]
 EXPOSE 8000

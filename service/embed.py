@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from service.onnx_backend import Runtime, batches, mean_pool, onnx_session, run
 from service.settings import DEFAULT_EMBEDDING_MODEL
 
 Vectors = npt.NDArray[np.float32]
@@ -35,26 +39,73 @@ def offline_mode(enabled: bool) -> None:
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
+def set_torch_threads(threads: int) -> None:
+    """Intra-op threads of every torch model call in this process (0 leaves torch's choice)."""
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
 class Embedder:
-    """Encodes texts to L2-normalised float32 vectors (so a dot product is the cosine)."""
+    """Encodes texts to L2-normalised float32 vectors (so a dot product is the cosine).
+
+    Statements (:meth:`encode_query`) go through an LRU cache keyed by their text: the
+    newsroom panel re-checks the same sentences as an editor works on a draft.
+    """
 
     normalized = True
 
-    def __init__(self, name: str, *, device: str = "cpu", batch_size: int = 64) -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        device: str = "cpu",
+        batch_size: int = 64,
+        query_cache_size: int = 0,
+        runtime: Runtime | None = None,
+    ) -> None:
         from sentence_transformers import SentenceTransformer
 
+        runtime = runtime or Runtime()
+        set_torch_threads(runtime.threads)
         self.name = name
         self.batch_size = batch_size
+        self._cache_size = query_cache_size
+        self._cache: OrderedDict[str, Vectors] = OrderedDict()
+        self._cache_lock = threading.Lock()
         self._model = SentenceTransformer(resolve_model(name), device=device)
         dimension = self._model.get_embedding_dimension()
         if dimension is None:
             raise ValueError(f"model {name!r} does not report its embedding dimension")
         self.dimension: int = int(dimension)
+        self._session: Any = None
+        modes = getattr(self._model[1], "pooling_mode", None) if len(self._model) > 1 else None
+        if runtime.onnx and modes in ("mean", ("mean",)):  # other poolings stay on torch
+            self._session = onnx_session(
+                self._model[0].auto_model,
+                self._model.tokenizer,
+                resolve_model(name),
+                runtime,
+                output="last_hidden_state",
+            )
 
     def encode(self, texts: Sequence[str]) -> Vectors:
         """Embed ``texts``; returns an array of shape ``(len(texts), dimension)``."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if self._session is not None:
+            out = np.empty((len(texts), self.dimension), dtype=np.float32)
+            for idx in batches(len(texts), self.batch_size, [len(t) for t in texts]):
+                hidden, mask = run(
+                    self._session,
+                    self._model.tokenizer,
+                    [texts[i] for i in idx],
+                    None,
+                    int(self._model.max_seq_length or 512),
+                )
+                out[idx] = mean_pool(hidden, mask)
+            return out
         vectors = self._model.encode(
             list(texts),
             batch_size=self.batch_size,
@@ -63,3 +114,19 @@ class Embedder:
             show_progress_bar=False,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encode_query(self, text: str) -> Vectors:
+        """One statement's vector, from the cache when it was embedded recently."""
+        with self._cache_lock:
+            cached = self._cache.get(text)
+            if cached is not None:
+                self._cache.move_to_end(text)
+                return cached
+        vector: Vectors = self.encode([text])[0]
+        vector.setflags(write=False)  # shared between requests
+        if self._cache_size:
+            with self._cache_lock:
+                self._cache[text] = vector
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        return vector

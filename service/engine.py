@@ -65,13 +65,25 @@ class Engine:
         """Load both models and open the store (refusing a store of another embedding model)."""
         offline_mode(settings.offline)
         embedder = Embedder(
-            settings.embedding_model, device=settings.device, batch_size=settings.embed_batch_size
+            settings.embedding_model,
+            device=settings.device,
+            batch_size=settings.embed_batch_size,
+            query_cache_size=settings.query_cache_size,
+            runtime=settings.runtime(settings.embedding_backend),
         )
         stance = StanceModel(
-            settings.stance_model, label_map=settings.stance_label_map(), device=settings.device
+            settings.stance_model,
+            label_map=settings.stance_label_map(),
+            device=settings.device,
+            runtime=settings.runtime(settings.stance_backend),
         )
         store = open_store(
-            settings.store, embedding_info(embedder), allow_model_change=allow_model_change
+            settings.store,
+            embedding_info(embedder),
+            allow_model_change=allow_model_change,
+            vector_index=settings.vector_index,
+            ann_min_claims=settings.ann_min_claims,
+            lexical_max_df=settings.lexical_max_df,
         )
         return cls(settings, store, embedder, stance)
 

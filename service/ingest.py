@@ -10,7 +10,7 @@ import numpy as np
 
 from service.embed import Vectors
 from service.schemas import DocumentIn, DroppedLine, IngestResult, parse_date
-from service.split import split_document
+from service.split import Split, split_document
 from service.store import DocumentRecord, Store
 
 
@@ -59,11 +59,14 @@ def ingest(
     encode: Callable[[Sequence[str]], Vectors],
     docs: Sequence[DocumentIn],
 ) -> list[IngestResult]:
-    """Ingest documents one by one; each is committed before the next is started.
+    """Ingest documents; each is committed in its own transaction, in request order.
 
     Unchanged documents (same id, same content) are recognised before any model call.
+    The claims of all changed documents are embedded in one call: the encoder batches
+    (and length-sorts) across documents instead of running one small batch per document.
     """
-    results = []
+    results: list[IngestResult | None] = []
+    pending: list[tuple[int, DocumentRecord, Split]] = []
     for doc in docs:
         record = to_record(doc)
         existing = store.get_document(record.id)
@@ -78,19 +81,23 @@ def ingest(
             )
             continue
         split = split_document(doc.text, title=doc.title, language=doc.language, layout=doc.layout)
-        texts = [c.text for c in split.claims]
-        vectors = encode(texts) if texts else np.zeros((0, 0), dtype=np.float32)
-        status, stored = store.put_document(record, split.claims, vectors)
-        results.append(
-            IngestResult(
-                id=stored.id,
-                status=status,
-                version=stored.version,
-                claims=stored.claim_count,
-                dropped=[
-                    DroppedLine(start=s.start, end=s.end, text=s.text, reason=why)
-                    for s, why in split.dropped
-                ],
-            )
+        pending.append((len(results), record, split))
+        results.append(None)
+    texts = [c.text for _, _, split in pending for c in split.claims]
+    vectors = encode(texts) if texts else np.zeros((0, 0), dtype=np.float32)
+    offset = 0
+    for position, record, split in pending:
+        count = len(split.claims)
+        status, stored = store.put_document(record, split.claims, vectors[offset : offset + count])
+        offset += count
+        results[position] = IngestResult(
+            id=stored.id,
+            status=status,
+            version=stored.version,
+            claims=stored.claim_count,
+            dropped=[
+                DroppedLine(start=s.start, end=s.end, text=s.text, reason=why)
+                for s, why in split.dropped
+            ],
         )
-    return results
+    return [r for r in results if r is not None]

@@ -396,7 +396,7 @@ def _unit_words(
         w = low[k]
         if not toks[k][0][0].isalnum() and w != "%":
             break
-        if w not in _STOP and not w[0] in "0123456789":
+        if w not in _STOP and w[0] not in "0123456789":
             words.add("percent" if w in ("%", "per", "cent") else _norm_word(w))
             last = k if last < end else last
     if start and low[start - 1] in ("killing", "killed", "injuring", "wounding"):

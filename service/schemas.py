@@ -32,11 +32,14 @@ DocumentId = Annotated[
     ),
 ]
 Title = Annotated[str, Meta(max_length=1_000, description="Headline of the article.")]
-# Text that is not all white space ("\S": Python's notion, which the service applies too).
+# Text that is not all white space (see _NOT_BLANK).
 ArticleText = Annotated[
     str,
     Meta(
-        min_length=1, max_length=2_000_000, pattern=_NOT_BLANK, description="Full text of the article."
+        min_length=1,
+        max_length=2_000_000,
+        pattern=_NOT_BLANK,
+        description="Full text of the article.",
     ),
 ]
 Url = Annotated[str, Meta(max_length=2_000, description="Where the article was published.")]

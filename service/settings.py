@@ -10,10 +10,12 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta
+
+from service.onnx_backend import Runtime
 
 ENV_PREFIX = "FACTCHECK_"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -86,6 +88,28 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
                 f"queue_size ({self.queue_size}) must hold a whole batch "
                 f"(max_batch_items = {self.max_batch_items})"
             )
+
+    # Speed (figures and the reasons for these defaults: bench/NOTES.md).
+    # Vector search: exact, HNSW (usearch, int8, saved as <store>.hnsw), or auto: HNSW when
+    # the store holds at least ann_min_claims searchable claims when it is opened.
+    vector_index: Literal["auto", "exact", "hnsw"] = "auto"
+    ann_min_claims: PositiveInt = 50_000
+    # Lexical search in stores of 50k+ claims leaves out words found in more than this
+    # fraction of the claims (1.0: never), keeping the 3 rarest: see SqliteStore._lexical_words.
+    lexical_max_df: Fraction = 1.0
+    query_cache_size: Annotated[int, Meta(ge=0)] = 1024  # statement embeddings kept (LRU)
+    # Model runtimes: torch, or ONNX Runtime (exported locally into onnx_cache) in fp32 or
+    # with int8 dynamic quantization; intra-op threads per model call (0: the library's).
+    # ONNX fp32 gives torch's outputs (to 1e-6) about twice as fast; one thread per call
+    # lets concurrent requests share the 2 cores instead of fighting over them.
+    embedding_backend: Literal["torch", "onnx", "onnx-int8"] = "onnx"
+    stance_backend: Literal["torch", "onnx", "onnx-int8"] = "onnx"
+    intra_op_threads: Annotated[int, Meta(ge=0)] = 1
+    onnx_cache: str = str(PROJECT_ROOT / "var" / "onnx")
+
+    def runtime(self, backend: str) -> Runtime:
+        """How a model with ``backend`` runs under these settings."""
+        return Runtime(backend=backend, threads=self.intra_op_threads, onnx_cache=self.onnx_cache)
 
     def stance_label_map(self) -> dict[str, str] | None:
         """The ``stance_labels`` setting as a mapping, or None for the model's own names."""

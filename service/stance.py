@@ -16,6 +16,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from service.embed import set_torch_threads
+from service.onnx_backend import Runtime, batches, onnx_session, run
+
 STANCES: tuple[str, str, str] = ("supports", "neutral", "contradicts")
 """Column order of the probabilities returned by :meth:`StanceModel.predict`."""
 
@@ -91,6 +94,7 @@ class StanceModel:
         label_map: Mapping[str, str] | None = None,
         device: str = "cpu",
         max_length: int = 256,
+        runtime: Runtime | None = None,
     ) -> None:
         # torch loads here, not at import: the service's pure-logic modules import fast.
         import torch
@@ -117,6 +121,14 @@ class StanceModel:
         self._to_stance = np.zeros((len(self._columns), len(STANCES)), dtype=np.float64)
         for label_idx, col in enumerate(self._columns):
             self._to_stance[label_idx, col] = 1.0
+        runtime = runtime or Runtime()
+        set_torch_threads(runtime.threads)
+        self._max_length = max_length
+        self._session: Any = None
+        if runtime.onnx:
+            self._session = onnx_session(
+                self._model.model, self._model.tokenizer, name_or_path, runtime, output="logits"
+            )
 
     @property
     def label_to_stance(self) -> dict[str, str]:
@@ -134,15 +146,7 @@ class StanceModel:
         """
         if len(pairs) == 0:
             return np.zeros((0, len(STANCES)), dtype=np.float32)
-        logits = np.asarray(
-            self._model.predict(
-                [(p, h) for p, h in pairs],
-                batch_size=batch_size,
-                show_progress_bar=False,
-                convert_to_numpy=True,
-            ),
-            dtype=np.float64,
-        ).reshape(len(pairs), -1)
+        logits = self._logits(pairs, batch_size).astype(np.float64).reshape(len(pairs), -1)
         if logits.shape[1] != len(self._columns):
             raise ValueError(
                 f"model {self.name!r} returned {logits.shape[1]} scores per pair, "
@@ -153,3 +157,27 @@ class StanceModel:
         probs /= probs.sum(axis=1, keepdims=True)
         out: npt.NDArray[np.float32] = (probs @ self._to_stance).astype(np.float32)
         return out
+
+    def _logits(self, pairs: Sequence[tuple[str, str]], batch_size: int) -> npt.NDArray[Any]:
+        if self._session is None:
+            return np.asarray(
+                self._model.predict(
+                    [(p, h) for p, h in pairs],
+                    batch_size=batch_size,
+                    show_progress_bar=False,
+                    convert_to_numpy=True,
+                )
+            )
+        out: list[npt.NDArray[np.float32]] = [np.zeros(0, dtype=np.float32)] * len(pairs)
+        lengths = [len(p) + len(h) for p, h in pairs]
+        for idx in batches(len(pairs), batch_size, lengths):
+            logits, _ = run(
+                self._session,
+                self._model.tokenizer,
+                [pairs[i][0] for i in idx],
+                [pairs[i][1] for i in idx],
+                self._max_length,
+            )
+            for i, row in zip(idx.tolist(), logits, strict=True):
+                out[i] = row
+        return np.stack(out)

@@ -114,7 +114,9 @@ def session_engine_factory(embedder: Embedder, stance: StanceModel) -> Callable[
     """Opens a fresh store on each call but reuses the session's models."""
 
     def factory(settings: Settings) -> Engine:
-        store = open_store(settings.store, embedding_info(embedder))
+        store = open_store(
+            settings.store, embedding_info(embedder), vector_index=settings.vector_index
+        )
         return Engine(settings, store, embedder, stance)
 
     return factory

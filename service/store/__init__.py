@@ -9,7 +9,7 @@ from service.store.base import (
     Store,
     VersionRecord,
 )
-from service.store.sqlite import SqliteStore
+from service.store.sqlite import SqliteStore, VectorIndexKind
 
 __all__ = [
     "ClaimRecord",
@@ -25,7 +25,13 @@ __all__ = [
 
 
 def open_store(
-    location: str, embedding: EmbeddingInfo, *, allow_model_change: bool = False
+    location: str,
+    embedding: EmbeddingInfo,
+    *,
+    allow_model_change: bool = False,
+    vector_index: VectorIndexKind = "auto",
+    ann_min_claims: int = 50_000,
+    lexical_max_df: float = 1.0,
 ) -> Store:
     """Open the store named by the ``store`` setting: a ``postgresql://`` URL or a SQLite file."""
     if location.startswith(("postgres://", "postgresql://")):
@@ -33,4 +39,11 @@ def open_store(
         from service.store.postgres import PostgresStore
 
         return PostgresStore(location, embedding, allow_model_change=allow_model_change)
-    return SqliteStore(location, embedding, allow_model_change=allow_model_change)
+    return SqliteStore(
+        location,
+        embedding,
+        vector_index=vector_index,
+        ann_min_claims=ann_min_claims,
+        lexical_max_df=lexical_max_df,
+        allow_model_change=allow_model_change,
+    )

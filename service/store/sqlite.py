@@ -3,7 +3,9 @@
 Documents, claims, an FTS5 index over the claims and the embeddings all live in one
 file, so one transaction covers a document and everything derived from it: nothing is
 acknowledged before it is committed, and a replaced document never shows half its old
-claims. Vector search runs in process over a matrix loaded from the file; the matrix is
+claims. Vector search runs in process: over a float32 matrix loaded from the file (exact),
+or, for large stores, over an HNSW graph of int8 vectors that is saved next to the file
+(``<store>.hnsw``) and rebuilt from the file when it is missing or stale. Either is
 reloaded when another process (or app instance) has changed the file.
 """
 
@@ -13,15 +15,17 @@ import datetime as dt
 import json
 import sqlite3
 import threading
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from service.errors import NotFoundError, StoreError
 from service.split import Claim
+from service.store.ann import HnswIndex
 from service.store.base import (
     FEEDBACK_COLUMNS,
     ClaimRecord,
@@ -35,7 +39,15 @@ from service.store.base import (
     model_mismatch,
 )
 from service.store.lexical import query_words
-from service.store.vectors import ExactIndex, VectorIndex
+from service.store.vectors import ExactIndex, VectorIndex, top_k
+
+VectorIndexKind = Literal["auto", "exact", "hnsw"]
+_LOAD_CHUNK = 50_000  # rows per fetch when loading vectors: no 1.5 GB of bytes at once
+# The int8 graph ranks near-ties roughly: take this many times k candidates from it and
+# re-score them with the exact float32 vectors from the file.
+_RERANK, _RERANK_MIN = 8, 200
+_TEXT_SLACK = 20  # extra lexical hits fetched to make up for retracted claims
+_PRUNE_MIN_CLAIMS, _KEEP_RAREST = 50_000, 3  # see SqliteStore._lexical_words
 
 SCHEMA_VERSION = 1
 _SCHEMA = """
@@ -147,9 +159,9 @@ def _claim(row: sqlite3.Row) -> ClaimRecord:
     )
 
 
-def fts_query(text: str) -> str:
-    """An FTS5 query that ORs the statement's content words, each quoted (no syntax leaks)."""
-    return " OR ".join(f'"{w}"' for w in query_words(text))
+def fts_query(text: str, words: list[str] | None = None) -> str:
+    """An FTS5 query that ORs the content words, each quoted (no syntax leaks)."""
+    return " OR ".join(f'"{w}"' for w in (query_words(text) if words is None else words))
 
 
 class SqliteStore:
@@ -160,13 +172,26 @@ class SqliteStore:
         path: str | Path,
         embedding: EmbeddingInfo,
         *,
-        index_factory: Callable[[int], VectorIndex] = ExactIndex,
+        vector_index: VectorIndexKind = "auto",
+        ann_min_claims: int = 50_000,
+        lexical_max_df: float = 1.0,
         allow_model_change: bool = False,
     ) -> None:
+        """Open (or create) the file.
+
+        ``vector_index``: ``exact``, ``hnsw``, or ``auto`` (HNSW when the store holds at
+        least ``ann_min_claims`` searchable claims when it is opened, else exact).
+        """
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.embedding = embedding
-        self._index_factory = index_factory
+        self._vector_index = vector_index
+        self._ann_min_claims = ann_min_claims
+        self._max_df = lexical_max_df
+        self._df_cache: dict[str, int] = {}
+        self._df_basis = 0
+        self._index_path = self.path.with_name(self.path.name + ".hnsw")
+        self._saved_version = -1  # index_version of the saved HNSW file, if it is ours
         self._lock = threading.RLock()
         try:
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
@@ -177,7 +202,7 @@ class SqliteStore:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.execute("PRAGMA busy_timeout=10000")
-        self._index: VectorIndex = index_factory(embedding.dimension)
+        self._index: VectorIndex = ExactIndex(embedding.dimension)
         self._loaded_version = -1
         with self._lock:
             self._db.executescript(_SCHEMA)
@@ -229,6 +254,8 @@ class SqliteStore:
         """The model the file's vectors come from (recorded now if the file is new)."""
         with self._tx() as db:
             stored = self._meta("embedding")
+            if self._meta("store_id") is None:  # tells this file's saved index from another's
+                self._set_meta(db, "store_id", uuid.uuid4().hex)
             if stored is None:
                 self._set_meta(db, "embedding", json.dumps(_info_dict(self.embedding)))
                 self._set_meta(db, "schema_version", str(SCHEMA_VERSION))
@@ -239,21 +266,65 @@ class SqliteStore:
         return info
 
     def _refresh(self) -> None:
-        """Reload the vector matrix if the file changed since we last loaded it."""
+        """Reload the vector index if the file changed since we last loaded it."""
         with self._lock:
             version = int(self._meta("index_version") or 0)
             if version == self._loaded_version:
                 return
-            index = self._index_factory(self.embedding.dimension)
-            rows = self._db.execute(
-                "SELECT c.id, c.embedding FROM claims c JOIN documents d ON d.id = c.document_id "
-                "WHERE d.status != 'retracted'"
-            ).fetchall()
-            if rows:
-                ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-                matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
-                index.add(ids, matrix.reshape(len(rows), self.embedding.dimension))
-            self._index, self._loaded_version = index, version
+            self._index, self._loaded_version = self._load_index(version), version
+
+    def _searchable_sql(self, columns: str) -> str:
+        return (
+            f"SELECT {columns} FROM claims c JOIN documents d ON d.id = c.document_id "
+            "WHERE d.status != 'retracted'"
+        )
+
+    def _use_hnsw(self) -> bool:
+        if self._vector_index != "auto":
+            return self._vector_index == "hnsw"
+        count = self._db.execute(self._searchable_sql("COUNT(*)")).fetchone()[0]
+        return int(count) >= self._ann_min_claims
+
+    def _index_stamp(self, version: int) -> dict[str, Any]:
+        """What a saved HNSW file must match to stand for this file at ``version``."""
+        return {
+            "store_id": self._meta("store_id"),
+            "index_version": version,
+            "embedding": _info_dict(self.embedding),
+        }
+
+    def _load_index(self, version: int) -> VectorIndex:
+        """The saved HNSW index if it is current, else one built from the file's vectors."""
+        if not self._use_hnsw():
+            return self._build_index(ExactIndex(self.embedding.dimension))
+        index = HnswIndex(self.embedding.dimension)
+        stamp_path = self._index_path.with_name(self._index_path.name + ".json")
+        try:
+            saved = json.loads(stamp_path.read_text()) if self._index_path.exists() else None
+        except (OSError, ValueError):
+            saved = None
+        if saved == self._index_stamp(version):
+            index.load(self._index_path)
+        else:
+            self._build_index(index)
+            self._save_index(index, version)
+        self._saved_version = version
+        return index
+
+    def _build_index(self, index: VectorIndex) -> VectorIndex:
+        cur = self._db.execute(self._searchable_sql("c.id, c.embedding"))
+        while rows := cur.fetchmany(_LOAD_CHUNK):
+            ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
+            index.add(ids, matrix.reshape(len(rows), self.embedding.dimension))
+        return index
+
+    def _save_index(self, index: HnswIndex, version: int) -> None:
+        """Save the graph, then its stamp (a crash in between leaves a stale, ignored file)."""
+        stamp_path = self._index_path.with_name(self._index_path.name + ".json")
+        stamp_path.unlink(missing_ok=True)
+        index.save(self._index_path)
+        stamp_path.write_text(json.dumps(self._index_stamp(version)))
 
     # -- Store protocol ---------------------------------------------------------------------
 
@@ -428,17 +499,32 @@ class SqliteStore:
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
     def search_vector(self, query: Vectors, k: int, flt: SearchFilter) -> list[tuple[int, float]]:
-        """Exact (or ANN) cosine search over searchable claims."""
+        """Exact cosine search, or HNSW candidates re-scored with their float32 vectors."""
         self._refresh()
         allowed = self._allowed(flt)
         with self._lock:
-            return self._index.search(query, k, allowed)
+            if not isinstance(self._index, HnswIndex):
+                return self._index.search(query, k, allowed)
+            found = self._index.search(query, max(k * _RERANK, _RERANK_MIN), allowed)
+            ids = [i for i, _ in found]
+            rows = self._db.execute(
+                f"SELECT id, embedding FROM claims WHERE id IN ({', '.join('?' * len(ids))})", ids
+            ).fetchall()
+        if not rows:
+            return []
+        matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
+        scores = matrix.reshape(len(rows), -1) @ query.reshape(-1).astype(np.float32)
+        return top_k(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)), scores, k)
 
     def search_text(self, query: str, k: int, flt: SearchFilter) -> list[tuple[int, float]]:
         """BM25 over the FTS5 index; scores negated so that higher is better."""
-        match = fts_query(query)
+        match = fts_query(query, self._lexical_words(query))
         if not match:
             return []
+        if flt.empty:
+            hits = self._search_text_unfiltered(match, k)
+            if hits is not None:
+                return hits
         where, args = _filter_sql(flt)
         with self._lock:
             rows = self._db.execute(
@@ -448,6 +534,57 @@ class SqliteStore:
                 [match, *args, k],
             ).fetchall()
         return [(int(r[0]), -float(r[1])) for r in rows]
+
+    def _lexical_words(self, query: str) -> list[str]:
+        """The query's words, less those in over ``lexical_max_df`` of a large store's claims.
+
+        The rarest few are always kept. BM25 scores every claim that holds any query
+        word; in a large corpus a common word makes that hundreds of thousands of claims
+        while adding little to the ranking. Document frequencies are counted once (capped)
+        and cached until the store grows or shrinks by a tenth.
+        """
+        words = query_words(query)
+        size = len(self._index)
+        if size < _PRUNE_MIN_CLAIMS or self._max_df >= 1.0 or len(words) <= _KEEP_RAREST:
+            return words
+        if abs(size - self._df_basis) > size / 10:
+            self._df_cache.clear()
+            self._df_basis = size
+        cap = int(self._max_df * size)
+        for w in words:
+            if w not in self._df_cache:
+                with self._lock:
+                    self._df_cache[w] = self._db.execute(
+                        "SELECT count(*) FROM (SELECT rowid FROM claims_fts "
+                        "WHERE claims_fts MATCH ? LIMIT ?)",
+                        [f'"{w}"', cap + 1],
+                    ).fetchone()[0]
+        rarest = set(sorted(words, key=lambda w: self._df_cache[w])[:_KEEP_RAREST])
+        return [w for w in words if w in rarest or self._df_cache[w] <= cap]
+
+    def _search_text_unfiltered(self, match: str, k: int) -> list[tuple[int, float]] | None:
+        """Rank in the FTS index alone, then drop retracted claims.
+
+        Three times faster than joining every match to its document (bench/NOTES.md).
+        None when too many of the best hits were retracted: the caller joins instead.
+        """
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT rowid, bm25(claims_fts) AS score FROM claims_fts "
+                "WHERE claims_fts MATCH ? ORDER BY score LIMIT ?",
+                [match, k + _TEXT_SLACK],
+            ).fetchall()
+            ids = [int(r[0]) for r in rows]
+            live = {
+                int(r[0])
+                for r in self._db.execute(
+                    "SELECT c.id FROM claims c JOIN documents d ON d.id = c.document_id "
+                    f"WHERE c.id IN ({', '.join('?' * len(ids))}) AND d.status != 'retracted'",
+                    ids,
+                )
+            }
+        hits = [(int(r[0]), -float(r[1])) for r in rows if r[0] in live]
+        return hits[:k] if len(hits) >= k or len(rows) < k + _TEXT_SLACK else None
 
     def fetch(
         self, claim_ids: Sequence[int]
@@ -534,8 +671,10 @@ class SqliteStore:
         return [FeedbackRecord(**dict(r)) for r in rows], int(total)
 
     def close(self) -> None:
-        """Close the file."""
+        """Save the HNSW index if it changed since it was saved; close the file."""
         with self._lock:
+            if isinstance(self._index, HnswIndex) and self._saved_version != self._loaded_version:
+                self._save_index(self._index, self._loaded_version)
             self._db.close()
 
 

@@ -30,26 +30,54 @@ class VectorIndex(Protocol):
         """The stored vectors of ``ids`` that are in the index."""
 
 
+def top_k(ids: Ids, scores: Vectors, k: int) -> list[tuple[int, float]]:
+    """The ``k`` best ``(id, score)`` pairs, best first (ties keep their order)."""
+    k = min(k, len(ids))
+    if k <= 0:
+        return []
+    top = np.argpartition(-scores, k - 1)[:k]
+    top = top[np.argsort(-scores[top], kind="stable")]
+    return [(int(ids[i]), float(scores[i])) for i in top]
+
+
 class ExactIndex:
-    """Exact cosine search: one matrix-vector product. Fine up to a few 100k claims."""
+    """Exact cosine search: one matrix-vector product. Fine up to a few 100k claims.
+
+    Rows live in a buffer that grows by doubling, so adding a document does not copy
+    the whole matrix.
+    """
 
     def __init__(self, dimension: int) -> None:
         self.dimension = dimension
-        self._ids: Ids = np.zeros(0, dtype=np.int64)
-        self._matrix: Vectors = np.zeros((0, dimension), dtype=np.float32)
+        self._n = 0
+        self._id_buf: Ids = np.zeros(0, dtype=np.int64)
+        self._buf: Vectors = np.zeros((0, dimension), dtype=np.float32)
         self._row: dict[int, int] = {}
 
     def __len__(self) -> int:
-        return len(self._ids)
+        return self._n
+
+    @property
+    def _ids(self) -> Ids:
+        return self._id_buf[: self._n]
+
+    @property
+    def _matrix(self) -> Vectors:
+        return self._buf[: self._n]
 
     def add(self, ids: Ids, vectors: Vectors) -> None:
         """Add vectors; ids already present are replaced."""
         if len(ids) == 0:  # a document without claims: its (0, 0) array has no dimension
             return
         self.remove(int(i) for i in ids if int(i) in self._row)
-        start = len(self._ids)
-        self._ids = np.concatenate([self._ids, ids.astype(np.int64)])
-        self._matrix = np.concatenate([self._matrix, vectors.astype(np.float32)])
+        start, end = self._n, self._n + len(ids)
+        if end > len(self._buf):
+            capacity = max(end, 2 * len(self._buf), 1024)
+            self._buf = np.resize(self._buf, (capacity, self.dimension))
+            self._id_buf = np.resize(self._id_buf, capacity)
+        self._buf[start:end] = vectors
+        self._id_buf[start:end] = ids
+        self._n = end
         self._row.update((int(i), start + n) for n, i in enumerate(ids))
 
     def remove(self, ids: Iterable[int]) -> None:
@@ -57,10 +85,12 @@ class ExactIndex:
         rows = [self._row[i] for i in ids if i in self._row]
         if not rows:
             return
-        keep = np.ones(len(self._ids), dtype=bool)
+        keep = np.ones(self._n, dtype=bool)
         keep[rows] = False
-        self._ids = self._ids[keep]
-        self._matrix = self._matrix[keep]
+        kept = int(keep.sum())
+        self._buf[:kept] = self._matrix[keep]
+        self._id_buf[:kept] = self._ids[keep]
+        self._n = kept
         self._row = {int(i): n for n, i in enumerate(self._ids)}
 
     def search(self, query: Vectors, k: int, allowed: Ids | None = None) -> list[tuple[int, float]]:
@@ -71,12 +101,8 @@ class ExactIndex:
             ids, matrix = ids[mask], matrix[mask]
         if len(ids) == 0 or k <= 0:
             return []
-        scores = matrix @ query.reshape(-1).astype(np.float32)
-        k = min(k, len(ids))
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(int(ids[i]), float(scores[i])) for i in top]
+        return top_k(ids, matrix @ query.reshape(-1).astype(np.float32), k)
 
     def vectors(self, ids: Iterable[int]) -> dict[int, Vectors]:
         """Stored vectors by id."""
-        return {i: self._matrix[self._row[i]] for i in ids if i in self._row}
+        return {i: self._buf[self._row[i]].copy() for i in ids if i in self._row}

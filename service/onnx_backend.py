@@ -1,0 +1,135 @@
+"""ONNX Runtime for the two BERT-style models: exported locally, run without torch per call.
+
+sentence-transformers' own ``backend="onnx"`` needs optimum, whose ONNX package pins
+transformers 4.x; this module exports the already loaded torch module with
+``torch.onnx.export`` instead (no hub), caches the file under ``cache_dir`` keyed by the
+model's weights, and runs it with ONNX Runtime. The outputs are the torch model's to
+within float rounding (bench/levers.py measures it). ``int8`` applies ONNX Runtime's
+dynamic quantization to the exported file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import numpy as np
+import numpy.typing as npt
+
+Array = npt.NDArray[np.float32]
+_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+class Runtime(msgspec.Struct, frozen=True, kw_only=True):
+    """How a model runs: torch, or ONNX Runtime in fp32 or int8; intra-op threads."""
+
+    backend: str = "torch"  # "torch" | "onnx" | "onnx-int8"
+    threads: int = 0  # per model call; 0 leaves the library's default (all cores)
+    onnx_cache: str = ""  # where exported ONNX files are kept
+
+    @property
+    def onnx(self) -> bool:
+        """True for either ONNX Runtime backend."""
+        return self.backend.startswith("onnx")
+
+
+def _fingerprint(model_dir: str) -> str:
+    """Changes when the weights change: names, sizes and times of the model's files."""
+    parts = []
+    for file in sorted(Path(model_dir).glob("*")):
+        if file.is_file():
+            stat = file.stat()
+            parts.append(f"{file.name}:{stat.st_size}:{stat.st_mtime_ns}")
+    return hashlib.sha256("|".join([str(Path(model_dir).resolve()), *parts]).encode()).hexdigest()[
+        :16
+    ]
+
+
+def _export(module: Any, tokenizer: Any, path: Path, output: str) -> None:
+    import torch
+
+    sample = tokenizer(["a sentence to trace", "b"], ["x", "y"], padding=True, return_tensors="pt")
+    names = [n for n in _INPUTS if n in sample]
+    axes: dict[str, dict[int, str]] = {n: {0: "batch", 1: "seq"} for n in names}
+    axes[output] = {0: "batch"} if output == "logits" else {0: "batch", 1: "seq"}
+
+    class FirstOutput(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inner = module
+
+        def forward(self, *args: Any) -> Any:
+            return self.inner(**dict(zip(names, args, strict=True)))[0]
+
+    tmp = path.with_name(path.name + ".tmp")
+    with torch.no_grad(), warnings.catch_warnings():
+        # The TorchScript exporter is deprecated in favour of dynamo, which needs onnxscript;
+        # it traces these models exactly (outputs compared in bench/levers.py).
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            FirstOutput().eval(),
+            tuple(sample[n] for n in names),
+            str(tmp),
+            input_names=names,
+            output_names=[output],
+            dynamic_axes=axes,
+            opset_version=17,
+            dynamo=False,
+        )
+    tmp.replace(path)
+
+
+def onnx_session(
+    module: Any, tokenizer: Any, model_dir: str, runtime: Runtime, *, output: str
+) -> Any:
+    """An ONNX Runtime session for ``module`` (exported to ``runtime.onnx_cache`` once)."""
+    import onnxruntime as ort
+
+    folder = Path(runtime.onnx_cache) / _fingerprint(model_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "model.onnx"
+    if not path.exists():
+        _export(module, tokenizer, path, output)
+    if runtime.backend == "onnx-int8":
+        quantized = folder / "model-int8.onnx"
+        if not quantized.exists():
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+
+            tmp = folder / "model-int8.onnx.tmp"
+            quantize_dynamic(str(path), str(tmp), weight_type=QuantType.QInt8, per_channel=True)
+            tmp.replace(quantized)
+        path = quantized
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = runtime.threads
+    options.inter_op_num_threads = 1
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def run(
+    session: Any, tokenizer: Any, first: list[str], second: list[str] | None, max_length: int
+) -> tuple[Array, Any]:
+    """The model's first output for one batch, with the attention mask."""
+    enc = tokenizer(
+        first, second, padding=True, truncation=True, max_length=max_length, return_tensors="np"
+    )
+    names = {i.name for i in session.get_inputs()}
+    feeds = {n: enc[n].astype(np.int64) for n in _INPUTS if n in names}
+    return np.asarray(session.run(None, feeds)[0], dtype=np.float32), enc["attention_mask"]
+
+
+def mean_pool(hidden: Array, mask: Any) -> Array:
+    """Mean of the token vectors under the attention mask, L2-normalised."""
+    weights = mask[..., None].astype(np.float32)
+    pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+    out: Array = pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+    return out
+
+
+def batches(count: int, size: int, lengths: Sequence[int]) -> list[npt.NDArray[np.int64]]:
+    """Index batches, longest first, so that each batch pads to similar lengths."""
+    order = np.argsort([-n for n in lengths], kind="stable")
+    return [order[i : i + size] for i in range(0, count, size)]

@@ -1,0 +1,70 @@
+"""The ONNX Runtime backend gives the torch models' outputs, exported once and reused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from service.embed import Embedder
+from service.onnx_backend import Runtime
+from service.settings import DEFAULT_EMBEDDING_MODEL, Settings
+from service.stance import StanceModel
+
+pytestmark = pytest.mark.slow
+
+TEXTS = [
+    "Xi Jinping arrived in Moscow on Monday for a three-day state visit.",
+    "Sea levels rose by about 20 centimetres over the twentieth century.",
+    "Short.",
+]
+PAIRS = [
+    (TEXTS[0], "Xi visited Moscow."),
+    (TEXTS[1], "Sea levels have fallen since 1900."),
+    (TEXTS[1] + " " + TEXTS[0], "Nothing happened."),
+]
+
+
+def test_onnx_embedder_matches_torch(embedder: Embedder, tmp_path: Path) -> None:
+    runtime = Runtime(backend="onnx", onnx_cache=str(tmp_path))
+    onnx = Embedder(DEFAULT_EMBEDDING_MODEL, batch_size=2, runtime=runtime)
+    got, want = onnx.encode(TEXTS), embedder.encode(TEXTS)
+    assert got.shape == want.shape and got.dtype == np.float32
+    assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
+    assert float((got * want).sum(axis=1).min()) > 0.9999
+    exported = list(tmp_path.glob("*/model.onnx"))
+    assert len(exported) == 1
+    mtime = exported[0].stat().st_mtime_ns
+    Embedder(DEFAULT_EMBEDDING_MODEL, runtime=runtime)  # reuses the file
+    assert exported[0].stat().st_mtime_ns == mtime
+
+
+def test_onnx_int8_embedder_is_close(embedder: Embedder, tmp_path: Path) -> None:
+    runtime = Runtime(backend="onnx-int8", onnx_cache=str(tmp_path))
+    got = Embedder(DEFAULT_EMBEDDING_MODEL, runtime=runtime).encode(TEXTS)
+    assert float((got * embedder.encode(TEXTS)).sum(axis=1).min()) > 0.95
+    assert (tmp_path / next(tmp_path.iterdir()).name / "model-int8.onnx").exists()
+
+
+def test_onnx_stance_matches_torch(stance: StanceModel, tmp_path: Path) -> None:
+    onnx = StanceModel(
+        Settings.from_env().stance_model,
+        runtime=Runtime(backend="onnx", onnx_cache=str(tmp_path)),
+    )
+    got, want = onnx.predict(PAIRS, batch_size=2), stance.predict(PAIRS)
+    assert got.shape == (3, 3)
+    assert np.allclose(got.sum(axis=1), 1.0, atol=1e-5)
+    assert np.allclose(got, want, atol=1e-4)
+    assert onnx.predict([]).shape == (0, 3)
+
+
+def test_embedder_query_cache_returns_the_same_vector(tmp_path: Path) -> None:
+    cached = Embedder(DEFAULT_EMBEDDING_MODEL, query_cache_size=2)
+    first = cached.encode_query(TEXTS[0])
+    assert cached.encode_query(TEXTS[0]) is first
+    assert not first.flags.writeable  # shared between requests
+    cached.encode_query(TEXTS[1])
+    cached.encode_query(TEXTS[2])  # evicts the least recently used
+    assert cached.encode_query(TEXTS[0]) is not first
+    assert np.allclose(cached.encode_query(TEXTS[0]), first)
