@@ -10,6 +10,14 @@
 (() => {
   "use strict";
 
+  // What kind of conflict the service found between statement and passage, in words.
+  const MISMATCH_LABELS = {
+    time: ["⏱", "Time mismatch"],
+    number: ["#", "Number mismatch"],
+    entity: ["≠", "Different person or place"],
+    polarity: ["✗", "Did not happen"],
+  };
+
   const VERDICTS = {
     supported: { icon: "✓", label: "Supported" },
     refuted: { icon: "✗", label: "Refuted" },
@@ -262,9 +270,10 @@
     for (const part of [doc.source, doc.published_at && `published ${doc.published_at}`]) {
       if (part) meta.append(` · ${part}`);
     }
+    const label = MISMATCH_LABELS[evidence.mismatch?.kind] ?? MISMATCH_LABELS.time;
     const mismatch = evidence.mismatch?.explanation
-      ? el("p", { className: "mismatch" }, icon("⏱ "),
-        el("strong", { textContent: "Time mismatch: " }), evidence.mismatch.explanation)
+      ? el("p", { className: "mismatch" }, icon(label[0] + " "),
+        el("strong", { textContent: label[1] + ": " }), evidence.mismatch.explanation)
       : null;
     const item = el("li", { className: `card s-${evidence.stance}` },
       el("h3", {}, title), meta, passage(evidence), mismatch, scores(evidence),
@@ -434,3 +443,4 @@
     if (window.parent !== window) window.parent.postMessage({ type: "factcheck:ready" }, "*");
   });
 })();
+
