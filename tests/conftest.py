@@ -173,18 +173,27 @@ def demo_client(client: TestClient) -> TestClient:  # type: ignore[type-arg]
     return client
 
 
+def serve(settings: Settings, engine_factory: Callable[[Settings], Engine]) -> Iterator[str]:
+    """Run the app under a real uvicorn in a thread on a free 127.0.0.1 port; yield its URL."""
+    app = create_app(settings, engine_factory=engine_factory)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", ws="none")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 300
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
 @pytest.fixture
 def live_url(settings: Settings, engine_factory: Callable[[Settings], Engine]) -> Iterator[str]:
     """The app served by a real uvicorn on 127.0.0.1 (a free port), in a thread."""
-    app = create_app(settings, engine_factory=engine_factory)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=30)
+    yield from serve(settings, engine_factory)

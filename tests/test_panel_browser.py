@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -18,11 +17,11 @@ from urllib.parse import parse_qs, urlencode, urlparse
 
 import msgspec
 import pytest
-import uvicorn
 
-from service.app import create_app
 from service.engine import Engine
 from service.settings import PROJECT_ROOT, Settings
+
+from .conftest import serve
 
 playwright = pytest.importorskip("playwright.sync_api")
 CHROMIUM = Path("/usr/bin/chromium")
@@ -49,26 +48,6 @@ PARAGRAPH = (
 TIMEOUT_MS = 120_000  # checks run the real models on a shared CPU
 # Assertions wait as long as actions: a check on a loaded 2-core machine can take seconds.
 playwright.expect.set_options(timeout=TIMEOUT_MS)
-
-
-def serve(settings: Settings, engine_factory: Callable[[Settings], Engine]) -> Iterator[str]:
-    """Run the app under uvicorn in a thread on a free port; yield its base URL."""
-    app = create_app(settings, engine_factory=engine_factory)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", ws="none")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 300
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 class CmsPage(BaseHTTPRequestHandler):
