@@ -2,8 +2,9 @@
 
     python bench/stance_speed.py [--model PATH] [--pairs 512] [--batch-size 32]
 
-Compares the shipped weights computed in fp32 (what service.stance does on CPU)
-with computing in fp16 directly. Torch threads = CPU cores.
+Rows: ONNX Runtime fp32 (the service default) with 2 threads and with 1 thread, torch
+fp32 from the fp16 weights (what service.stance does with ``stance_backend=torch``), and
+torch computing in fp16 directly. Threads = CPU cores unless a row says otherwise.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch
 
+from service.onnx_backend import Runtime
 from service.stance import DEFAULT_STANCE_MODEL, StanceModel
 
 PREMISE = (
@@ -45,6 +47,7 @@ def main() -> None:
     ap.add_argument("--model", default=DEFAULT_STANCE_MODEL)
     ap.add_argument("--pairs", type=int, default=512)
     ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--onnx-cache", default="var/onnx", help="where the ONNX export is kept")
     ap.add_argument("--skip-fp16", action="store_true", help="skip the (slow) fp16-compute row")
     args = ap.parse_args()
     torch.set_num_threads(os.cpu_count() or 1)
@@ -57,15 +60,24 @@ def main() -> None:
         f"cpu cores: {os.cpu_count()}, torch threads: {torch.get_num_threads()}, "
         f"tokens/pair: {len(tok['input_ids'])}, pairs: {len(pairs)}, batch: {args.batch_size}"
     )
-    rows = [("fp32 compute (service default)", bench(model, pairs, args.batch_size))]
+    cores = os.cpu_count() or 1
+    rows = []
+    for threads in (cores, 1):
+        onnx = StanceModel(
+            args.model, runtime=Runtime(backend="onnx", threads=threads, onnx_cache=args.onnx_cache)
+        )
+        rows.append((f"onnx fp32, {threads} thread(s) (default)", bench(onnx, pairs, args.batch_size)))
+    torch.set_num_threads(cores)
+    rows.append(("torch fp32 compute", bench(model, pairs, args.batch_size)))
     if not args.skip_fp16:
         model._model.half()
-        rows.append(("fp16 compute", bench(model, pairs, args.batch_size)))
+        rows.append(("torch fp16 compute", bench(model, pairs, args.batch_size)))
     print()
-    print(f"| {'mode':<32} | {'pairs/s':>8} | {'vs fp32':>7} |")
-    print(f"|{'-' * 34}|{'-' * 10}|{'-' * 9}|")
+    print(f"load average before: {os.getloadavg()[0]:.2f}")
+    print(f"| {'mode':<36} | {'pairs/s':>8} | {'vs first':>8} |")
+    print(f"|{'-' * 38}|{'-' * 10}|{'-' * 10}|")
     for name, rate in rows:
-        print(f"| {name:<32} | {rate:>8.1f} | {rate / rows[0][1]:>6.2f}x |")
+        print(f"| {name:<36} | {rate:>8.1f} | {rate / rows[0][1]:>7.2f}x |")
 
 
 if __name__ == "__main__":

@@ -38,7 +38,8 @@ from service.verdict import FLOORED_MISMATCHES, Judged, decide, relevance
 
 Encode = Callable[[Sequence[str]], Vectors]
 Predict = Callable[[Sequence[tuple[str, str]]], npt.NDArray[np.float32]]
-Rows = dict[int, tuple[ClaimRecord, DocumentRecord, Vectors]]
+# What an off-topic passage counts as in the verdict: neutral (it is never given to the model).
+_OFF_TOPIC = np.array([0.0, 1.0, 0.0], dtype=np.float32)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -53,26 +54,46 @@ class Pipeline:
     rrf_k: int
     max_statement_chars: int
     max_top_k: int
-    # Passages judged beyond top_k: those with a rule signal (mismatch, corroboration) are
-    # returned first (a refusal ranked 7th matters more than a neutral passage ranked 3rd).
+    # Passages screened by the rules beyond top_k: those with a rule signal (mismatch,
+    # corroboration) are returned first (see _retrieve); the stance model sees only top_k.
     judge_extra: int = 0
     calibration: Calibration | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class _Screened:
+    """One retrieved passage with what the rules (not the stance model) say about it."""
+
+    candidate: Candidate
+    rank: int  # in retrieval order, counting the extra passages screened
+    claim: ClaimRecord
+    doc: DocumentRecord
+    similarity: float
+    mismatch: Mismatch | None
+    corroborated: bool
+
+    @property
+    def signalled(self) -> bool:
+        return self.mismatch is not None or self.corroborated
+
+    @property
+    def on_topic(self) -> bool:
+        return relevance(self.similarity) > 0.0
+
+
 @dataclass(slots=True, kw_only=True)
 class _Retrieved:
-    """One statement after retrieval, waiting for its passages to be judged."""
+    """One statement after retrieval and screening, waiting for the stance model."""
 
     req: CheckRequest
     query: Vectors
     index_version: str
-    found: list[Candidate]
-    rows: Rows
+    kept: list[_Screened]  # the top_k passages returned, in retrieval order
     retrieve_ms: float
 
     def pairs(self) -> list[tuple[str, str]]:
-        """(premise = passage, hypothesis = statement) for each retrieved passage."""
-        return [(self.rows[c.claim_id][0].text, self.req.statement) for c in self.found]
+        """(premise = passage, hypothesis = statement) for each passage the model judges."""
+        return [(s.claim.text, self.req.statement) for s in self.kept if s.on_topic]
 
 
 def search_filter(req: CheckRequest) -> SearchFilter:
@@ -139,7 +160,7 @@ def check_many(
 
     offset = 0
     for i, r in retrieved:
-        n = len(r.found)
+        n = len(r.pairs())
         timings = Timings(
             embed_ms=round(embed_ms, 2),
             retrieve_ms=round(r.retrieve_ms, 2),
@@ -153,6 +174,13 @@ def check_many(
 
 
 def _retrieve(req: CheckRequest, query: Vectors, pipe: Pipeline) -> _Retrieved:
+    """Retrieve top_k + judge_extra passages, screen them with the rules, keep top_k.
+
+    Passages with a rule signal (a mismatch or corroboration) are kept first, the rest by
+    retrieval rank: the rules are precise where the stance model is noisy, and a refusal
+    ranked 7th matters more than a neutral passage ranked 3rd. The rules need no model, so
+    the stance model later judges only the kept passages.
+    """
     t0 = time.perf_counter()
     index_version = pipe.store.index_version()
     found = retrieve(
@@ -164,63 +192,76 @@ def _retrieve(req: CheckRequest, query: Vectors, pipe: Pipeline) -> _Retrieved:
         rrf_k=pipe.rrf_k,
     )[: req.top_k + pipe.judge_extra]
     rows = pipe.store.fetch([c.claim_id for c in found])
-    found = [c for c in found if c.claim_id in rows]  # deleted between search and fetch
+    as_of = parse_date(req.as_of, "as_of") if req.as_of else None
+    q = query.reshape(-1)
+    screened = [
+        _screen(req.statement, as_of, cand, rank, *rows[cand.claim_id], q)
+        for rank, cand in enumerate(
+            (c for c in found if c.claim_id in rows),  # deleted between search and fetch
+            start=1,
+        )
+    ]
+    ranked = sorted(range(len(screened)), key=lambda i: (not screened[i].signalled, i))
     return _Retrieved(
         req=req,
         query=query,
         index_version=index_version,
-        found=found,
-        rows=rows,
+        kept=[screened[i] for i in sorted(ranked[: req.top_k])],
         retrieve_ms=(time.perf_counter() - t0) * 1000,
     )
+
+
+def _screen(
+    statement: str,
+    as_of: dt.date | None,
+    cand: Candidate,
+    rank: int,
+    claim: ClaimRecord,
+    doc: DocumentRecord,
+    vector: Vectors,
+    query: Vectors,
+) -> _Screened:
+    similarity = float(np.dot(vector, query))
+    mismatch = _mismatch(statement, as_of, claim.text, doc, similarity)
+    corroborated = (
+        mismatch is None
+        and relevance(similarity) > 0.0
+        and corroborates(statement, as_of, claim.text, doc.published_date)
+    )
+    return _Screened(cand, rank, claim, doc, similarity, mismatch, corroborated)
 
 
 def _respond(
     r: _Retrieved, probs: npt.NDArray[np.float32], pipe: Pipeline, timings: Timings
 ) -> CheckResponse:
+    """Evidence and verdict; ``probs`` has a row for each on-topic kept passage."""
     evidence: list[Evidence] = []
     judged: list[Judged] = []
-    q = r.query.reshape(-1)
-    as_of = parse_date(r.req.as_of, "as_of") if r.req.as_of else None
-    for rank, (cand, p) in enumerate(zip(r.found, probs, strict=True), start=1):
-        claim, doc, vector = r.rows[cand.claim_id]
-        similarity = float(np.dot(vector, q))
-        mismatch = _mismatch(r.req.statement, as_of, claim.text, doc, similarity)
-        corroborated = (
-            mismatch is None
-            and relevance(similarity) > 0.0
-            and corroborates(r.req.statement, as_of, claim.text, doc.published_date)
-        )
+    rows = iter(probs)
+    for s in r.kept:
+        # Off-topic passages count for nothing in the verdict (relevance 0), so the stance
+        # model is not run on them: they are reported neutral, without probabilities.
+        p = next(rows) if s.on_topic else _OFF_TOPIC
         stance = STANCES[int(np.argmax(p))]
-        if mismatch is not None and (
-            mismatch.kind in FLOORED_MISMATCHES or max(p[0], p[2]) >= p[1]
+        if s.mismatch is not None and (
+            s.mismatch.kind in FLOORED_MISMATCHES or max(p[0], p[2]) >= p[1]
         ):
             stance = "contradicts"  # about the statement's event, but it disagrees on a detail
-        elif corroborated:
+        elif s.corroborated:
             stance = "supports"  # the verdict counts it so (see service/verdict.py)
-        evidence.append(
-            _evidence(claim, doc, similarity, p, stance, rank, cand.retrieved_by, mismatch)
-        )
+        evidence.append(_evidence(s, p if s.on_topic else None, stance))
         judged.append(
             Judged(
-                similarity=similarity,
+                similarity=s.similarity,
                 supports=float(p[0]),
                 neutral=float(p[1]),
                 contradicts=float(p[2]),
-                source=doc.source or doc.id,
-                mismatch=mismatch.kind if mismatch else None,
-                corroborated=corroborated,
+                source=s.doc.source or s.doc.id,
+                mismatch=s.mismatch.kind if s.mismatch else None,
+                corroborated=s.corroborated,
             )
         )
-    # Passages with a rule signal (a mismatch or corroboration) go first, the rest by
-    # retrieval rank: the rules are precise where the stance model is noisy.
-    ranked = sorted(
-        range(len(judged)),
-        key=lambda i: (judged[i].mismatch is None and not judged[i].corroborated, i),
-    )
-    keep = sorted(ranked[: r.req.top_k])
-    evidence = [evidence[i] for i in keep]
-    decision = decide([judged[i] for i in keep])
+    decision = decide(judged)
     confidence = decision.confidence
     if pipe.calibration is not None:
         confidence = pipe.calibration.apply(decision.verdict, confidence)
@@ -248,31 +289,24 @@ def _mismatch(
     return polarity_conflict(statement, as_of, passage, doc.published_date)
 
 
-def _evidence(
-    claim: ClaimRecord,
-    doc: DocumentRecord,
-    similarity: float,
-    p: npt.NDArray[np.float32],
-    stance: str,
-    rank: int,
-    retrieved_by: list[str],
-    mismatch: Mismatch | None,
-) -> Evidence:
+def _evidence(s: _Screened, p: npt.NDArray[np.float32] | None, stance: str) -> Evidence:
     return Evidence(
-        claim_id=claim.id,
-        text=claim.text,
-        context=claim.context,
-        document=_ref(doc),
-        start=claim.start,
-        end=claim.end,
-        similarity=round(similarity, 4),
+        claim_id=s.claim.id,
+        text=s.claim.text,
+        context=s.claim.context,
+        document=_ref(s.doc),
+        start=s.claim.start,
+        end=s.claim.end,
+        similarity=round(s.similarity, 4),
         stance=stance,  # type: ignore[arg-type]
-        probabilities=StanceProbabilities(
+        probabilities=None
+        if p is None
+        else StanceProbabilities(
             supports=round(float(p[0]), 4),
             neutral=round(float(p[1]), 4),
             contradicts=round(float(p[2]), 4),
         ),
-        rank=rank,
-        retrieved_by=retrieved_by,  # type: ignore[arg-type]
-        mismatch=mismatch,
+        rank=s.rank,
+        retrieved_by=s.candidate.retrieved_by,  # type: ignore[arg-type]
+        mismatch=s.mismatch,
     )

@@ -307,8 +307,10 @@ class Evidence(Base):
     end: int
     similarity: float
     stance: Stance
-    probabilities: StanceProbabilities
     rank: int
+    # The stance model's output; null for an off-topic passage (similarity under the verdict
+    # rule's floor, 0.30), which the model is not run on because the verdict ignores it.
+    probabilities: StanceProbabilities | None = None
     retrieved_by: list[Literal["dense", "lexical"]] = msgspec.field(default_factory=list)
     # A time, number or named-entity conflict with the statement that the stance model
     # does not weigh; when present the passage counts as contradicting (see verdict.py).

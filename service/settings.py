@@ -58,7 +58,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # Retrieval and judgement.
     candidates: PositiveInt = 50  # per retriever (dense, lexical) before fusion
     rrf_k: PositiveInt = 60
-    # Candidates judged beyond top_k; those with a rule signal are returned first (0: none).
+    # Candidates screened by the rules beyond top_k; those with a rule signal are returned
+    # first (0: none). Only the returned passages go to the stance model.
     judge_extra: Annotated[int, Meta(ge=0, le=50)] = 5
     embed_batch_size: PositiveInt = 64
     stance_batch_size: PositiveInt = 32
