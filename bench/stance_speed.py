@@ -66,7 +66,9 @@ def main() -> None:
         onnx = StanceModel(
             args.model, runtime=Runtime(backend="onnx", threads=threads, onnx_cache=args.onnx_cache)
         )
-        rows.append((f"onnx fp32, {threads} thread(s) (default)", bench(onnx, pairs, args.batch_size)))
+        rows.append(
+            (f"onnx fp32, {threads} thread(s) (default)", bench(onnx, pairs, args.batch_size))
+        )
     torch.set_num_threads(cores)
     rows.append(("torch fp32 compute", bench(model, pairs, args.batch_size)))
     if not args.skip_fp16:

@@ -134,7 +134,9 @@ def test_check_response_shape(client: TestClient) -> None:  # type: ignore[type-
     assert probs["supports"] + probs["neutral"] + probs["contradicts"] == pytest.approx(1, abs=1e-3)
     assert top["stance"] == max(probs, key=probs.get)
     # Off-topic passages count for nothing in the verdict, so the model never judges them.
-    evidence = check(client, "A storm damaged cranes in the port of Rotterdam", top_k=10)["evidence"]
+    evidence = check(client, "A storm damaged cranes in the port of Rotterdam", top_k=10)[
+        "evidence"
+    ]
     off_topic = [e for e in evidence if e["similarity"] < 0.30]
     assert off_topic and len(off_topic) < len(evidence)
     for e in evidence:
