@@ -50,7 +50,7 @@ def set_torch_threads(threads: int) -> None:
 class Embedder:
     """Encodes texts to L2-normalised float32 vectors (so a dot product is the cosine).
 
-    Statements (:meth:`encode_query`) go through an LRU cache keyed by their text: the
+    Statements (:meth:`encode_queries`) go through an LRU cache keyed by their text: the
     newsroom panel re-checks the same sentences as an editor works on a draft.
     """
 
@@ -115,18 +115,26 @@ class Embedder:
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
-    def encode_query(self, text: str) -> Vectors:
-        """One statement's vector, from the cache when it was embedded recently."""
+    def encode_queries(self, texts: Sequence[str]) -> Vectors:
+        """Statements' vectors: cached ones from the cache, the rest in one model call."""
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        missing: dict[str, list[int]] = {}
         with self._cache_lock:
-            cached = self._cache.get(text)
-            if cached is not None:
-                self._cache.move_to_end(text)
-                return cached
-        vector: Vectors = self.encode([text])[0]
-        vector.setflags(write=False)  # shared between requests
-        if self._cache_size:
-            with self._cache_lock:
-                self._cache[text] = vector
-                while len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
-        return vector
+            for i, text in enumerate(texts):
+                cached = self._cache.get(text)
+                if cached is None:
+                    missing.setdefault(text, []).append(i)
+                else:
+                    self._cache.move_to_end(text)
+                    out[i] = cached
+        if missing:
+            fresh = self.encode(list(missing))
+            for vector, rows in zip(fresh, missing.values(), strict=True):
+                out[rows] = vector
+            if self._cache_size:
+                with self._cache_lock:
+                    for text, vector in zip(missing, fresh, strict=True):
+                        self._cache[text] = vector
+                    while len(self._cache) > self._cache_size:
+                        self._cache.popitem(last=False)
+        return out

@@ -37,7 +37,7 @@ class Engine:
         self.models = ModelInfo(embedding=embedder.name, stance=stance.name)
         self.pipeline = Pipeline(
             store=store,
-            encode=timed("embedding", embedder.encode),
+            encode=timed("embedding", embedder.encode_queries),
             predict=timed(
                 "stance",
                 # looked up per call, so a swapped model (reload, tests) takes effect

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from service.embed import Embedder
+from service.embed import Embedder, Vectors
 from service.onnx_backend import Runtime
 from service.settings import DEFAULT_EMBEDDING_MODEL, Settings
 from service.stance import StanceModel
@@ -59,12 +60,23 @@ def test_onnx_stance_matches_torch(stance: StanceModel, tmp_path: Path) -> None:
     assert onnx.predict([]).shape == (0, 3)
 
 
-def test_embedder_query_cache_returns_the_same_vector(tmp_path: Path) -> None:
+def test_embedder_query_cache_skips_the_model_for_recent_statements() -> None:
     cached = Embedder(DEFAULT_EMBEDDING_MODEL, query_cache_size=2)
-    first = cached.encode_query(TEXTS[0])
-    assert cached.encode_query(TEXTS[0]) is first
-    assert not first.flags.writeable  # shared between requests
-    cached.encode_query(TEXTS[1])
-    cached.encode_query(TEXTS[2])  # evicts the least recently used
-    assert cached.encode_query(TEXTS[0]) is not first
-    assert np.allclose(cached.encode_query(TEXTS[0]), first)
+    calls: list[list[str]] = []
+    encode = cached.encode
+
+    def counted(texts: Sequence[str]) -> Vectors:
+        calls.append(list(texts))
+        return encode(texts)
+
+    cached.encode = counted  # type: ignore[method-assign]
+    want = encode(TEXTS[:3])
+    got = cached.encode_queries([TEXTS[0], TEXTS[1], TEXTS[0]])
+    assert calls == [[TEXTS[0], TEXTS[1]]]  # one call, each text once
+    assert np.allclose(got, want[[0, 1, 0]], atol=1e-6)
+    assert np.allclose(cached.encode_queries([TEXTS[1], TEXTS[0]]), want[[1, 0]], atol=1e-6)
+    assert len(calls) == 1  # both from the cache
+    cached.encode_queries([TEXTS[2]])  # evicts the least recently used: TEXTS[1]
+    cached.encode_queries([TEXTS[0], TEXTS[1]])
+    assert calls[1:] == [[TEXTS[2]], [TEXTS[1]]]
+    assert cached.encode_queries([]).shape == (0, cached.dimension)
