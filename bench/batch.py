@@ -68,8 +68,13 @@ def where_time_goes(engine: Engine, texts: list[str], top_k: int) -> None:
     ok = [r for r in results if isinstance(r, CheckResponse)]
     embed, judge = ok[0].timings.embed_ms, ok[0].timings.judge_ms
     retrieve = sum(r.timings.retrieve_ms for r in ok)
-    pairs = sum(len(r.evidence) for r in ok)
-    print(f"\nOne in-process batch of {len(reqs)} statements ({pairs} pairs), {total:.0f} ms:")
+    # off-topic passages are not judged (service/check.py)
+    pairs = sum(1 for r in ok for e in r.evidence if e.probabilities is not None)
+    shown = sum(len(r.evidence) for r in ok)
+    print(
+        f"\nOne in-process batch of {len(reqs)} statements ({shown} passages, {pairs} judged), "
+        f"{total:.0f} ms:"
+    )
     for name, ms in (("embed (1 call)", embed), ("retrieve", retrieve), ("stance (1 call)", judge)):
         print(f"  {name:16} {ms:8.0f} ms  {ms / total:6.1%}")
     rest = total - embed - retrieve - judge

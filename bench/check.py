@@ -56,6 +56,7 @@ from common import (
 
 from service.corpus import demo_documents
 from service.embed import resolve_model
+from service.onnx_backend import Runtime, onnx_session
 from service.settings import DEFAULT_EMBEDDING_MODEL, Settings
 from service.split import split_document
 from service.store import EmbeddingInfo, SearchFilter, SqliteStore
@@ -278,23 +279,28 @@ def service_run(base: str, texts: list[str], top_k: int, clients: int) -> dict[s
     return {"latencies": latencies, "responses": responses, "statements": single, "rate": rate}
 
 
-def raw_models(model: Any, stance: Any, onnx: bool, threads: int) -> tuple[Any, Any]:
+def raw_models(
+    model: Any, stance: Any, stance_path: str, onnx: bool, threads: int
+) -> tuple[Any, Any]:
     """The floor's two model calls, with the service's threads.
 
-    sentence-transformers (torch), or bare ONNX Runtime sessions on the files that
-    bench/levers.py exported from the same weights.
+    sentence-transformers (torch), or bare ONNX Runtime sessions on the files the
+    service's exporter writes from the same weights (into the bench cache).
     """
     if not onnx:
         return (
             lambda t: model.encode([t], normalize_embeddings=True, convert_to_numpy=True)[0],
             lambda pairs: stance.predict(pairs, batch_size=32, show_progress_bar=False),
         )
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    emb = ort.InferenceSession(str(CACHE / "onnx" / "embedder.onnx"), options)
-    ce = ort.InferenceSession(str(CACHE / "onnx" / "stance.onnx"), options)
+    runtime = Runtime(backend="onnx", threads=threads, onnx_cache=str(CACHE / "onnx"))
+    emb = onnx_session(
+        model[0].auto_model,
+        model.tokenizer,
+        resolve_model(DEFAULT_EMBEDDING_MODEL),
+        runtime,
+        output="last_hidden_state",
+    )
+    ce = onnx_session(stance.model, stance.tokenizer, stance_path, runtime, output="logits")
     names = ("input_ids", "attention_mask", "token_type_ids")
 
     def encode(text: str) -> np.ndarray:
@@ -385,12 +391,16 @@ def main() -> None:
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     print(f"machine: {machine()}")
+    import torch
     from sentence_transformers import CrossEncoder
 
     model = encoder()
     texts, vectors = real_claims(model)
     stance_path = Settings.from_env().stance_model
-    stance = CrossEncoder(stance_path, device="cpu", max_length=256)
+    # fp32 compute from the fp16 weights, as service.stance does on CPU
+    stance = CrossEncoder(
+        stance_path, device="cpu", max_length=256, model_kwargs={"dtype": torch.float32}
+    )
     print(f"real claims: {len(texts):,}; stance model: {stance_path}")
     pool = statements(10_000)[: 2 * args.queries]
     pool_vectors = model.encode(pool, normalize_embeddings=True).astype(np.float32)
@@ -398,10 +408,8 @@ def main() -> None:
     served = Settings.from_env({**os.environ, **extra_env})
     onnx = served.embedding_backend == served.stance_backend == "onnx"
     if served.intra_op_threads:
-        import torch
-
         torch.set_num_threads(served.intra_op_threads)
-    calls = raw_models(model, stance, onnx, served.intra_op_threads)
+    calls = raw_models(model, stance, stance_path, onnx, served.intra_op_threads)
     print(
         f"service: embedding {served.embedding_backend}, stance {served.stance_backend}, "
         f"intra-op threads {served.intra_op_threads or 'default'}; floor: "
