@@ -18,13 +18,14 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import Example
-from litestar.params import FromPath, FromQuery, QueryParameter, RequestBody
+from litestar.params import FromPath, FromQuery, HeaderParameter, QueryParameter, RequestBody
 from litestar.response.streaming import ASGIStreamingResponse
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_503_SERVICE_UNAVAILABLE
 from litestar.types import Receive, Send
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
-from service.auth import WRITER_OPT
+from service import idempotency
+from service.auth import WRITER_OPT, caller_key
 from service.batch import check_batch, check_stream
 from service.engine import Engine
 from service.errors import InvalidInputError, OverloadedError
@@ -47,6 +48,7 @@ from service.schemas import (
     FeedbackOut,
     FeedbackPage,
     FeedbackRequest,
+    IdempotencyKey,
     IngestResponse,
     Problem,
     RetractRequest,
@@ -85,7 +87,8 @@ _PROBLEMS = {
     403: "A reader key on a route that changes the corpus.",
     404: "No such document.",
     413: "The body is larger than the configured limit.",
-    422: "Well-formed, but over a configured limit (statement length, top_k, batch size).",
+    422: "Well-formed, but over a configured limit (statement length, top_k, batch size), "
+    "or an `Idempotency-Key` reused with another body.",
     429: "Over this key's rate limit; retry after `Retry-After` seconds.",
     503: "Starting, overloaded, past the model-call deadline, or the store failed; "
     "retry after `Retry-After` seconds.",
@@ -168,28 +171,70 @@ class DocumentController(Controller):
     )
     async def ingest(
         self,
+        request: Request[Any, Any, Any],
         data: RequestBody[DocumentIn | DocumentBatch],
         engine: NamedDependency[Engine],
         runner: NamedDependency[ModelRunner],
-    ) -> IngestResponse:
+        idempotency_key: Annotated[
+            str | None,
+            HeaderParameter(
+                name=idempotency.HEADER,
+                required=False,
+                description=(
+                    "Makes a retry safe: the same key with the same body answers the first "
+                    "response again and writes nothing more; the same key with another body "
+                    "is a 422. Keys are per API key and expire after `idempotency_ttl_s` "
+                    "(24 h by default)."
+                ),
+                # Documented here, checked by the handler (a bad key is a 422 naming it);
+                # a header is a string or absent, never null.
+                schema_extra={**msgspec.json.schema(IdempotencyKey), "oneOf": None},
+            ),
+        ] = None,
+    ) -> Response[IngestResponse]:
         """Clean, split, embed and index documents.
 
         Re-sending unchanged content changes nothing; new content under an existing id
         replaces its claims atomically and keeps the old version for audit (status
-        ``corrected``).
+        ``corrected``). With an ``Idempotency-Key`` a retried request is answered with
+        the first response (see the header).
         """
+        key = None if idempotency_key is None else idempotency.parse_key(idempotency_key)
         docs = data if isinstance(data, list) else [data]
         if not docs:  # nothing to do: acknowledged, and the corpus is unchanged
-            return IngestResponse(documents=[], index_version=engine.store.index_version())
-        limit = engine.settings.max_documents_per_request
-        if len(docs) > limit:
+            empty = IngestResponse(documents=[], index_version=engine.store.index_version())
+            return Response(empty, status_code=HTTP_201_CREATED)
+        settings = engine.settings
+        if len(docs) > settings.max_documents_per_request:
             raise InvalidInputError(
-                f"at most {limit} documents per request, got {len(docs)}", field="body"
+                f"at most {settings.max_documents_per_request} documents per request, "
+                f"got {len(docs)}",
+                field="body",
             )
-        result = await runner.run(engine.ingest, docs)
+        if key is None:
+            result = await runner.run(engine.ingest, docs)
+        else:
+            claim = await idempotency.claim(
+                engine.store,
+                caller_key(request) or "",
+                key,
+                idempotency.request_hash(data),
+                ttl_s=settings.idempotency_ttl_s,
+                lease_s=settings.request_timeout_s,
+            )
+            if claim.status is not None:  # a retry: the first response again
+                replay = msgspec.json.decode(claim.body, type=IngestResponse)
+                return Response(replay, status_code=claim.status)
+            result = await runner.run(
+                idempotency.run_claimed,
+                engine.store,
+                claim,
+                HTTP_201_CREATED,
+                lambda: engine.ingest(docs),
+            )
         statuses = Counter(d.status for d in result.documents)
         log.info("ingested %d documents", len(docs), extra={"statuses": dict(statuses)})
-        return result
+        return Response(result, status_code=HTTP_201_CREATED)
 
     @get("/", summary="List documents", responses=problems(400))
     async def list_documents(

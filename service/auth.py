@@ -131,9 +131,15 @@ class ApiKeyMiddleware(ASGIMiddleware):
         await next_app(scope, receive, send)
 
 
+def caller_key(request: Request[Any, Any, Any]) -> str | None:
+    """The name of the API key that authenticated the request; None when keys are off."""
+    name: str | None = request.scope.get("state", {}).get("api_key")
+    return name
+
+
 def client_identity(request: Request[Any, Any, Any]) -> str:
     """Whom a rate limit counts: the authenticated key's name, else the client address."""
-    name = request.scope.get("state", {}).get("api_key")
+    name = caller_key(request)
     return f"key:{name}" if name else f"ip:{get_remote_address(request)}"
 
 

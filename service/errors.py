@@ -4,6 +4,7 @@ The HTTP layer maps each branch of the tree to one status code::
 
     FactCheckError                 base of everything the service raises on purpose
     ├── InvalidInputError          the request is well-formed but cannot be served   → 422
+    │   └── IdempotencyConflictError an Idempotency-Key reused with another body     → 422
     ├── NotFoundError              a document (or other resource) does not exist     → 404
     ├── ModelMismatchError         the store was built with another embedding model  → 409
     ├── OverloadedError            the model queue is full; retry later              → 503
@@ -23,6 +24,10 @@ class InvalidInputError(FactCheckError, ValueError):
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+class IdempotencyConflictError(InvalidInputError):
+    """An ``Idempotency-Key`` already used by the caller for a request with another body."""
 
 
 class NotFoundError(FactCheckError, LookupError):
@@ -46,6 +51,7 @@ class StoreError(FactCheckError):
 
 
 HTTP_STATUS: dict[type[FactCheckError], int] = {
+    IdempotencyConflictError: 422,
     InvalidInputError: 422,
     NotFoundError: 404,
     ModelMismatchError: 409,

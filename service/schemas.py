@@ -92,6 +92,9 @@ TopK = Annotated[int, Meta(ge=1, le=50, description="How many passages to judge 
 FilterValues = Annotated[
     list[str], Meta(max_length=100, description="Keep passages matching any of these values.")
 ]
+# The Idempotency-Key header: any visible ASCII (UUIDs, random tokens, the draft standard's
+# quoted strings). No example: one example key sent with each documented body would conflict.
+IdempotencyKey = Annotated[str, Meta(min_length=1, max_length=255, pattern=r"^[!-~]+$")]
 PageLimit = Annotated[int, Meta(ge=1, le=500)]
 PageOffset = Annotated[int, Meta(ge=0)]
 Probability = Annotated[float, Meta(ge=0.0, le=1.0)]

@@ -72,6 +72,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     api_keys_file: str = ""  # a file in the same format (e.g. a mounted Kubernetes Secret)
     rate_limit: str = ""  # per API key (or client address without auth), e.g. "600/minute"
     request_timeout_s: Annotated[float, Meta(gt=0)] = 30.0  # deadline of one model call
+    idempotency_ttl_s: Annotated[float, Meta(gt=0)] = 86_400.0  # Idempotency-Key lifetime
     drain_s: Annotated[float, Meta(ge=0)] = 5.0  # SIGTERM: readiness 503 this long, then stop
     log_json: bool = True  # structured JSON log lines from `factcheck serve`
     # Batch scoring: one request's limit, and the micro-batcher that gathers statements

@@ -16,7 +16,7 @@ import pytest
 
 from service.errors import ModelMismatchError, NotFoundError
 from service.split import Claim
-from service.store import EmbeddingInfo, SearchFilter, Store, open_store
+from service.store import EmbeddingInfo, IdempotencyRecord, SearchFilter, Store, open_store
 from service.store.base import DocumentRecord, Vectors
 
 pytestmark = pytest.mark.both_stores
@@ -264,6 +264,63 @@ def test_concurrent_writers_through_two_handles_lose_nothing(store_location: str
         shared = handles[1].get_document("shared")
         assert shared is not None and shared.version == 2
         assert len(handles[0].versions("shared")) == 1
+    finally:
+        for h in handles:
+            h.close()
+
+
+def claim(token: str, request_hash: str = "h1", key: str = "k1") -> IdempotencyRecord:
+    return IdempotencyRecord(scope="tenant", key=key, request_hash=request_hash, token=token)
+
+
+DAY = 86_400.0
+
+
+def test_idempotency_key_claims_finish_release_and_takeover(store: Store) -> None:
+    first = store.claim_idempotency_key(claim("a"), DAY, DAY)
+    assert first == claim("a")  # new: the caller owns it
+    assert store.claim_idempotency_key(claim("b"), DAY, DAY) == first  # held: the holder's
+    assert store.claim_idempotency_key(claim("b", "h2"), DAY, DAY).request_hash == "h1"
+    other_scope = IdempotencyRecord(scope="other", key="k1", request_hash="h2", token="c")
+    assert store.claim_idempotency_key(other_scope, DAY, DAY) == other_scope
+
+    store.release_idempotency_key(claim("b"))  # not b's claim: nothing happens
+    store.release_idempotency_key(first)
+    assert store.claim_idempotency_key(claim("b"), DAY, DAY).token == "b"
+
+    assert store.claim_idempotency_key(claim("c"), DAY, 0.0).token == "c"  # past its lease
+    store.finish_idempotency_key(claim("b"), 201, b"stale owner")  # taken over: ignored
+    store.finish_idempotency_key(claim("c"), 201, b'{"documents": []}')
+    done = store.claim_idempotency_key(claim("d"), DAY, 0.0)  # finished: never taken over
+    assert (done.token, done.status, done.body) == ("c", 201, b'{"documents": []}')
+    store.release_idempotency_key(claim("c"))  # finished: a release keeps the response
+    assert store.claim_idempotency_key(claim("d"), DAY, DAY).status == 201
+
+
+def test_idempotency_keys_expire_lazily(store: Store) -> None:
+    store.claim_idempotency_key(claim("a", key="old"), DAY, DAY)
+    store.finish_idempotency_key(claim("a", key="old"), 201, b"{}")
+    # A TTL of zero: every stored key has expired, so this claim deletes them first.
+    assert store.claim_idempotency_key(claim("b", "h2", key="old"), 0.0, DAY).token == "b"
+
+
+def test_concurrent_claims_of_one_key_have_one_winner(store_location: str) -> None:
+    """Ten callers through two handles (two replicas) claim one key at once: one owns it."""
+    handles = [open_store(store_location, INFO) for _ in range(2)]
+    barrier = threading.Barrier(10)
+    found: list[IdempotencyRecord] = []
+
+    def take(n: int) -> None:
+        barrier.wait()
+        found.append(handles[n % 2].claim_idempotency_key(claim(f"t{n}"), DAY, DAY))
+
+    threads = [threading.Thread(target=take, args=(n,)) for n in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert len(found) == 10 and len({r.token for r in found}) == 1
     finally:
         for h in handles:
             h.close()

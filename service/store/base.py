@@ -102,6 +102,17 @@ FEEDBACK_COLUMNS = (
 )
 
 
+class IdempotencyRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """A request sent with an ``Idempotency-Key``: claimed by one caller, then its response."""
+
+    scope: str  # whose key it is (the API key's name, "" without keys): callers never collide
+    key: str
+    request_hash: str  # of the canonical request body
+    token: str  # the current claim's owner; a takeover gives the key another
+    status: int | None = None  # None while the owner is still working
+    body: bytes = b""
+
+
 class SearchFilter(msgspec.Struct, frozen=True, kw_only=True):
     """Restrictions on which claims may be returned as evidence."""
 
@@ -177,6 +188,23 @@ class Store(Protocol):
 
     def list_feedback(self, *, limit: int, offset: int) -> tuple[list[FeedbackRecord], int]:
         """A page of judgements (newest first) and the total count."""
+
+    def claim_idempotency_key(
+        self, claim: IdempotencyRecord, ttl_s: float, lease_s: float
+    ) -> IdempotencyRecord:
+        """Claim ``claim.key`` for ``claim.token`` atomically, or return whoever holds it.
+
+        One insert under the (scope, key) unique constraint decides between concurrent
+        claims. Keys older than ``ttl_s`` are deleted first (all of them: expiry is lazy),
+        and a claim still unfinished after ``lease_s`` is taken over. The caller owns the
+        key when the record returned carries its token and no status.
+        """
+
+    def finish_idempotency_key(self, claim: IdempotencyRecord, status: int, body: bytes) -> None:
+        """Store the response of an owned claim (nothing if it was taken over meanwhile)."""
+
+    def release_idempotency_key(self, claim: IdempotencyRecord) -> None:
+        """Drop an owned, unfinished claim (its request failed), so a retry runs anew."""
 
     def close(self) -> None:
         """Release connections."""

@@ -51,6 +51,7 @@ from service.store.base import (
     DocumentRecord,
     EmbeddingInfo,
     FeedbackRecord,
+    IdempotencyRecord,
     PutStatus,
     SearchFilter,
     Vectors,
@@ -448,6 +449,67 @@ class PostgresStore:
                 (limit, offset),
             ).fetchall()
         return [FeedbackRecord(**r) for r in rows], int(total["n"] if total else 0)
+
+    def claim_idempotency_key(
+        self, claim: IdempotencyRecord, ttl_s: float, lease_s: float
+    ) -> IdempotencyRecord:
+        """Insert the claim unless the key is held; take over a claim past its lease.
+
+        A concurrent insert of the same key waits for the first to commit, then inserts
+        nothing; the select that follows (a new snapshot) sees the winner's row. Expired
+        rows that another claim is deleting are skipped rather than waited for. Times are
+        the database's, so replicas' clocks do not matter.
+        """
+        with self._connect() as conn:
+            conn.execute(
+                "DELETE FROM idempotency_keys WHERE (scope, key) IN (SELECT scope, key "
+                "FROM idempotency_keys WHERE created_at < now() - make_interval(secs => %s) "
+                "FOR UPDATE SKIP LOCKED)",
+                (ttl_s,),
+            )
+            # None: the holder's row went (released, expired) between insert and select.
+            while (row := self._claim(conn, claim, lease_s)) is None:
+                pass
+        return IdempotencyRecord(**row)
+
+    @staticmethod
+    def _claim(conn: Conn, claim: IdempotencyRecord, lease_s: float) -> DictRow | None:
+        where = (claim.scope, claim.key)
+        inserted = conn.execute(
+            "INSERT INTO idempotency_keys (scope, key, request_hash, token) "
+            "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            (*where, claim.request_hash, claim.token),
+        ).rowcount
+        if not inserted:
+            conn.execute(
+                "UPDATE idempotency_keys SET token = %s, created_at = now() "
+                "WHERE scope = %s AND key = %s AND request_hash = %s AND status IS NULL "
+                "AND created_at < now() - make_interval(secs => %s)",
+                (claim.token, *where, claim.request_hash, lease_s),
+            )
+        return conn.execute(
+            "SELECT scope, key, request_hash, token, status, body FROM idempotency_keys "
+            "WHERE scope = %s AND key = %s",
+            where,
+        ).fetchone()
+
+    def finish_idempotency_key(self, claim: IdempotencyRecord, status: int, body: bytes) -> None:
+        """Store the response if the claim is still the caller's."""
+        with self._connect() as conn:
+            conn.execute(
+                "UPDATE idempotency_keys SET status = %s, body = %s "
+                "WHERE scope = %s AND key = %s AND token = %s",
+                (status, body, claim.scope, claim.key, claim.token),
+            )
+
+    def release_idempotency_key(self, claim: IdempotencyRecord) -> None:
+        """Delete the caller's unfinished claim."""
+        with self._connect() as conn:
+            conn.execute(
+                "DELETE FROM idempotency_keys "
+                "WHERE scope = %s AND key = %s AND token = %s AND status IS NULL",
+                (claim.scope, claim.key, claim.token),
+            )
 
     def close(self) -> None:
         """Close the pool's connections."""

@@ -15,6 +15,7 @@ import datetime as dt
 import json
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -32,6 +33,7 @@ from service.store.base import (
     DocumentRecord,
     EmbeddingInfo,
     FeedbackRecord,
+    IdempotencyRecord,
     PutStatus,
     SearchFilter,
     Vectors,
@@ -113,6 +115,18 @@ CREATE TABLE IF NOT EXISTS feedback (
 CREATE TRIGGER IF NOT EXISTS claims_ad AFTER DELETE ON claims BEGIN
     INSERT INTO claims_fts(claims_fts, rowid, text) VALUES ('delete', old.id, old.text);
 END;
+-- Idempotency-Key claims and the responses they replay (service/idempotency.py).
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    scope TEXT NOT NULL,
+    key TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    token TEXT NOT NULL,
+    status INTEGER,
+    body BLOB NOT NULL DEFAULT x'',
+    created_at REAL NOT NULL,  -- Unix time of the claim: its lease and the key's TTL
+    PRIMARY KEY (scope, key)
+);
+CREATE INDEX IF NOT EXISTS idempotency_keys_created ON idempotency_keys(created_at);
 """
 _DOC_COLUMNS = (
     "id, title, text, url, source, published_at, published_date, language, metadata, "
@@ -669,6 +683,50 @@ class SqliteStore:
                 (limit, offset),
             ).fetchall()
         return [FeedbackRecord(**dict(r)) for r in rows], int(total)
+
+    def claim_idempotency_key(
+        self, claim: IdempotencyRecord, ttl_s: float, lease_s: float
+    ) -> IdempotencyRecord:
+        """Insert the claim unless the key is held; take over a claim past its lease."""
+        now = time.time()
+        with self._tx() as db:
+            db.execute("DELETE FROM idempotency_keys WHERE created_at < ?", (now - ttl_s,))
+            where = (claim.scope, claim.key)
+            inserted = db.execute(
+                "INSERT INTO idempotency_keys (scope, key, request_hash, token, created_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (*where, claim.request_hash, claim.token, now),
+            ).rowcount
+            if not inserted:
+                db.execute(
+                    "UPDATE idempotency_keys SET token = ?, created_at = ? WHERE scope = ? "
+                    "AND key = ? AND request_hash = ? AND status IS NULL AND created_at < ?",
+                    (claim.token, now, *where, claim.request_hash, now - lease_s),
+                )
+            row = db.execute(
+                "SELECT scope, key, request_hash, token, status, body FROM idempotency_keys "
+                "WHERE scope = ? AND key = ?",
+                where,
+            ).fetchone()
+        return IdempotencyRecord(**dict(row))
+
+    def finish_idempotency_key(self, claim: IdempotencyRecord, status: int, body: bytes) -> None:
+        """Store the response if the claim is still the caller's."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE idempotency_keys SET status = ?, body = ? "
+                "WHERE scope = ? AND key = ? AND token = ?",
+                (status, body, claim.scope, claim.key, claim.token),
+            )
+
+    def release_idempotency_key(self, claim: IdempotencyRecord) -> None:
+        """Delete the caller's unfinished claim."""
+        with self._tx() as db:
+            db.execute(
+                "DELETE FROM idempotency_keys "
+                "WHERE scope = ? AND key = ? AND token = ? AND status IS NULL",
+                (claim.scope, claim.key, claim.token),
+            )
 
     def close(self) -> None:
         """Save the HNSW index if it changed since it was saved; close the file."""
