@@ -18,7 +18,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import Example
-from litestar.params import FromPath, FromQuery, HeaderParameter, QueryParameter, RequestBody
+from litestar.params import Body, FromPath, FromQuery, HeaderParameter, QueryParameter, RequestBody
 from litestar.response.streaming import ASGIStreamingResponse
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_503_SERVICE_UNAVAILABLE
 from litestar.types import Receive, Send
@@ -34,6 +34,7 @@ from service.lifecycle import wait_for_engine
 from service.metrics import CORPUS_CLAIMS, CORPUS_DOCUMENTS
 from service.runner import ModelRunner
 from service.schemas import (
+    EXAMPLE_STATEMENT,
     BatchRequest,
     BatchResponse,
     CheckRequest,
@@ -102,6 +103,22 @@ HEALTH_503 = {
         examples=[Example(summary="Models still loading", value={"status": "starting"})],
     )
 }
+
+
+# Whole request bodies for the docs page: the schema's field examples composed into one
+# body would set every filter at once, and the demo corpus has no passage that passes them.
+CHECK_EXAMPLES = [
+    Example(summary="A statement", value={"statement": EXAMPLE_STATEMENT}),
+    Example(
+        summary="Judged against two reports, as of a date",
+        value={
+            "statement": EXAMPLE_STATEMENT,
+            "top_k": 3,
+            "document_ids": ["seed-003", "seed-004"],
+            "as_of": "2023-03-17",
+        },
+    ),
+]
 
 
 def problems(*codes: int) -> dict[int, ResponseSpec]:
@@ -328,7 +345,9 @@ class CheckController(Controller):
         responses=problems(400, 413, 422),
     )
     async def check(
-        self, data: RequestBody[CheckRequest], engine: NamedDependency[Engine]
+        self,
+        data: Annotated[CheckRequest, Body(examples=CHECK_EXAMPLES)],
+        engine: NamedDependency[Engine],
     ) -> CheckResponse:
         """Retrieve the passages that support or contradict the statement and judge it.
 

@@ -28,9 +28,10 @@ import datetime
 import functools
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
+from msgspec import Meta
 
 from service.temporal import Interval, Tenses, TimeExpression, extract_times
 
@@ -44,12 +45,22 @@ def _words(text: str) -> frozenset[str]:
 class Mismatch(msgspec.Struct, frozen=True, kw_only=True):
     """One conflict between a statement and a passage, with a one-sentence explanation."""
 
-    kind: Literal["time", "number", "entity", "polarity"]
-    statement_span: str
-    passage_span: str
+    # Examples (the OpenAPI schema shows them): "Xi visited Moscow in 2022" against a
+    # report of the March 2023 visit in the present tense.
+    kind: Annotated[Literal["time", "number", "entity", "polarity"], Meta(examples=["time"])]
+    statement_span: Annotated[str, Meta(examples=["2022"])]
+    passage_span: Annotated[str, Meta(examples=["visits"])]
     statement_interval: Interval | None = None
     passage_interval: Interval | None = None
-    explanation: str
+    explanation: Annotated[
+        str,
+        Meta(
+            examples=[
+                "The statement places it in 2022; the passage reports it in the present tense "
+                "on 17 March 2023."
+            ]
+        ),
+    ]
 
 
 def find_mismatches(

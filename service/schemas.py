@@ -3,6 +3,12 @@
 Limits are written once as ``Annotated`` aliases so that msgspec validates them and
 Litestar documents them in the OpenAPI schema from the same source. Requests forbid
 unknown fields; response fields added later get defaults so old clients keep working.
+
+Every field carries an example (``Meta(examples=...)``), all from one story: the demo
+corpus's report of Xi Jinping's March 2023 visit to Moscow (``seed-003``) and a check of
+"Xi visited Moscow in 2022" against it. The OpenAPI schema shows them, Swagger composes
+whole bodies from them, and schemathesis sends them, so each must be valid for its field
+(``tests/test_openapi.py`` checks that every request and response type has them).
 """
 
 from __future__ import annotations
@@ -14,6 +20,22 @@ import msgspec
 from msgspec import Meta
 
 from service.mismatch import Mismatch
+
+# -- the example story ----------------------------------------------------------------------
+
+EXAMPLE_DOC = "seed-003"
+EXAMPLE_TITLE = "Chinese President Xi Jinping visits President Putin in Moscow"
+EXAMPLE_TEXT = (
+    "Chinese President Xi Jinping visits President Putin in Moscow\n\n"
+    "Chinese President Xi Jinping is scheduled to visit Russia from Monday to Wednesday, "
+    "demonstrating his support for Russian President Vladimir Putin amid heightened "
+    "East-West tensions over the Ukraine war, and Beijing's bold diplomatic move.\n\n"
+    "Kremlin spokesman Dmitry Peskov said Putin and President Xi Jinping will meet "
+    "one-on-one at an informal dinner on Monday."
+)
+EXAMPLE_STATEMENT = "Xi visited Moscow in 2022"
+EXAMPLE_PASSAGE = EXAMPLE_TITLE  # the headline is the document's first claim
+EXAMPLE_TIME = "2023-03-17T09:30:00+00:00"  # when the store wrote something
 
 # -- named limits ---------------------------------------------------------------------------
 
@@ -28,10 +50,12 @@ DocumentId = Annotated[
         max_length=200,
         pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$",
         description="Caller-chosen document id; derived from the content when absent.",
-        examples=["seed-000"],
+        examples=[EXAMPLE_DOC],
     ),
 ]
-Title = Annotated[str, Meta(max_length=1_000, description="Headline of the article.")]
+Title = Annotated[
+    str, Meta(max_length=1_000, description="Headline of the article.", examples=[EXAMPLE_TITLE])
+]
 # Text that is not all white space (see _NOT_BLANK).
 ArticleText = Annotated[
     str,
@@ -40,9 +64,17 @@ ArticleText = Annotated[
         max_length=2_000_000,
         pattern=_NOT_BLANK,
         description="Full text of the article.",
+        examples=[EXAMPLE_TEXT],
     ),
 ]
-Url = Annotated[str, Meta(max_length=2_000, description="Where the article was published.")]
+Url = Annotated[
+    str,
+    Meta(
+        max_length=2_000,
+        description="Where the article was published.",
+        examples=["https://news.example.org/world/2023/03/17/xi-visits-putin-in-moscow"],
+    ),
+]
 SourceName = Annotated[
     str,
     Meta(
@@ -83,10 +115,12 @@ Statement = Annotated[
         max_length=2_000,
         pattern=_NOT_BLANK,
         description="The statement to check.",
-        examples=["Xi visited Moscow in 2022"],
+        examples=[EXAMPLE_STATEMENT],
     ),
 ]
-TopK = Annotated[int, Meta(ge=1, le=50, description="How many passages to judge and return.")]
+TopK = Annotated[
+    int, Meta(ge=1, le=50, description="How many passages to judge and return.", examples=[5])
+]
 # Item constraints inside lists do not reach the OpenAPI schema (Litestar drops them), so
 # filter lists take any strings: a value that matches nothing simply narrows to nothing.
 FilterValues = Annotated[
@@ -95,13 +129,25 @@ FilterValues = Annotated[
 # The Idempotency-Key header: any visible ASCII (UUIDs, random tokens, the draft standard's
 # quoted strings). No example: one example key sent with each documented body would conflict.
 IdempotencyKey = Annotated[str, Meta(min_length=1, max_length=255, pattern=r"^[!-~]+$")]
-PageLimit = Annotated[int, Meta(ge=1, le=500)]
-PageOffset = Annotated[int, Meta(ge=0)]
 Probability = Annotated[float, Meta(ge=0.0, le=1.0)]
+# Response fields: what the service fills in, with their examples.
+Offset = Annotated[int, Meta(description="Character offset into the document's text.")]
+Count = Annotated[int, Meta(examples=[5])]
+ClaimId = Annotated[int, Meta(examples=[41])]
+Version = Annotated[int, Meta(examples=[1])]
+Timestamp = Annotated[str, Meta(description="ISO 8601, UTC.", examples=[EXAMPLE_TIME])]
+IndexVersion = Annotated[
+    str,
+    Meta(description="The corpus a result was computed on; every change moves it.", examples=["5"]),
+]
+PageLimitOut = Annotated[int, Meta(examples=[50])]
+PageOffsetOut = Annotated[int, Meta(examples=[0])]
 
-Stance = Literal["supports", "neutral", "contradicts"]
-Verdict = Literal["supported", "refuted", "conflicting", "not_enough_info"]
-DocumentStatus = Literal["active", "corrected", "retracted"]
+Stance = Annotated[Literal["supports", "neutral", "contradicts"], Meta(examples=["contradicts"])]
+Verdict = Annotated[
+    Literal["supported", "refuted", "conflicting", "not_enough_info"], Meta(examples=["refuted"])
+]
+DocumentStatus = Annotated[Literal["active", "corrected", "retracted"], Meta(examples=["active"])]
 
 
 def parse_date(value: str, field: str) -> dt.date:
@@ -128,12 +174,24 @@ class Problem(Base):
 
     status: Annotated[int, Meta(ge=400, le=599, examples=[422])]
     title: Annotated[str, Meta(examples=["Unprocessable Entity"])]
-    detail: Annotated[str, Meta(examples=["`statement` is longer than 2000 characters"])] = ""
+    detail: Annotated[str, Meta(examples=["at most 256 items per batch, got 300"])] = ""
     type: Annotated[
-        str, Meta(description="urn:factcheck:error:<name> for the service's own errors")
+        str,
+        Meta(
+            description="urn:factcheck:error:<name> for the service's own errors",
+            examples=["urn:factcheck:error:InvalidInputError"],
+        ),
     ] = "about:blank"
-    field: Annotated[str, Meta(description="The offending field, when one is to blame")] = ""
-    errors: list[dict[str, Any]] = msgspec.field(default_factory=list)
+    field: Annotated[
+        str, Meta(description="The offending field, when one is to blame", examples=["items"])
+    ] = ""
+    errors: Annotated[
+        list[dict[str, Any]],
+        Meta(
+            description="Schema validation errors (400), one per offending field.",
+            examples=[[{"message": "Expected `int` <= 50", "key": "top_k", "source": "body"}]],
+        ),
+    ] = msgspec.field(default_factory=list)
 
 
 # -- documents ------------------------------------------------------------------------------
@@ -149,10 +207,12 @@ class DocumentIn(Request):
     source: SourceName | None = None
     published_at: DateString | None = None
     language: LanguageCode = "en"
-    metadata: dict[str, Any] = msgspec.field(default_factory=dict)
+    metadata: Annotated[
+        dict[str, Any], Meta(examples=[{"section": "world", "desk": "Moscow bureau"}])
+    ] = msgspec.field(default_factory=dict)
     # "article": scraped text, cleaned of site furniture and split into sentences.
     # "lines": curated text, one passage per line, each line kept whole.
-    layout: Literal["article", "lines"] = "article"
+    layout: Annotated[Literal["article", "lines"], Meta(examples=["article"])] = "article"
 
     def __post_init__(self) -> None:
         if self.published_at is not None:
@@ -172,19 +232,19 @@ DocumentBatch = Annotated[
 class DroppedLine(Base):
     """A line of the article that cleaning kept out of the evidence, and why."""
 
-    start: int
-    end: int
-    text: str
-    reason: str
+    start: Annotated[Offset, Meta(examples=[67])]
+    end: Annotated[Offset, Meta(examples=[81])]
+    text: Annotated[str, Meta(examples=["Advertisements"])]
+    reason: Annotated[str, Meta(examples=["widget, ad or credit"])]
 
 
 class IngestResult(Base):
     """What happened to one ingested document."""
 
-    id: str
-    status: Literal["created", "unchanged", "replaced"]
-    version: int
-    claims: int
+    id: Annotated[str, Meta(examples=[EXAMPLE_DOC])]
+    status: Annotated[Literal["created", "unchanged", "replaced"], Meta(examples=["created"])]
+    version: Version
+    claims: Annotated[int, Meta(examples=[38])]
     dropped: list[DroppedLine] = msgspec.field(default_factory=list)
 
 
@@ -192,82 +252,86 @@ class IngestResponse(Base):
     """The result of ``POST /v1/documents``."""
 
     documents: list[IngestResult]
-    index_version: str
+    index_version: IndexVersion
 
 
 class DocumentRef(Base):
     """Where a passage comes from."""
 
-    id: str
-    title: str
-    url: str | None = None
-    source: str | None = None
-    published_at: str | None = None
+    id: Annotated[str, Meta(examples=[EXAMPLE_DOC])]
+    title: Annotated[str, Meta(examples=[EXAMPLE_TITLE])]
+    url: Url | None = None
+    source: Annotated[str | None, Meta(examples=["reuters"])] = None
+    published_at: Annotated[str | None, Meta(examples=["2023-03-17"])] = None
 
 
 class ClaimOut(Base):
     """A claim (sentence) of a stored document."""
 
-    id: int
-    text: str
-    start: int
-    end: int
+    id: ClaimId
+    text: Annotated[str, Meta(examples=[EXAMPLE_PASSAGE])]
+    start: Annotated[Offset, Meta(examples=[4])]
+    end: Annotated[Offset, Meta(examples=[65])]
 
 
 class DocumentOut(Base):
     """A stored document."""
 
-    id: str
-    title: str
-    text: str
-    url: str | None
-    source: str | None
-    published_at: str | None
-    language: str
-    metadata: dict[str, Any]
+    id: Annotated[str, Meta(examples=[EXAMPLE_DOC])]
+    title: Annotated[str, Meta(examples=[EXAMPLE_TITLE])]
+    text: Annotated[str, Meta(examples=[EXAMPLE_TEXT])]
+    url: Url | None
+    source: Annotated[str | None, Meta(examples=["reuters"])]
+    published_at: Annotated[str | None, Meta(examples=["2023-03-17"])]
+    language: Annotated[str, Meta(examples=["en"])]
+    metadata: Annotated[dict[str, Any], Meta(examples=[{"section": "world"}])]
     status: DocumentStatus
-    version: int
-    created_at: str
-    updated_at: str
+    version: Version
+    created_at: Timestamp
+    updated_at: Timestamp
     claims: list[ClaimOut] = msgspec.field(default_factory=list)
-    retraction_reason: str | None = None
+    retraction_reason: Annotated[
+        str | None, Meta(examples=["The visit dates in this report were wrong."])
+    ] = None
 
 
 class DocumentSummary(Base):
     """A document in a listing."""
 
-    id: str
-    title: str
-    source: str | None
-    published_at: str | None
+    id: Annotated[str, Meta(examples=[EXAMPLE_DOC])]
+    title: Annotated[str, Meta(examples=[EXAMPLE_TITLE])]
+    source: Annotated[str | None, Meta(examples=["reuters"])]
+    published_at: Annotated[str | None, Meta(examples=["2023-03-17"])]
     status: DocumentStatus
-    version: int
-    claims: int
+    version: Version
+    claims: Annotated[int, Meta(examples=[38])]
 
 
 class DocumentPage(Base):
     """One page of ``GET /v1/documents``."""
 
     items: list[DocumentSummary]
-    total: int
-    limit: int
-    offset: int
+    total: Count
+    limit: PageLimitOut
+    offset: PageOffsetOut
 
 
 class DocumentVersion(Base):
     """An earlier version of a corrected document, kept for audit."""
 
-    version: int
-    title: str
-    text: str
-    published_at: str | None
-    replaced_at: str
+    version: Version
+    title: Annotated[str, Meta(examples=[EXAMPLE_TITLE])]
+    text: Annotated[str, Meta(examples=[EXAMPLE_TEXT])]
+    published_at: Annotated[str | None, Meta(examples=["2023-03-17"])]
+    replaced_at: Timestamp
 
 
 class RetractRequest(Request):
     """Why a document is retracted."""
 
-    reason: Annotated[str, Meta(max_length=2_000)] = ""
+    reason: Annotated[
+        str, Meta(max_length=2_000, examples=["The visit dates in this report were wrong."])
+    ] = ""
 
 
 # -- check ----------------------------------------------------------------------------------
@@ -278,8 +342,8 @@ class CheckRequest(Request):
 
     statement: Statement
     top_k: TopK = 5
-    sources: FilterValues | None = None
-    document_ids: FilterValues | None = None
+    sources: Annotated[FilterValues, Meta(examples=[["reuters", "tass"]])] | None = None
+    document_ids: Annotated[FilterValues, Meta(examples=[["seed-003", "seed-004"]])] | None = None
     published_after: DateString | None = None
     published_before: DateString | None = None
     as_of: DateString | None = None
@@ -294,27 +358,35 @@ class CheckRequest(Request):
 class StanceProbabilities(Base):
     """The stance model's probabilities for one passage."""
 
-    supports: Probability
-    neutral: Probability
-    contradicts: Probability
+    supports: Annotated[Probability, Meta(examples=[0.0819])]
+    neutral: Annotated[Probability, Meta(examples=[0.5907])]
+    contradicts: Annotated[Probability, Meta(examples=[0.3274])]
 
 
 class Evidence(Base):
     """One retrieved and judged passage."""
 
-    claim_id: int
-    text: str
-    context: str
+    claim_id: ClaimId
+    text: Annotated[str, Meta(examples=[EXAMPLE_PASSAGE])]
+    context: Annotated[
+        str,
+        Meta(
+            description="The passage with the sentences around it.",
+            examples=[EXAMPLE_TEXT[: EXAMPLE_TEXT.index("\n\nKremlin")]],
+        ),
+    ]
     document: DocumentRef
-    start: int
-    end: int
-    similarity: float
+    start: Annotated[Offset, Meta(examples=[4])]
+    end: Annotated[Offset, Meta(examples=[65])]
+    similarity: Annotated[float, Meta(description="Cosine similarity.", examples=[0.6593])]
     stance: Stance
-    rank: int
+    rank: Annotated[int, Meta(examples=[1])]
     # The stance model's output; null for an off-topic passage (similarity under the verdict
     # rule's floor, 0.30), which the model is not run on because the verdict ignores it.
     probabilities: StanceProbabilities | None = None
-    retrieved_by: list[Literal["dense", "lexical"]] = msgspec.field(default_factory=list)
+    retrieved_by: Annotated[
+        list[Literal["dense", "lexical"]], Meta(examples=[["dense", "lexical"]])
+    ] = msgspec.field(default_factory=list)
     # A time, number or named-entity conflict with the statement that the stance model
     # does not weigh; when present the passage counts as contradicting (see verdict.py).
     mismatch: Mismatch | None = None
@@ -323,32 +395,34 @@ class Evidence(Base):
 class Timings(Base):
     """Milliseconds spent in each step of a check."""
 
-    embed_ms: float
-    retrieve_ms: float
-    judge_ms: float
-    total_ms: float
+    embed_ms: Annotated[float, Meta(examples=[10.3])]
+    retrieve_ms: Annotated[float, Meta(examples=[1.2])]
+    judge_ms: Annotated[float, Meta(examples=[129.7])]
+    total_ms: Annotated[float, Meta(examples=[141.2])]
     # Statements that shared the embedding and stance calls timed above (micro-batching).
-    batch_size: int = 1
+    batch_size: Annotated[int, Meta(examples=[1])] = 1
 
 
 class ModelInfo(Base):
     """The models a result was computed with."""
 
-    embedding: str
-    stance: str
+    embedding: Annotated[str, Meta(examples=["sentence-transformers/all-MiniLM-L6-v2"])]
+    stance: Annotated[str, Meta(examples=["models/factcheck-nli-minilm-l6"])]
 
 
 class CheckResponse(Base):
     """The verdict on a statement with its evidence."""
 
-    statement: str
+    statement: Annotated[str, Meta(examples=[EXAMPLE_STATEMENT])]
     verdict: Verdict
-    confidence: Probability
+    confidence: Annotated[Probability, Meta(examples=[0.7258])]
     evidence: list[Evidence]
     models: ModelInfo
-    index_version: str
+    index_version: IndexVersion
     timings: Timings
-    reasons: list[str] = msgspec.field(default_factory=list)
+    reasons: Annotated[
+        list[str], Meta(examples=[["contradicted_by_sources:3", "time_mismatch:2"]])
+    ] = msgspec.field(default_factory=list)
 
 
 # -- split and feedback (the newsroom panel) -------------------------------------------------
@@ -362,9 +436,9 @@ Draft = Annotated[
         examples=["Xi visited Moscow in 2022. He met Putin."],
     ),
 ]
-Judgement = Literal["accept", "reject"]
+Judgement = Annotated[Literal["accept", "reject"], Meta(examples=["accept"])]
 EditorId = Annotated[str, Meta(min_length=1, max_length=200, examples=["desk-7"])]
-Comment = Annotated[str, Meta(max_length=2_000)]
+Comment = Annotated[str, Meta(max_length=2_000, examples=["The visit was in March 2023."])]
 
 
 class SplitRequest(Request):
@@ -376,9 +450,9 @@ class SplitRequest(Request):
 class Sentence(Base):
     """One sentence of a draft: ``text == draft[start:end]``."""
 
-    start: int
-    end: int
-    text: str
+    start: Annotated[int, Meta(examples=[0])]
+    end: Annotated[int, Meta(examples=[26])]
+    text: Annotated[str, Meta(examples=["Xi visited Moscow in 2022."])]
 
 
 class SplitResponse(Base):
@@ -392,7 +466,8 @@ class FeedbackRequest(Request):
 
     statement: Statement
     claim_id: Annotated[
-        int, Meta(ge=1, le=2**53, description="`evidence[].claim_id` of the check.")
+        int,
+        Meta(ge=1, le=2**53, description="`evidence[].claim_id` of the check.", examples=[41]),
     ]
     judgement: Judgement
     stance: Stance | None = None  # the stance the editor saw, when the client shows one
@@ -403,32 +478,37 @@ class FeedbackRequest(Request):
 class FeedbackOut(Base):
     """A stored judgement, with the evidence it was about as it read at the time."""
 
-    id: int
-    statement: str
-    claim_id: int
-    document_id: str
-    evidence_text: str
+    id: Annotated[int, Meta(examples=[1])]
+    statement: Annotated[str, Meta(examples=[EXAMPLE_STATEMENT])]
+    claim_id: ClaimId
+    document_id: Annotated[str, Meta(examples=[EXAMPLE_DOC])]
+    evidence_text: Annotated[str, Meta(examples=[EXAMPLE_PASSAGE])]
     judgement: Judgement
     stance: Stance | None
-    editor_id: str | None
-    comment: str
-    created_at: str
+    editor_id: Annotated[str | None, Meta(examples=["desk-7"])]
+    comment: Annotated[str, Meta(examples=["The visit was in March 2023."])]
+    created_at: Timestamp
 
 
 class FeedbackPage(Base):
     """One page of ``GET /v1/feedback``, newest first."""
 
     items: list[FeedbackOut]
-    total: int
-    limit: int
-    offset: int
+    total: Count
+    limit: PageLimitOut
+    offset: PageOffsetOut
 
 
 # -- batch and stream -----------------------------------------------------------------------
 
 ItemId = Annotated[
     str,
-    Meta(min_length=1, max_length=200, description="The caller's id of an item, echoed back."),
+    Meta(
+        min_length=1,
+        max_length=200,
+        description="The caller's id of an item, echoed back.",
+        examples=["a1"],
+    ),
 ]
 
 
@@ -450,6 +530,12 @@ class BatchRequest(Request):
                 "`id`). Items are validated one by one: a bad item gets an error in its "
                 "place and the others are still checked."
             ),
+            examples=[
+                [
+                    {"id": "a1", "statement": EXAMPLE_STATEMENT},
+                    {"id": "a2", "statement": "Xi met Putin in Moscow in March 2023", "top_k": 3},
+                ]
+            ],
         ),
     ]
 
@@ -457,19 +543,21 @@ class BatchRequest(Request):
 class ItemError(Base):
     """Why one item of a batch or stream has no result (the fields of a problem+json)."""
 
-    status: int
-    type: str
-    title: str
-    detail: str
-    field: str | None = None
+    status: Annotated[int, Meta(examples=[422])]
+    type: Annotated[str, Meta(examples=["urn:factcheck:error:InvalidItem"])]
+    title: Annotated[str, Meta(examples=["Unprocessable Entity"])]
+    detail: Annotated[str, Meta(examples=["Expected `str` of length >= 1 - at `$.statement`"])]
+    field: Annotated[str | None, Meta(examples=["statement"])] = None
 
 
 class ItemResult(Base):
     """The outcome of one item: exactly the ``/v1/check`` result, or an error."""
 
-    index: int  # 0-based position among the items (stream: among non-blank lines)
-    id: str | int | None = None
-    line: int | None = None  # stream only: 1-based line number of the input
+    # 0-based position among the items (stream: among non-blank lines)
+    index: Annotated[int, Meta(examples=[0])]
+    id: Annotated[str | int | None, Meta(examples=["a1"])] = None
+    # stream only: 1-based line number of the input
+    line: Annotated[int | None, Meta(examples=[1])] = None
     result: CheckResponse | None = None
     error: ItemError | None = None
 
@@ -478,5 +566,5 @@ class BatchResponse(Base):
     """The result of ``POST /v1/check/batch``, in input order."""
 
     results: list[ItemResult]
-    succeeded: int
-    failed: int
+    succeeded: Annotated[int, Meta(examples=[1])]
+    failed: Annotated[int, Meta(examples=[0])]

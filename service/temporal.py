@@ -33,9 +33,10 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
+from msgspec import Meta
 
 __all__ = ["Interval", "TimeExpression", "extract_times"]
 
@@ -46,8 +47,8 @@ _MONTHS_ABBR = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "
 class Interval(msgspec.Struct, frozen=True):
     """An inclusive date interval; ``date.min``/``date.max`` mark an open end."""
 
-    start: datetime.date
-    end: datetime.date
+    start: Annotated[datetime.date, Meta(examples=["2022-01-01"])]
+    end: Annotated[datetime.date, Meta(examples=["2022-12-31"])]
 
     def overlaps(self, other: Interval) -> bool:
         """Return True when the two intervals share at least one day."""
