@@ -90,7 +90,11 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def live_server(env: dict[str, str], timeout: float = 1800) -> Iterator[tuple[str, int]]:
-    """uvicorn serving ``create_app()`` on 127.0.0.1 in a child process: (base url, pid)."""
+    """uvicorn serving ``create_app()`` on 127.0.0.1 in a child process: (base url, pid).
+
+    Yields once the service is ready: models loaded, store open (and the demo corpus
+    ingested when ``FACTCHECK_LOAD_DEMO`` asks for it).
+    """
     port = free_port()
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), **env}
     proc = subprocess.Popen(
@@ -118,7 +122,7 @@ def live_server(env: dict[str, str], timeout: float = 1800) -> Iterator[tuple[st
             if proc.poll() is not None:
                 raise RuntimeError(f"server exited with {proc.returncode}")
             try:
-                if httpx.get(f"{base}/health/live", timeout=2).status_code == 200:
+                if httpx.get(f"{base}/health/ready", timeout=2).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
@@ -135,9 +139,10 @@ def live_server(env: dict[str, str], timeout: float = 1800) -> Iterator[tuple[st
             proc.wait()
 
 
-def rss_mb(pid: int) -> float:
-    """Resident set size of a process in MiB."""
+def rss_mb(pid: int, *, peak: bool = False) -> float:
+    """Resident set size of a process in MiB: now, or its peak so far (``VmHWM``)."""
+    field = "VmHWM:" if peak else "VmRSS:"
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field):
             return int(line.split()[1]) / 1024
     return float("nan")
