@@ -2,6 +2,7 @@
 
 Every phase (examples, coverage, fuzzing, stateful) and every check: no server errors, no
 response outside the schema, no schema-valid request rejected, auth never ignored.
+``fuzz_hooks.py`` gives each generated ingest body its own ``Idempotency-Key``.
 """
 
 from __future__ import annotations
@@ -50,7 +51,11 @@ def test_schemathesis_finds_nothing(tmp_path: Path) -> None:
             capture_output=True,
             text=True,
             timeout=600,
-            env={**os.environ, "NO_COLOR": "1"},
+            env={
+                **os.environ,
+                "NO_COLOR": "1",
+                "SCHEMATHESIS_HOOKS": str(Path(__file__).with_name("fuzz_hooks.py")),
+            },
         )
     out = result.stdout
     Path(os.environ.get("FACTCHECK_FUZZ_LOG", tmp_path / "schemathesis.txt")).write_text(out)
