@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -156,6 +157,13 @@ def _ndjson(items: Iterable[Item]) -> Iterator[bytes]:
 
 _result_decoder = msgspec.json.Decoder(ItemResult)
 _JSON = {"content-type": "application/json"}
+
+
+def _ingest_headers(key: str | None) -> dict[str, str]:
+    """One Idempotency-Key per ingest call (given, or a random one), kept across its retries."""
+    return {**_JSON, "idempotency-key": key or uuid.uuid4().hex}
+
+
 _NDJSON = {"content-type": "application/x-ndjson"}
 
 
@@ -272,10 +280,13 @@ class FactCheckClient(_Base):
                 _sleep(self._after(attempt, None, exc) or 0.0)
             attempt += 1
 
-    def ingest(self, docs: DocumentIn | Sequence[DocumentIn]) -> IngestResponse:
-        """Ingest one document or a list."""
+    def ingest(
+        self, docs: DocumentIn | Sequence[DocumentIn], *, idempotency_key: str | None = None
+    ) -> IngestResponse:
+        """Ingest one document or a list, exactly once however often a retry re-sends it."""
         body = _ingest_body(docs)
-        response = self._send("POST", "/v1/documents", content=body, headers=_JSON)
+        headers = _ingest_headers(idempotency_key)
+        response = self._send("POST", "/v1/documents", content=body, headers=headers)
         return _decode(response, IngestResponse)
 
     def get_document(self, doc_id: str) -> DocumentOut:
@@ -350,10 +361,13 @@ class AsyncFactCheckClient(_Base):
                 await _asleep(self._after(attempt, None, exc) or 0.0)
             attempt += 1
 
-    async def ingest(self, docs: DocumentIn | Sequence[DocumentIn]) -> IngestResponse:
-        """Ingest one document or a list."""
+    async def ingest(
+        self, docs: DocumentIn | Sequence[DocumentIn], *, idempotency_key: str | None = None
+    ) -> IngestResponse:
+        """Ingest one document or a list, exactly once however often a retry re-sends it."""
         body = _ingest_body(docs)
-        response = await self._send("POST", "/v1/documents", content=body, headers=_JSON)
+        headers = _ingest_headers(idempotency_key)
+        response = await self._send("POST", "/v1/documents", content=body, headers=headers)
         return _decode(response, IngestResponse)
 
     async def get_document(self, doc_id: str) -> DocumentOut:

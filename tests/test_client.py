@@ -39,6 +39,9 @@ def test_sync_client_against_a_live_server(live_url: str) -> None:
         assert [d.status for d in ingested.documents] == ["created", "created"]
         doc = fc.get_document("port-1")
         assert isinstance(doc, DocumentOut) and doc.source == "harbour-news"
+        fc.ingest(DocumentIn(**ARTICLE), idempotency_key="k-1")  # type: ignore[arg-type]
+        with pytest.raises(InvalidRequestError):  # the key was used for another body
+            fc.ingest(DocumentIn(**OTHER), idempotency_key="k-1")  # type: ignore[arg-type]
 
         result = fc.check(STORM, top_k=2)
         assert isinstance(result, CheckResponse) and len(result.evidence) == 2
@@ -148,6 +151,25 @@ def test_retries_503_429_and_connection_errors_with_backoff(sleeps: list[float])
         assert fc.check("s").verdict == "not_enough_info"
     assert calls == ["/v1/check"] * 4
     assert sleeps == [7.0, 1.0, 2.0]  # Retry-After honoured, else 0.5 · 2^attempt
+
+
+def test_ingest_retries_carry_one_idempotency_key(sleeps: list[float]) -> None:
+    keys: list[str | None] = []
+    ingested = {"documents": [], "dropped": [], "index_version": "v1"}
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        keys.append(request.headers.get("idempotency-key"))
+        return busy(503) if len(keys) % 2 else httpx.Response(201, json=ingested)
+
+    with FactCheckClient(transport=httpx.MockTransport(handle)) as fc:
+        fc.ingest(DocumentIn(**ARTICLE))  # type: ignore[arg-type]
+        fc.ingest(DocumentIn(**ARTICLE), idempotency_key="nightly-2026-11-23")  # type: ignore[arg-type]
+    first, retried, given, given_retried = keys
+    assert first and first == retried  # a retry is the same request, so the server replays it
+    assert given == given_retried == "nightly-2026-11-23"
+    with FactCheckClient(transport=httpx.MockTransport(handle)) as fc:
+        fc.ingest(DocumentIn(**ARTICLE))  # type: ignore[arg-type]
+    assert keys[4] not in (first, given)  # each call its own key
 
 
 def test_gives_up_after_the_last_attempt_with_the_typed_error(sleeps: list[float]) -> None:
