@@ -47,6 +47,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_prepare(args: argparse.Namespace) -> int:
+    """Load both models once, so their ONNX Runtime files exist before the first start."""
+    from service.engine import load_models
+
+    settings = _settings(args)
+    embedder, stance = load_models(settings)
+    print(f"models ready: {embedder.name}, {stance.name}; ONNX files in {settings.onnx_cache}")
+    return 0
+
+
 def _ingest(settings: Settings, docs: Sequence[DocumentIn]) -> None:
     from service.engine import Engine
 
@@ -228,6 +238,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--store", help="SQLite file or postgresql:// URL (FACTCHECK_STORE)")
     serve.add_argument("--demo", action="store_true", help="load the demo corpus before serving")
     serve.set_defaults(func=cmd_serve)
+
+    prepare = sub.add_parser(
+        "prepare", help="export the models for ONNX Runtime into FACTCHECK_ONNX_CACHE"
+    )
+    prepare.set_defaults(func=cmd_prepare)
 
     ingest = sub.add_parser("ingest", help="ingest documents into the store")
     ingest.add_argument("path", nargs="?", help="folder of .txt files or a JSONL file")

@@ -63,20 +63,7 @@ class Engine:
     @classmethod
     def open(cls, settings: Settings, *, allow_model_change: bool = False) -> Engine:
         """Load both models and open the store (refusing a store of another embedding model)."""
-        offline_mode(settings.offline)
-        embedder = Embedder(
-            settings.embedding_model,
-            device=settings.device,
-            batch_size=settings.embed_batch_size,
-            query_cache_size=settings.query_cache_size,
-            runtime=settings.runtime(settings.embedding_backend),
-        )
-        stance = StanceModel(
-            settings.stance_model,
-            label_map=settings.stance_label_map(),
-            device=settings.device,
-            runtime=settings.runtime(settings.stance_backend),
-        )
+        embedder, stance = load_models(settings)
         store = open_store(
             settings.store,
             embedding_info(embedder),
@@ -129,3 +116,26 @@ def embedding_info(embedder: Embedder) -> EmbeddingInfo:
     return EmbeddingInfo(
         model=embedder.name, dimension=embedder.dimension, normalized=embedder.normalized
     )
+
+
+def load_models(settings: Settings) -> tuple[Embedder, StanceModel]:
+    """The embedder and the stance model, each on its configured runtime.
+
+    With ONNX Runtime a model is exported into ``settings.onnx_cache`` the first time it
+    is loaded; ``factcheck prepare`` does that ahead of time (the image bakes the files in).
+    """
+    offline_mode(settings.offline)
+    embedder = Embedder(
+        settings.embedding_model,
+        device=settings.device,
+        batch_size=settings.embed_batch_size,
+        query_cache_size=settings.query_cache_size,
+        runtime=settings.runtime(settings.embedding_backend),
+    )
+    stance = StanceModel(
+        settings.stance_model,
+        label_map=settings.stance_label_map(),
+        device=settings.device,
+        runtime=settings.runtime(settings.stance_backend),
+    )
+    return embedder, stance
