@@ -74,35 +74,40 @@ class Embedder:
         self._cache_size = query_cache_size
         self._cache: OrderedDict[str, Vectors] = OrderedDict()
         self._cache_lock = threading.Lock()
-        self._model = SentenceTransformer(resolve_model(name), device=device)
-        dimension = self._model.get_embedding_dimension()
+        model = SentenceTransformer(resolve_model(name), device=device)
+        self._model: SentenceTransformer | None = model
+        dimension = model.get_embedding_dimension()
         if dimension is None:
             raise ValueError(f"model {name!r} does not report its embedding dimension")
         self.dimension: int = int(dimension)
         self._session: Any = None
-        modes = getattr(self._model[1], "pooling_mode", None) if len(self._model) > 1 else None
+        modes = getattr(model[1], "pooling_mode", None) if len(model) > 1 else None
         if runtime.onnx and modes in ("mean", ("mean",)):  # other poolings stay on torch
             self._session = onnx_session(
-                self._model[0].auto_model,
-                self._model.tokenizer,
+                model[0].auto_model,
+                model.tokenizer,
                 resolve_model(name),
                 runtime,
                 output="last_hidden_state",
             )
+        self._tokenizer: Any = model.tokenizer
+        self._max_length = int(model.max_seq_length or 512)
+        if self._session is not None:
+            self._model = None  # ONNX Runtime holds its own copy of the weights
 
     def encode(self, texts: Sequence[str]) -> Vectors:
         """Embed ``texts``; returns an array of shape ``(len(texts), dimension)``."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        if self._session is not None:
+        if self._model is None:
             out = np.empty((len(texts), self.dimension), dtype=np.float32)
             for idx in batches(len(texts), self.batch_size, [len(t) for t in texts]):
                 hidden, mask = run(
                     self._session,
-                    self._model.tokenizer,
+                    self._tokenizer,
                     [texts[i] for i in idx],
                     None,
-                    int(self._model.max_seq_length or 512),
+                    self._max_length,
                 )
                 out[idx] = mean_pool(hidden, mask)
             return out

@@ -129,6 +129,9 @@ class StanceModel:
             self._session = onnx_session(
                 self._model.model, self._model.tokenizer, name_or_path, runtime, output="logits"
             )
+        self._tokenizer: Any = self._model.tokenizer
+        if self._session is not None:
+            self._model = None  # ONNX Runtime holds its own copy of the weights
 
     @property
     def label_to_stance(self) -> dict[str, str]:
@@ -173,7 +176,7 @@ class StanceModel:
         for idx in batches(len(pairs), batch_size, lengths):
             logits, _ = run(
                 self._session,
-                self._model.tokenizer,
+                self._tokenizer,
                 [pairs[i][0] for i in idx],
                 [pairs[i][1] for i in idx],
                 self._max_length,
