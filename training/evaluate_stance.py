@@ -1,6 +1,7 @@
 """Held-out evaluation of an NLI cross-encoder: accuracy, per-class F1, confusion matrices.
 
     python -m training.evaluate_stance models/factcheck-nli-minilm-l6 [--json X.json] [--md X.md]
+        [--backend torch|onnx|onnx-int8]   # the runtime, as the service runs it
 
 Test sets (never trained or tuned on): RTE test (2-way: a predicted neutral or
 contradiction counts as not_entailment), SICK TEST, climate-fever dev (claim-evidence
@@ -78,6 +79,24 @@ def score(pairs: list[Pair], pred3: list[str]) -> dict:
     }
 
 
+class ServiceRuntime:
+    """The service's StanceModel on ONNX Runtime, with the CrossEncoder calls used here."""
+
+    def __init__(self, path: str, backend: str, threads: int) -> None:
+        from types import SimpleNamespace
+
+        from service.onnx_backend import Runtime
+        from service.stance import StanceModel
+
+        runtime = Runtime(backend=backend, threads=threads, onnx_cache="var/onnx")
+        self.model = StanceModel(path, runtime=runtime)
+        # StanceModel's columns are supports, neutral, contradicts
+        self.config = SimpleNamespace(id2label={0: "entailment", 1: "neutral", 2: "contradiction"})
+
+    def predict(self, pairs, batch_size: int = 64, **_: object) -> np.ndarray:
+        return self.model.predict(pairs, batch_size=batch_size)
+
+
 def evaluate(model, sets: dict[str, list[Pair]] | None = None) -> dict:
     sets = test_sets() if sets is None else sets
     out = {}
@@ -126,13 +145,17 @@ def main() -> None:
         "--fp32", action="store_true", help="upcast weights to float32 before evaluating"
     )
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--backend", default="torch", choices=("torch", "onnx", "onnx-int8"))
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     from sentence_transformers import CrossEncoder
 
-    model = CrossEncoder(args.model, device="cpu", activation_fn=torch.nn.Identity())
-    if args.fp32:
-        model.float()
+    if args.backend == "torch":
+        model = CrossEncoder(args.model, device="cpu", activation_fn=torch.nn.Identity())
+        if args.fp32:
+            model.float()
+    else:
+        model = ServiceRuntime(args.model, args.backend, args.threads)
     metrics = evaluate(model)
     md = markdown(metrics)
     print(md)
