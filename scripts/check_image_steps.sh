@@ -29,17 +29,15 @@ HEALTHCHECK=$(grep -A1 '^HEALTHCHECK' Dockerfile | tail -1 | sed -e 's/.*"-c", "
 HEALTHCHECK=${HEALTHCHECK//8000/$PORT}
 
 cd "$WORK"  # run from outside the checkout: only the installed package is importable
-run_image() {
-    env -i HOME="$WORK" "${IMAGE_ENV[@]}" \
-        PATH="$WORK/venv/bin:/usr/bin:/bin" \
-        FACTCHECK_HOST=127.0.0.1 FACTCHECK_PORT="$PORT" FACTCHECK_ONNX_CACHE="$WORK/onnx" \
-        FACTCHECK_STORE="$WORK/data/factcheck.db" FACTCHECK_STANCE_MODEL="$STANCE" "$@"
-}
-run_image "$WORK/venv/bin/factcheck" prepare  # the image's `RUN factcheck prepare`
+IN_IMAGE=(env -i HOME="$WORK" "${IMAGE_ENV[@]}"
+    PATH="$WORK/venv/bin:/usr/bin:/bin"
+    FACTCHECK_HOST=127.0.0.1 FACTCHECK_PORT="$PORT" FACTCHECK_ONNX_CACHE="$WORK/onnx"
+    FACTCHECK_STORE="$WORK/data/factcheck.db" FACTCHECK_STANCE_MODEL="$STANCE")
+"${IN_IMAGE[@]}" "$WORK/venv/bin/factcheck" prepare  # the image's `RUN factcheck prepare`
 # From here on the ONNX files are read-only, as in the image: start-up must not re-export.
 chmod -R a-w "$WORK/onnx"
-run_image "$WORK/venv/bin/factcheck" serve > "$WORK/serve.log" 2>&1 &
-SERVER=$!
+"${IN_IMAGE[@]}" "$WORK/venv/bin/factcheck" serve > "$WORK/serve.log" 2>&1 &
+SERVER=$!  # env execs factcheck: this is the server's own pid
 trap 'kill $SERVER 2>/dev/null || true' EXIT
 
 for _ in $(seq 1 120); do

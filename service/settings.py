@@ -79,7 +79,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # from concurrent requests into one embedding call and one stance call.
     max_batch_items: PositiveInt = 256  # statements per POST /v1/check/batch
     microbatch_size: PositiveInt = 64  # statements per model call at most
-    microbatch_wait_ms: Annotated[float, Meta(ge=0.0, le=1_000.0)] = 5.0  # gather for this long
+    # Gather for this long before a model call. 0: take what is waiting and go; statements
+    # that arrive while a call runs wait for it and form the next batch, so batches still
+    # grow under load while a lone check waits for nothing (bench/NOTES.md).
+    microbatch_wait_ms: Annotated[float, Meta(ge=0.0, le=1_000.0)] = 0.0
     queue_size: PositiveInt = 1_024  # statements waiting; beyond it checks answer 503
     stream_window: PositiveInt = 128  # statements of one stream in flight at once
     max_line_bytes: PositiveInt = 64_000  # one NDJSON line of the stream
