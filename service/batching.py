@@ -2,9 +2,12 @@
 
 A model call on a batch of 32 statements costs far less than 32 calls on one, so every
 check (a single ``/v1/check``, the items of a batch, the lines of a stream) is queued
-here. One worker thread takes the first waiting item, keeps gathering for up to
+here. A worker thread takes the first waiting item, keeps gathering for up to
 ``max_wait_s`` or until ``max_batch`` items are in hand, and runs the batch function
-once on them all. The queue is bounded: when it holds ``max_queue`` items, submitting
+once on them all. With ``workers`` threads, that many batches run at once: the service
+runs one per CPU core, each model call on one intra-op thread, so a large batch request
+keeps every core busy while a lone check is not slowed by threads waiting on each other.
+The queue is bounded: when it holds ``max_queue`` items, submitting
 raises :class:`~service.errors.OverloadedError` (HTTP 503 with ``Retry-After``) instead
 of letting the backlog, and every caller's latency, grow without limit.
 """
@@ -35,6 +38,7 @@ class MicroBatcher(Generic[T, R]):
         max_wait_s: float,
         max_queue: int,
         retry_after: int = 1,
+        workers: int = 1,
         name: str = "microbatcher",
     ) -> None:
         self._run = run
@@ -46,7 +50,8 @@ class MicroBatcher(Generic[T, R]):
         self._queue: deque[tuple[T, Future[R]]] = deque()
         self._cond = threading.Condition()
         self._closed = False
-        self._thread: threading.Thread | None = None
+        self._workers = workers
+        self._threads: list[threading.Thread] = []
 
     @property
     def waiting(self) -> int:
@@ -72,9 +77,13 @@ class MicroBatcher(Generic[T, R]):
                     retry_after=self.retry_after,
                 )
             self._queue.extend(zip(items, futures, strict=True))
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._work, name=self._name, daemon=True)
-                self._thread.start()
+            if not self._threads:
+                self._threads = [
+                    threading.Thread(target=self._work, name=f"{self._name}-{i}", daemon=True)
+                    for i in range(self._workers)
+                ]
+                for thread in self._threads:
+                    thread.start()
             self._cond.notify()
         return futures
 
@@ -83,8 +92,8 @@ class MicroBatcher(Generic[T, R]):
         with self._cond:
             self._closed = True
             self._cond.notify_all()
-            thread = self._thread
-        if thread is not None:
+            threads = list(self._threads)
+        for thread in threads:
             thread.join()
 
     def _take(self) -> list[tuple[T, Future[R]]] | None:
@@ -100,7 +109,10 @@ class MicroBatcher(Generic[T, R]):
                 if remaining <= 0:
                     break
                 self._cond.wait(remaining)
-            return [self._queue.popleft() for _ in range(min(len(self._queue), self.max_batch))]
+            batch = [self._queue.popleft() for _ in range(min(len(self._queue), self.max_batch))]
+            if self._queue:
+                self._cond.notify()  # more than one batch is waiting: wake another worker
+            return batch
 
     def _work(self) -> None:
         while (batch := self._take()) is not None:

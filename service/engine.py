@@ -8,6 +8,7 @@ concurrent requests share their model calls.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from concurrent.futures import Future
 
@@ -56,6 +57,7 @@ class Engine:
             max_batch=settings.microbatch_size,
             max_wait_s=settings.microbatch_wait_ms / 1000,
             max_queue=settings.queue_size,
+            workers=settings.microbatch_workers or os.cpu_count() or 1,
             name="check-batcher",
         )
         QUEUE_DEPTH.set_function(lambda: self.batcher.waiting)

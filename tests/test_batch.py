@@ -176,8 +176,13 @@ def test_a_full_queue_answers_503_and_waiting_checks_share_one_model_call(
         engine = engine_factory(s)
         return Engine(s, engine.store, engine.embedder, gate)  # type: ignore[arg-type]
 
-    tiny = msgspec.structs.replace(
-        settings, queue_size=4, max_batch_items=4, microbatch_size=4, microbatch_wait_ms=0.0
+    tiny = msgspec.structs.replace(  # one worker: the gate holds it, so the queue fills
+        settings,
+        queue_size=4,
+        max_batch_items=4,
+        microbatch_size=4,
+        microbatch_wait_ms=0.0,
+        microbatch_workers=1,
     )
     with (
         TestClient(create_app(tiny, engine_factory=gated)) as client,

@@ -43,6 +43,21 @@ def test_items_waiting_during_a_call_go_together_into_the_next_one() -> None:
     batcher.close()
 
 
+def test_workers_run_batches_at_the_same_time() -> None:
+    both_inside = threading.Barrier(2, timeout=10)  # broken unless two calls overlap
+
+    def run(items: list[int]) -> list[int | Exception]:
+        both_inside.wait()
+        return [i * 10 for i in items]
+
+    batcher: MicroBatcher[int, int] = MicroBatcher(
+        run, max_batch=2, max_wait_s=0.0, max_queue=10, workers=2
+    )
+    futures = batcher.submit([1, 2, 3, 4])  # two batches, one per worker
+    assert [f.result(20) for f in futures] == [10, 20, 30, 40]
+    batcher.close()
+
+
 def test_results_and_errors_go_to_their_own_items() -> None:
     batcher: MicroBatcher[int, int] = MicroBatcher(
         Recorder(), max_batch=8, max_wait_s=0.05, max_queue=8
