@@ -4,9 +4,9 @@ A model call on a batch of 32 statements costs far less than 32 calls on one, so
 check (a single ``/v1/check``, the items of a batch, the lines of a stream) is queued
 here. A worker thread takes the first waiting item, keeps gathering for up to
 ``max_wait_s`` or until ``max_batch`` items are in hand, and runs the batch function
-once on them all. With ``workers`` threads, that many batches run at once: the service
-runs one per CPU core, each model call on one intra-op thread, so a large batch request
-keeps every core busy while a lone check is not slowed by threads waiting on each other.
+once on them all. With ``workers`` threads, that many batches run at once (on a machine
+whose cores really run in parallel, a batch request can then keep each of them busy with
+one intra-op thread per model call).
 The queue is bounded: when it holds ``max_queue`` items, submitting
 raises :class:`~service.errors.OverloadedError` (HTTP 503 with ``Retry-After``) instead
 of letting the backlog, and every caller's latency, grow without limit.

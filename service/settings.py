@@ -78,9 +78,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # Batch scoring: one request's limit, and the micro-batcher that gathers statements
     # from concurrent requests into one embedding call and one stance call.
     max_batch_items: PositiveInt = 256  # statements per POST /v1/check/batch
-    microbatch_size: PositiveInt = 32  # statements per model call at most
-    # Batches run at once, each on one worker thread (0: one per CPU core).
-    microbatch_workers: Annotated[int, Meta(ge=0)] = 0
+    microbatch_size: PositiveInt = 64  # statements per model call at most
+    # Batches run at once, each on its own worker thread (0: one per CPU core). 1 here: this
+    # VM's two vCPUs give one core's throughput (two single-threaded numpy or ONNX Runtime
+    # runs at once each take twice as long), so a second worker only adds contention.
+    microbatch_workers: Annotated[int, Meta(ge=0)] = 1
     # Gather for this long before a model call. 0: take what is waiting and go; statements
     # that arrive while a call runs wait for it and form the next batch, so batches still
     # grow under load while a lone check waits for nothing (bench/NOTES.md).
