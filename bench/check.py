@@ -3,7 +3,8 @@
     python bench/check.py [--sizes 10000,100000,1000000] [--queries 60] [--clients 4]
                           [--top-k 5] [--profile SIZE]
 
-Stores (built once into bench/.cache/store-N.db, reused while they exist):
+Stores (built once into the bench cache, ../bench-cache/store-N.db beside the checkout or
+$FACTCHECK_BENCH_CACHE, reused while they exist):
   * real claims: every claim of the demo corpus and every Climate-FEVER (dev + train)
     evidence sentence, embedded with the service's model (~3,800 claims);
   * synthetic claims fill the rest: claim i mixes two random real claims a and b,
@@ -331,6 +332,7 @@ def floor_run(
     top_k: int,
     ids: np.ndarray,
     matrix: np.ndarray,
+    expansion: int,
 ) -> list[float]:
     """encode + raw vector search + stance on the judged pairs, per statement (ms)."""
     encode, judge = calls
@@ -339,6 +341,7 @@ def floor_run(
         from usearch.index import Index
 
         graph = Index.restore(str(path) + ".hnsw")
+        graph.expansion_search = expansion  # as wide as the service's search
     times = []
     for text, response in zip(run["statements"], run["responses"], strict=True):
         pairs = [(e["text"], text) for e in response["evidence"]]
@@ -433,7 +436,9 @@ def main() -> None:
         with live_server(env) as (base, pid):
             run = service_run(base, pool, args.top_k, args.clients)
             server_rss = rss_mb(pid)
-        floor = floor_run(path, hnsw, run, calls, args.top_k, ids, matrix)
+        floor = floor_run(
+            path, hnsw, run, calls, args.top_k, ids, matrix, served.ann_expansion_search
+        )
         del matrix
         lat = run["latencies"]
         server_ms = [r["timings"]["total_ms"] for r in run["responses"]]

@@ -16,7 +16,8 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-CACHE = ROOT / "bench" / ".cache"
+# Stores and embeddings take long to build: kept outside the checkout, shared by worktrees.
+CACHE = Path(os.environ.get("FACTCHECK_BENCH_CACHE", ROOT.parent / "bench-cache"))
 EVAL = ROOT.parent / "shared" / "data" / "eval"
 if not EVAL.exists():
     EVAL = Path("/work/shared/data/eval")

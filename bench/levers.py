@@ -3,7 +3,7 @@
     python bench/levers.py [--stance PATH] [--pairs 600]
 
 * ONNX Runtime: both models exported locally (``torch.onnx.export``, no hub, no
-  optimum: optimum-onnx would pin transformers 4.x) to bench/.cache/onnx/, run as fp32
+  optimum: optimum-onnx would pin transformers 4.x) to <bench cache>/onnx/, run as fp32
   and as int8 (``onnxruntime.quantization.quantize_dynamic``, per-channel weights).
   Quality against torch fp32: embedding cosine, retrieval recall@10 over the real claims
   (statements and claims both re-embedded), and stance argmax agreement with the largest

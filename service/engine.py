@@ -72,6 +72,7 @@ class Engine:
             allow_model_change=allow_model_change,
             vector_index=settings.vector_index,
             ann_min_claims=settings.ann_min_claims,
+            hnsw=settings.hnsw(),
             lexical_max_df=settings.lexical_max_df,
         )
         return cls(settings, store, embedder, stance)

@@ -16,6 +16,7 @@ import msgspec
 from msgspec import Meta
 
 from service.onnx_backend import Runtime
+from service.store.ann import HnswParams
 
 ENV_PREFIX = "FACTCHECK_"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -103,6 +104,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # the store holds at least ann_min_claims searchable claims when it is opened.
     vector_index: Literal["auto", "exact", "hnsw"] = "auto"
     ann_min_claims: PositiveInt = 50_000
+    # The graph (changing the first three rebuilds it at the next open) and its search:
+    # see HnswParams for why these defaults.
+    ann_dtype: Literal["i8", "f16", "f32"] = HnswParams.dtype
+    ann_connectivity: Annotated[int, Meta(ge=4, le=128)] = HnswParams.connectivity
+    ann_expansion_add: PositiveInt = HnswParams.expansion_add
+    ann_expansion_search: PositiveInt = HnswParams.expansion_search
+    ann_rescore: PositiveInt = HnswParams.rescore  # graph hits re-scored in float32
     # Lexical search in stores of 50k+ claims leaves out words found in more than this
     # fraction of the claims (1.0: never), keeping the 3 rarest: see SqliteStore._lexical_words.
     lexical_max_df: Fraction = 1.0
@@ -115,6 +123,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     stance_backend: Literal["torch", "onnx", "onnx-int8"] = "onnx"
     intra_op_threads: Annotated[int, Meta(ge=0)] = 1
     onnx_cache: str = str(PROJECT_ROOT / "var" / "onnx")
+
+    def hnsw(self) -> HnswParams:
+        """The vector graph's parameters."""
+        return HnswParams(
+            dtype=self.ann_dtype,
+            connectivity=self.ann_connectivity,
+            expansion_add=self.ann_expansion_add,
+            expansion_search=self.ann_expansion_search,
+            rescore=self.ann_rescore,
+        )
 
     def runtime(self, backend: str) -> Runtime:
         """How a model with ``backend`` runs under these settings."""

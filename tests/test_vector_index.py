@@ -7,9 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from service.settings import Settings
 from service.split import Claim
 from service.store import DocumentRecord, EmbeddingInfo, SearchFilter, SqliteStore
-from service.store.ann import EXACT_FILTER_LIMIT, HnswIndex
+from service.store.ann import EXACT_FILTER_LIMIT, HnswIndex, HnswParams
 from service.store.vectors import ExactIndex
 
 DIM = 32
@@ -55,7 +56,7 @@ def test_hnsw_candidates_hold_the_exact_top_10(data: tuple[np.ndarray, ...]) -> 
     hnsw.add(ids, vectors)
     hits = 0
     for q in queries:
-        found = hnsw.search(q, 40)  # the store re-scores 8 x k candidates
+        found = hnsw.search(q, 40)  # the store re-scores more candidates than k
         hits += len({i for i, _ in found} & set(_brute(ids, vectors, q, 10)))
         # int8 cosines are close to the float ones
         exact = {int(i): float(v @ q) for i, v in zip(ids, vectors, strict=True)}
@@ -147,6 +148,40 @@ def test_store_saves_hnsw_and_rebuilds_it_when_stale(tmp_path: Path) -> None:
     assert fresh.count_claims() == 191
     assert fresh.fetch([top[0][0]])[top[0][0]][0].document_id == "new"
     fresh.close()
+
+
+def test_saved_graph_is_rebuilt_when_its_shape_changes_only(tmp_path: Path) -> None:
+    rng = np.random.default_rng(8)
+    info = EmbeddingInfo(model="test", dimension=DIM)
+    path = tmp_path / "g.db"
+    saved = path.with_name("g.db.hnsw")
+    store = SqliteStore(path, info, vector_index="hnsw", hnsw=HnswParams(connectivity=8))
+    _put(store, "d", _unit(rng, 50))
+    store.close()
+    built = saved.stat().st_mtime_ns
+
+    # Search-time settings apply to the saved graph as it is.
+    wider = HnswParams(connectivity=8, expansion_search=40, rescore=25)
+    store = SqliteStore(path, info, vector_index="hnsw", hnsw=wider)
+    graph = store._index
+    assert isinstance(graph, HnswIndex) and graph._index.expansion_search == 40
+    assert len(store.search_vector(_unit(rng, 1)[0], 5, SearchFilter())) == 5
+    store.close()
+    assert saved.stat().st_mtime_ns == built
+
+    # A graph built with other links or precision is not reused.
+    store = SqliteStore(path, info, vector_index="hnsw", hnsw=HnswParams(connectivity=12))
+    graph = store._index
+    assert isinstance(graph, HnswIndex) and graph._index.connectivity == 12
+    assert len(graph) == 50
+    store.close()
+    assert saved.stat().st_mtime_ns != built
+
+
+def test_settings_name_the_graph() -> None:
+    settings = Settings.from_env({"FACTCHECK_ANN_CONNECTIVITY": "16", "FACTCHECK_ANN_DTYPE": "f16"})
+    assert settings.hnsw() == HnswParams(dtype="f16", connectivity=16)
+    assert Settings().hnsw() == HnswParams()
 
 
 def test_auto_picks_hnsw_for_large_stores_only(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 """Stores: where documents, claims and vectors live, all behind one protocol."""
 
+from service.store.ann import HnswParams
 from service.store.base import (
     ClaimRecord,
     DocumentRecord,
@@ -17,6 +18,7 @@ __all__ = [
     "DocumentRecord",
     "EmbeddingInfo",
     "FeedbackRecord",
+    "HnswParams",
     "IdempotencyRecord",
     "SearchFilter",
     "SqliteStore",
@@ -33,6 +35,7 @@ def open_store(
     allow_model_change: bool = False,
     vector_index: VectorIndexKind = "auto",
     ann_min_claims: int = 50_000,
+    hnsw: HnswParams | None = None,
     lexical_max_df: float = 1.0,
 ) -> Store:
     """Open the store named by the ``store`` setting: a ``postgresql://`` URL or a SQLite file."""
@@ -46,6 +49,7 @@ def open_store(
         embedding,
         vector_index=vector_index,
         ann_min_claims=ann_min_claims,
+        hnsw=hnsw,
         lexical_max_df=lexical_max_df,
         allow_model_change=allow_model_change,
     )

@@ -26,7 +26,7 @@ import numpy as np
 
 from service.errors import NotFoundError, StoreError
 from service.split import Claim
-from service.store.ann import HnswIndex
+from service.store.ann import HnswIndex, HnswParams
 from service.store.base import (
     FEEDBACK_COLUMNS,
     ClaimRecord,
@@ -45,9 +45,6 @@ from service.store.vectors import ExactIndex, VectorIndex, top_k
 
 VectorIndexKind = Literal["auto", "exact", "hnsw"]
 _LOAD_CHUNK = 50_000  # rows per fetch when loading vectors: no 1.5 GB of bytes at once
-# The int8 graph ranks near-ties roughly: take this many times k candidates from it and
-# re-score them with the exact float32 vectors from the file.
-_RERANK, _RERANK_MIN = 8, 200
 _TEXT_SLACK = 20  # extra lexical hits fetched to make up for retracted claims
 _PRUNE_MIN_CLAIMS, _KEEP_RAREST = 50_000, 3  # see SqliteStore._lexical_words
 
@@ -188,19 +185,22 @@ class SqliteStore:
         *,
         vector_index: VectorIndexKind = "auto",
         ann_min_claims: int = 50_000,
+        hnsw: HnswParams | None = None,
         lexical_max_df: float = 1.0,
         allow_model_change: bool = False,
     ) -> None:
         """Open (or create) the file.
 
         ``vector_index``: ``exact``, ``hnsw``, or ``auto`` (HNSW when the store holds at
-        least ``ann_min_claims`` searchable claims when it is opened, else exact).
+        least ``ann_min_claims`` searchable claims when it is opened, else exact), built
+        and searched with ``hnsw``.
         """
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.embedding = embedding
         self._vector_index = vector_index
         self._ann_min_claims = ann_min_claims
+        self._hnsw = hnsw or HnswParams()
         self._max_df = lexical_max_df
         self._df_cache: dict[str, int] = {}
         self._df_basis = 0
@@ -305,13 +305,14 @@ class SqliteStore:
             "store_id": self._meta("store_id"),
             "index_version": version,
             "embedding": _info_dict(self.embedding),
+            "graph": self._hnsw.graph_shape(),
         }
 
     def _load_index(self, version: int) -> VectorIndex:
         """The saved HNSW index if it is current, else one built from the file's vectors."""
         if not self._use_hnsw():
             return self._build_index(ExactIndex(self.embedding.dimension))
-        index = HnswIndex(self.embedding.dimension)
+        index = HnswIndex(self.embedding.dimension, self._hnsw)
         stamp_path = self._index_path.with_name(self._index_path.name + ".json")
         try:
             saved = json.loads(stamp_path.read_text()) if self._index_path.exists() else None
@@ -513,13 +514,16 @@ class SqliteStore:
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
     def search_vector(self, query: Vectors, k: int, flt: SearchFilter) -> list[tuple[int, float]]:
-        """Exact cosine search, or HNSW candidates re-scored with their float32 vectors."""
+        """Exact cosine search, or the graph's candidates re-scored with their float32 vectors.
+
+        The re-scored cosines are the exact ones, as the exact index would give them.
+        """
         self._refresh()
         allowed = self._allowed(flt)
         with self._lock:
             if not isinstance(self._index, HnswIndex):
                 return self._index.search(query, k, allowed)
-            found = self._index.search(query, max(k * _RERANK, _RERANK_MIN), allowed)
+            found = self._index.search(query, max(k, self._hnsw.rescore), allowed)
             ids = [i for i, _ in found]
             rows = self._db.execute(
                 f"SELECT id, embedding FROM claims WHERE id IN ({', '.join('?' * len(ids))})", ids
