@@ -159,15 +159,15 @@ def cmd_score(args: argparse.Namespace) -> int:
 def cmd_reindex(args: argparse.Namespace) -> int:
     """Re-embed every claim of the store with the configured embedding model."""
     from service.embed import Embedder, offline_mode
-    from service.engine import embedding_info
-    from service.store import open_store
+    from service.engine import embedding_info, open_configured_store
 
     settings = _settings(args)
     offline_mode(settings.offline)
     embedder = Embedder(
         settings.embedding_model, device=settings.device, batch_size=settings.embed_batch_size
     )
-    store = open_store(settings.store, embedding_info(embedder), allow_model_change=True)
+    # the deployment's index settings, so the graph is not rebuilt at the service's next open
+    store = open_configured_store(settings, embedder, allow_model_change=True)
     try:
         count = store.reembed(embedding_info(embedder), embedder.encode)
     finally:

@@ -66,15 +66,7 @@ class Engine:
     def open(cls, settings: Settings, *, allow_model_change: bool = False) -> Engine:
         """Load both models and open the store (refusing a store of another embedding model)."""
         embedder, stance = load_models(settings)
-        store = open_store(
-            settings.store,
-            embedding_info(embedder),
-            allow_model_change=allow_model_change,
-            vector_index=settings.vector_index,
-            ann_min_claims=settings.ann_min_claims,
-            hnsw=settings.hnsw(),
-            lexical_max_df=settings.lexical_max_df,
-        )
+        store = open_configured_store(settings, embedder, allow_model_change=allow_model_change)
         return cls(settings, store, embedder, stance)
 
     def close(self) -> None:
@@ -118,6 +110,21 @@ def embedding_info(embedder: Embedder) -> EmbeddingInfo:
     """What a store records about the model its vectors come from."""
     return EmbeddingInfo(
         model=embedder.name, dimension=embedder.dimension, normalized=embedder.normalized
+    )
+
+
+def open_configured_store(
+    settings: Settings, embedder: Embedder, *, allow_model_change: bool = False
+) -> Store:
+    """The store of ``settings``, with its vector index and lexical settings."""
+    return open_store(
+        settings.store,
+        embedding_info(embedder),
+        allow_model_change=allow_model_change,
+        vector_index=settings.vector_index,
+        ann_min_claims=settings.ann_min_claims,
+        hnsw=settings.hnsw(),
+        lexical_max_df=settings.lexical_max_df,
     )
 
 
