@@ -86,9 +86,11 @@ class ServiceRuntime:
         from types import SimpleNamespace
 
         from service.onnx_backend import Runtime
+        from service.settings import Settings
         from service.stance import StanceModel
 
-        runtime = Runtime(backend=backend, threads=threads, onnx_cache="var/onnx")
+        # the service's own export cache, wherever the command runs from
+        runtime = Runtime(backend=backend, threads=threads, onnx_cache=Settings().onnx_cache)
         self.model = StanceModel(path, runtime=runtime)
         # StanceModel's columns are supports, neutral, contradicts
         self.config = SimpleNamespace(id2label={0: "entailment", 1: "neutral", 2: "contradiction"})
