@@ -2,9 +2,10 @@
 
     python bench/stance_speed.py [--model PATH] [--pairs 512] [--batch-size 32]
 
-Rows: ONNX Runtime fp32 (the service default) with 2 threads and with 1 thread, torch
-fp32 from the fp16 weights (what service.stance does with ``stance_backend=torch``), and
-torch computing in fp16 directly. Threads = CPU cores unless a row says otherwise.
+Rows: torch computing in bf16 (``stance_backend=torch-bf16``, what ``auto`` picks on a CPU
+with bf16 units) and ONNX Runtime fp32 (``auto`` elsewhere), each with all cores and with 1
+thread, torch fp32 from the fp16 weights (``stance_backend=torch``), and torch computing in
+fp16 directly. Threads = CPU cores unless a row says otherwise.
 """
 
 from __future__ import annotations
@@ -62,13 +63,15 @@ def main() -> None:
     )
     cores = os.cpu_count() or 1
     rows = []
-    for threads in (cores, 1):
-        onnx = StanceModel(
-            args.model, runtime=Runtime(backend="onnx", threads=threads, onnx_cache=args.onnx_cache)
-        )
-        rows.append(
-            (f"onnx fp32, {threads} thread(s) (default)", bench(onnx, pairs, args.batch_size))
-        )
+    for backend in ("torch-bf16", "onnx"):
+        for threads in (cores, 1):
+            runtime = Runtime(backend=backend, threads=threads, onnx_cache=args.onnx_cache)
+            rows.append(
+                (
+                    f"{backend}, {threads} thread(s)",
+                    bench(StanceModel(args.model, runtime=runtime), pairs, args.batch_size),
+                )
+            )
     torch.set_num_threads(cores)
     rows.append(("torch fp32 compute", bench(model, pairs, args.batch_size)))
     if not args.skip_fp16:

@@ -101,9 +101,10 @@ class StanceModel:
         from sentence_transformers import CrossEncoder
 
         self.name: str = name_or_path
-        # Weights may be stored in fp16 (the shipped model is); on CPU compute in fp32,
-        # which is both faster and what the model card's figures were measured with.
-        model_kwargs = {"dtype": torch.float32} if device == "cpu" else None
+        runtime = (runtime or Runtime()).resolve()
+        # Weights may be stored in fp16 (the shipped model is); on CPU compute in fp32 or
+        # bf16 (both measured in the model card): CPUs have no fast fp16 matmul.
+        model_kwargs = {"dtype": runtime.torch_dtype} if device == "cpu" else None
         self._model: Any = CrossEncoder(
             name_or_path,
             device=device,
@@ -121,8 +122,8 @@ class StanceModel:
         self._to_stance = np.zeros((len(self._columns), len(STANCES)), dtype=np.float64)
         for label_idx, col in enumerate(self._columns):
             self._to_stance[label_idx, col] = 1.0
-        runtime = runtime or Runtime()
         set_torch_threads(runtime.threads)
+        self.runtime: Runtime = runtime
         self._max_length = max_length
         self._session: Any = None
         if runtime.onnx:

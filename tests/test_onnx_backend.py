@@ -1,4 +1,4 @@
-"""The ONNX Runtime backend gives the torch models' outputs, exported once and reused."""
+"""The ONNX Runtime and bf16 backends give the torch fp32 models' outputs (ONNX exported once)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from service.embed import Embedder, Vectors
-from service.onnx_backend import Runtime
+from service.onnx_backend import Runtime, native_bf16
 from service.settings import DEFAULT_EMBEDDING_MODEL, Settings
 from service.stance import StanceModel
 
@@ -80,3 +80,18 @@ def test_embedder_query_cache_skips_the_model_for_recent_statements() -> None:
     cached.encode_queries([TEXTS[0], TEXTS[1]])
     assert calls[1:] == [[TEXTS[2]], [TEXTS[1]]]
     assert cached.encode_queries([]).shape == (0, cached.dimension)
+
+
+def test_bf16_stance_is_close_to_fp32(stance: StanceModel) -> None:
+    bf16 = StanceModel(Settings.from_env().stance_model, runtime=Runtime(backend="torch-bf16"))
+    got, want = bf16.predict(PAIRS), stance.predict(PAIRS)
+    assert np.allclose(got.sum(axis=1), 1.0, atol=1e-5)
+    # bf16 keeps 8 bits of mantissa: probabilities move by a little, labels do not
+    assert np.abs(got - want).max() < 0.05
+    assert (got.argmax(axis=1) == want.argmax(axis=1)).all()
+
+
+def test_auto_picks_bf16_only_where_the_cpu_has_it() -> None:
+    assert Runtime(backend="onnx").resolve().backend == "onnx"
+    auto = Settings(stance_backend="auto").runtime("auto")
+    assert auto.backend == ("torch-bf16" if native_bf16() else "onnx")

@@ -13,6 +13,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+from service.onnx_backend import Runtime
 from service.stance import (
     DEFAULT_STANCE_MODEL,
     NLI_TO_STANCE,
@@ -47,9 +48,10 @@ PAIRS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def model() -> StanceModel:
-    return StanceModel(DEFAULT_STANCE_MODEL)
+@pytest.fixture(scope="module", params=["torch", "torch-bf16"])
+def model(request: pytest.FixtureRequest) -> StanceModel:
+    """The shipped model computing in fp32 and in bf16 (the service's choice on bf16 CPUs)."""
+    return StanceModel(DEFAULT_STANCE_MODEL, runtime=Runtime(backend=request.param))
 
 
 def test_shipped_model_files() -> None:
@@ -128,7 +130,9 @@ def test_other_model_with_own_labels(model: StanceModel, tmp_path: Path) -> None
     with pytest.raises(ValueError, match="cannot map the model's label 'ENT'"):
         StanceModel(str(other))
     renamed = StanceModel(
-        str(other), label_map={"ent": "supports", "neu": "neutral", "con": "contradicts"}
+        str(other),
+        label_map={"ent": "supports", "neu": "neutral", "con": "contradicts"},
+        runtime=Runtime(backend=model.runtime.backend),
     )
     pairs = [(p, h) for p, h, _ in PAIRS]
     np.testing.assert_allclose(renamed.predict(pairs), model.predict(pairs), atol=1e-5)

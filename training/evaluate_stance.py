@@ -1,7 +1,7 @@
 """Held-out evaluation of an NLI cross-encoder: accuracy, per-class F1, confusion matrices.
 
     python -m training.evaluate_stance models/factcheck-nli-minilm-l6 [--json X.json] [--md X.md]
-        [--backend torch|onnx|onnx-int8]   # the runtime, as the service runs it
+        [--backend torch|torch-bf16|onnx|onnx-int8]   # the runtime, as the service runs it
 
 Test sets (never trained or tuned on): RTE test (2-way: a predicted neutral or
 contradiction counts as not_entailment), SICK TEST, climate-fever dev (claim-evidence
@@ -80,7 +80,7 @@ def score(pairs: list[Pair], pred3: list[str]) -> dict:
 
 
 class ServiceRuntime:
-    """The service's StanceModel on ONNX Runtime, with the CrossEncoder calls used here."""
+    """The service's StanceModel on a given runtime, with the CrossEncoder calls used here."""
 
     def __init__(self, path: str, backend: str, threads: int) -> None:
         from types import SimpleNamespace
@@ -147,7 +147,9 @@ def main() -> None:
         "--fp32", action="store_true", help="upcast weights to float32 before evaluating"
     )
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
-    ap.add_argument("--backend", default="torch", choices=("torch", "onnx", "onnx-int8"))
+    ap.add_argument(
+        "--backend", default="torch", choices=("torch", "torch-bf16", "onnx", "onnx-int8")
+    )
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     from sentence_transformers import CrossEncoder
