@@ -20,12 +20,13 @@ once per measurement, so the query-embedding cache never hits.
 Service: a live uvicorn on 127.0.0.1 (child process, default settings; the ``auto``
 vector index is exact below 50k claims, HNSW above), httpx, ``POST /v1/check`` with
 ``top_k``: single client p50/p99, then ``--clients`` concurrent clients (checks/s).
-Floor, in this process, for the same statements, with the service's model runtime and
+Floor, in this process, for the same statements, with the service's model runtimes and
 intra-op threads: the statement's embedding (``SentenceTransformer.encode``, or a bare
 ONNX Runtime session on the same weights when the service runs ONNX) + the raw vector
 search call (numpy matrix-vector product for exact stores, ``usearch`` ``Index.search``
 on the saved graph for HNSW ones) + the stance model on the ``top_k`` (passage,
-statement) pairs the service judged (``CrossEncoder.predict``, or a bare session).
+statement) pairs the service judged (``CrossEncoder.predict`` in the service's dtype, or
+a bare session).
 Recall@10: the store's HNSW search (int8 graph, candidates re-scored in float32) and
 the bare graph, against exact search over every float32 vector, for the same statements.
 """
@@ -43,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 import numpy as np
 from common import (
     CACHE,
@@ -57,7 +59,7 @@ from common import (
 
 from service.corpus import demo_documents
 from service.embed import resolve_model
-from service.onnx_backend import Runtime, onnx_session
+from service.onnx_backend import onnx_session
 from service.settings import DEFAULT_EMBEDDING_MODEL, Settings
 from service.split import split_document
 from service.store import EmbeddingInfo, SearchFilter, SqliteStore
@@ -280,46 +282,58 @@ def service_run(base: str, texts: list[str], top_k: int, clients: int) -> dict[s
     return {"latencies": latencies, "responses": responses, "statements": single, "rate": rate}
 
 
-def raw_models(
-    model: Any, stance: Any, stance_path: str, onnx: bool, threads: int
-) -> tuple[Any, Any]:
-    """The floor's two model calls, with the service's threads.
+def raw_models(model: Any, stance_path: str, served: Settings) -> tuple[Any, Any]:
+    """The floor's two model calls, each on the runtime and threads the service uses.
 
-    sentence-transformers (torch), or bare ONNX Runtime sessions on the files the
-    service's exporter writes from the same weights (into the bench cache).
+    A torch model is called through sentence-transformers (the stance model in the
+    service's dtype: bf16 or fp32); an ONNX one through a bare ONNX Runtime session on the
+    file the service's exporter writes from the same weights (into the bench cache).
     """
-    if not onnx:
-        return (
-            lambda t: model.encode([t], normalize_embeddings=True, convert_to_numpy=True)[0],
-            lambda pairs: stance.predict(pairs, batch_size=32, show_progress_bar=False),
-        )
-    runtime = Runtime(backend="onnx", threads=threads, onnx_cache=str(CACHE / "onnx"))
-    emb = onnx_session(
-        model[0].auto_model,
-        model.tokenizer,
-        resolve_model(DEFAULT_EMBEDDING_MODEL),
-        runtime,
-        output="last_hidden_state",
-    )
-    ce = onnx_session(stance.model, stance.tokenizer, stance_path, runtime, output="logits")
+    from sentence_transformers import CrossEncoder
+
     names = ("input_ids", "attention_mask", "token_type_ids")
+    cache = str(CACHE / "onnx")
+    emb_rt = msgspec.structs.replace(served.runtime(served.embedding_backend), onnx_cache=cache)
+    st_rt = msgspec.structs.replace(served.runtime(served.stance_backend), onnx_cache=cache)
+    stance = CrossEncoder(
+        stance_path, device="cpu", max_length=256, model_kwargs={"dtype": st_rt.torch_dtype}
+    )
 
-    def encode(text: str) -> np.ndarray:
-        enc = model.tokenizer([text], truncation=True, max_length=256, return_tensors="np")
-        hidden = emb.run(None, {n: enc[n] for n in names})[0][0]
-        v = hidden.mean(axis=0)
-        return v / np.linalg.norm(v)
+    def encode_torch(text: str) -> np.ndarray:
+        return model.encode([text], normalize_embeddings=True, convert_to_numpy=True)[0]
 
-    def judge(pairs: list[tuple[str, str]]) -> np.ndarray:
-        enc = stance.tokenizer(
-            [p for p, _ in pairs],
-            [h for _, h in pairs],
-            padding=True,
-            truncation=True,
-            max_length=256,
-            return_tensors="np",
+    def judge_torch(pairs: list[tuple[str, str]]) -> np.ndarray:
+        return stance.predict(pairs, batch_size=32, show_progress_bar=False)
+
+    encode, judge = encode_torch, judge_torch
+    if emb_rt.onnx:
+        emb = onnx_session(
+            model[0].auto_model,
+            model.tokenizer,
+            resolve_model(DEFAULT_EMBEDDING_MODEL),
+            emb_rt,
+            output="last_hidden_state",
         )
-        return ce.run(None, {n: enc[n] for n in names})[0]
+
+        def encode(text: str) -> np.ndarray:
+            enc = model.tokenizer([text], truncation=True, max_length=256, return_tensors="np")
+            hidden = emb.run(None, {n: enc[n] for n in names})[0][0]
+            v = hidden.mean(axis=0)
+            return v / np.linalg.norm(v)
+
+    if st_rt.onnx:
+        ce = onnx_session(stance.model, stance.tokenizer, stance_path, st_rt, output="logits")
+
+        def judge(pairs: list[tuple[str, str]]) -> np.ndarray:
+            enc = stance.tokenizer(
+                [p for p, _ in pairs],
+                [h for _, h in pairs],
+                padding=True,
+                truncation=True,
+                max_length=256,
+                return_tensors="np",
+            )
+            return ce.run(None, {n: enc[n] for n in names})[0]
 
     return encode, judge
 
@@ -399,28 +413,23 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     print(f"machine: {machine()}")
     import torch
-    from sentence_transformers import CrossEncoder
 
     model = encoder()
     texts, vectors = real_claims(model)
     stance_path = Settings.from_env().stance_model
-    # fp32 compute from the fp16 weights, as service.stance does on CPU
-    stance = CrossEncoder(
-        stance_path, device="cpu", max_length=256, model_kwargs={"dtype": torch.float32}
-    )
     print(f"real claims: {len(texts):,}; stance model: {stance_path}")
     pool = statements(10_000)[: 2 * args.queries]
     pool_vectors = model.encode(pool, normalize_embeddings=True).astype(np.float32)
     extra_env = dict(e.split("=", 1) for e in args.env)
     served = Settings.from_env({**os.environ, **extra_env})
-    onnx = served.embedding_backend == served.stance_backend == "onnx"
     if served.intra_op_threads:
         torch.set_num_threads(served.intra_op_threads)
-    calls = raw_models(model, stance, stance_path, onnx, served.intra_op_threads)
+    calls = raw_models(model, stance_path, served)
     print(
-        f"service: embedding {served.embedding_backend}, stance {served.stance_backend}, "
-        f"intra-op threads {served.intra_op_threads or 'default'}; floor: "
-        f"{'bare onnxruntime' if onnx else 'sentence-transformers (torch)'}, same threads"
+        f"service: embedding {served.runtime(served.embedding_backend).backend}, "
+        f"stance {served.runtime(served.stance_backend).backend}, "
+        f"intra-op threads {served.intra_op_threads or 'default'}; floor: the same runtimes "
+        "(bare onnxruntime sessions for ONNX, sentence-transformers for torch), same threads"
     )
     rows, recall_rows, memory_rows, lexical_rows = [], [], [], []
     p50_100k = None

@@ -36,6 +36,10 @@ class Runtime(msgspec.Struct, frozen=True, kw_only=True):
 
     backend: str = "torch"  # "torch" | "torch-bf16" | "onnx" | "onnx-int8" | "auto"
     threads: int = 0  # per model call; 0 leaves the library's default (all cores)
+    # torch only: per call of a full batch or more (0: all cores). Large calls come from
+    # the batch path, one at a time, where every core helps; small ones from single checks,
+    # which run best on one thread beside the HTTP work (bench/NOTES.md).
+    batch_threads: int = 0
     onnx_cache: str = ""  # where exported ONNX files are kept
 
     @property

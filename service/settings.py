@@ -124,6 +124,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     embedding_backend: Literal["torch", "onnx", "onnx-int8"] = "onnx"
     stance_backend: Literal["auto", "torch", "torch-bf16", "onnx", "onnx-int8"] = "auto"
     intra_op_threads: Annotated[int, Meta(ge=0)] = 1
+    # torch backends: intra-op threads for a model call of stance_batch_size pairs or more
+    # (the batch path's), 0: all cores. Big calls are sped up by every core they get.
+    intra_op_threads_batch: Annotated[int, Meta(ge=0)] = 0
     onnx_cache: str = str(PROJECT_ROOT / "var" / "onnx")
 
     def hnsw(self) -> HnswParams:
@@ -139,7 +142,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     def runtime(self, backend: str) -> Runtime:
         """How a model with ``backend`` runs under these settings."""
         return Runtime(
-            backend=backend, threads=self.intra_op_threads, onnx_cache=self.onnx_cache
+            backend=backend,
+            threads=self.intra_op_threads,
+            batch_threads=self.intra_op_threads_batch,
+            onnx_cache=self.onnx_cache,
         ).resolve()
 
     def stance_label_map(self) -> dict[str, str] | None:

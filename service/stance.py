@@ -9,6 +9,7 @@ three stances with :data:`NLI_TO_STANCE` (the standard NLI names) or a per-model
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from service.embed import set_torch_threads
+from service.embed import set_torch_threads, torch_threads
 from service.onnx_backend import Runtime, batches, onnx_session, run
 
 STANCES: tuple[str, str, str] = ("supports", "neutral", "contradicts")
@@ -164,14 +165,17 @@ class StanceModel:
 
     def _logits(self, pairs: Sequence[tuple[str, str]], batch_size: int) -> npt.NDArray[Any]:
         if self._session is None:
-            return np.asarray(
-                self._model.predict(
-                    [(p, h) for p, h in pairs],
-                    batch_size=batch_size,
-                    show_progress_bar=False,
-                    convert_to_numpy=True,
+            small = len(pairs) < batch_size
+            threads = self.runtime.threads if small else self.runtime.batch_threads
+            with torch_threads(threads or os.cpu_count() or 1):
+                return np.asarray(
+                    self._model.predict(
+                        [(p, h) for p, h in pairs],
+                        batch_size=batch_size,
+                        show_progress_bar=False,
+                        convert_to_numpy=True,
+                    )
                 )
-            )
         out: list[npt.NDArray[np.float32]] = [np.zeros(0, dtype=np.float32)] * len(pairs)
         lengths = [len(p) + len(h) for p, h in pairs]
         for idx in batches(len(pairs), batch_size, lengths):
