@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from service.onnx_backend import Runtime, batches, mean_pool, onnx_session, run
+from service.onnx_backend import OnnxModel, Runtime, batches, mean_pool, run
 from service.settings import DEFAULT_EMBEDDING_MODEL
 
 Vectors = npt.NDArray[np.float32]
@@ -94,44 +94,43 @@ class Embedder:
         if dimension is None:
             raise ValueError(f"model {name!r} does not report its embedding dimension")
         self.dimension: int = int(dimension)
-        self._session: Any = None
+        self._runtime = runtime
+        self._onnx: OnnxModel | None = None
         modes = getattr(model[1], "pooling_mode", None) if len(model) > 1 else None
         if runtime.onnx and modes in ("mean", ("mean",)):  # other poolings stay on torch
-            self._session = onnx_session(
+            self._onnx = OnnxModel(
                 model[0].auto_model,
                 model.tokenizer,
                 resolve_model(name),
                 runtime,
                 output="last_hidden_state",
             )
+            self._model = None  # ONNX Runtime holds its own copy of the weights
         self._tokenizer: Any = model.tokenizer
         self._max_length = int(model.max_seq_length or 512)
-        if self._session is not None:
-            self._model = None  # ONNX Runtime holds its own copy of the weights
 
     def encode(self, texts: Sequence[str]) -> Vectors:
         """Embed ``texts``; returns an array of shape ``(len(texts), dimension)``."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        if self._model is None:
+        if self._onnx is not None:
+            session = self._onnx.session(len(texts), self.batch_size)
             out = np.empty((len(texts), self.dimension), dtype=np.float32)
             for idx in batches(len(texts), self.batch_size, [len(t) for t in texts]):
                 hidden, mask = run(
-                    self._session,
-                    self._tokenizer,
-                    [texts[i] for i in idx],
-                    None,
-                    self._max_length,
+                    session, self._tokenizer, [texts[i] for i in idx], None, self._max_length
                 )
                 out[idx] = mean_pool(hidden, mask)
             return out
-        vectors = self._model.encode(
-            list(texts),
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        assert self._model is not None
+        with torch_threads(self._runtime.threads_for(len(texts), self.batch_size)):
+            vectors = self._model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def encode_queries(self, texts: Sequence[str]) -> Vectors:

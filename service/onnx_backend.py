@@ -11,6 +11,7 @@ dynamic quantization to the exported file.
 from __future__ import annotations
 
 import hashlib
+import os
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,10 +37,16 @@ class Runtime(msgspec.Struct, frozen=True, kw_only=True):
 
     backend: str = "torch"  # "torch" | "torch-bf16" | "onnx" | "onnx-int8" | "auto"
     threads: int = 0  # per model call; 0 leaves the library's default (all cores)
-    # torch only: per call of a full batch or more (0: all cores). Large calls come from
-    # the batch path, one at a time, where every core helps; small ones from single checks,
-    # which run best on one thread beside the HTTP work (bench/NOTES.md).
+    # per call of a full batch or more (0: all cores). Large calls come from the batch
+    # path, one at a time, where every core helps; small ones from single checks, which
+    # run best on one thread beside the HTTP work (bench/NOTES.md).
     batch_threads: int = 0
+
+    def threads_for(self, count: int, batch_size: int) -> int:
+        """Intra-op threads for a call on ``count`` inputs (0 is resolved to all cores)."""
+        threads = self.threads if count < batch_size else self.batch_threads
+        return threads or os.cpu_count() or 1
+
     onnx_cache: str = ""  # where exported ONNX files are kept
 
     @property
@@ -158,6 +165,32 @@ def onnx_session(
     options.intra_op_num_threads = runtime.threads
     options.inter_op_num_threads = 1
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+class OnnxModel:
+    """A model's ONNX Runtime sessions, one per thread count :meth:`Runtime.threads_for` gives.
+
+    A session's intra-op threads are fixed when it is made, so a model that serves both
+    single checks and batches holds two (the weights twice: 90 MB for a MiniLM).
+    """
+
+    def __init__(
+        self, module: Any, tokenizer: Any, model_dir: str, runtime: Runtime, *, output: str
+    ) -> None:
+        self._runtime = runtime
+        self._sessions: dict[int, Any] = {}
+        for threads in {runtime.threads_for(0, 1), runtime.threads_for(1, 1)}:
+            self._sessions[threads] = onnx_session(
+                module,
+                tokenizer,
+                model_dir,
+                msgspec.structs.replace(runtime, threads=threads),
+                output=output,
+            )
+
+    def session(self, count: int, batch_size: int) -> Any:
+        """The session for a call on ``count`` inputs."""
+        return self._sessions[self._runtime.threads_for(count, batch_size)]
 
 
 def run(

@@ -9,7 +9,6 @@ three stances with :data:`NLI_TO_STANCE` (the standard NLI names) or a per-model
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from service.embed import set_torch_threads, torch_threads
-from service.onnx_backend import Runtime, batches, onnx_session, run
+from service.onnx_backend import OnnxModel, Runtime, batches, run
 
 STANCES: tuple[str, str, str] = ("supports", "neutral", "contradicts")
 """Column order of the probabilities returned by :meth:`StanceModel.predict`."""
@@ -126,13 +125,12 @@ class StanceModel:
         set_torch_threads(runtime.threads)
         self.runtime: Runtime = runtime
         self._max_length = max_length
-        self._session: Any = None
-        if runtime.onnx:
-            self._session = onnx_session(
-                self._model.model, self._model.tokenizer, name_or_path, runtime, output="logits"
-            )
         self._tokenizer: Any = self._model.tokenizer
-        if self._session is not None:
+        self._onnx: OnnxModel | None = None
+        if runtime.onnx:
+            self._onnx = OnnxModel(
+                self._model.model, self._tokenizer, name_or_path, runtime, output="logits"
+            )
             self._model = None  # ONNX Runtime holds its own copy of the weights
 
     @property
@@ -164,10 +162,8 @@ class StanceModel:
         return out
 
     def _logits(self, pairs: Sequence[tuple[str, str]], batch_size: int) -> npt.NDArray[Any]:
-        if self._session is None:
-            small = len(pairs) < batch_size
-            threads = self.runtime.threads if small else self.runtime.batch_threads
-            with torch_threads(threads or os.cpu_count() or 1):
+        if self._onnx is None:
+            with torch_threads(self.runtime.threads_for(len(pairs), batch_size)):
                 return np.asarray(
                     self._model.predict(
                         [(p, h) for p, h in pairs],
@@ -177,10 +173,11 @@ class StanceModel:
                     )
                 )
         out: list[npt.NDArray[np.float32]] = [np.zeros(0, dtype=np.float32)] * len(pairs)
+        session = self._onnx.session(len(pairs), batch_size)
         lengths = [len(p) + len(h) for p, h in pairs]
         for idx in batches(len(pairs), batch_size, lengths):
             logits, _ = run(
-                self._session,
+                session,
                 self._tokenizer,
                 [pairs[i][0] for i in idx],
                 [pairs[i][1] for i in idx],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -95,3 +96,18 @@ def test_auto_picks_bf16_only_where_the_cpu_has_it() -> None:
     assert Runtime(backend="onnx").resolve().backend == "onnx"
     auto = Settings(stance_backend="auto").runtime("auto")
     assert auto.backend == ("torch-bf16" if native_bf16() else "onnx")
+
+
+def test_batch_calls_get_all_cores_single_calls_one_thread(tmp_path: Path) -> None:
+    runtime = Runtime(backend="onnx", threads=1, batch_threads=2, onnx_cache=str(tmp_path))
+    assert runtime.threads_for(1, 2) == 1
+    assert runtime.threads_for(2, 2) == 2
+    assert Runtime(threads=1).threads_for(64, 32) == (os.cpu_count() or 1)
+    embedder = Embedder(DEFAULT_EMBEDDING_MODEL, batch_size=2, runtime=runtime)
+    sessions = embedder._onnx
+    assert sessions is not None
+    assert sessions.session(1, 2).get_session_options().intra_op_num_threads == 1
+    assert sessions.session(5, 2).get_session_options().intra_op_num_threads == 2
+    together = embedder.encode(TEXTS)  # one call of a full batch: the 2-thread session
+    alone = np.stack([embedder.encode([t])[0] for t in TEXTS])
+    assert np.allclose(together, alone, atol=1e-5)
