@@ -61,7 +61,7 @@ from service.mismatch import (
 )
 from service.temporal import Interval, Tenses, TimeExpression
 
-__all__ = ["REFUSAL_HORIZON", "corroborates", "polarity_conflict"]
+__all__ = ["REFUSAL_HORIZON", "corroborates", "mentions_event", "polarity_conflict"]
 
 REFUSAL_HORIZON = datetime.timedelta(days=180)  # "difficult ... in the near future"
 _REFUSAL_MEMORY = datetime.timedelta(days=365)  # how far back a refusal report speaks
@@ -223,6 +223,19 @@ def _cancelled_after(low: list[str], k: int) -> bool:
         ):
             return True
     return False
+
+
+def mentions_event(statement: str, passage: str) -> bool | None:
+    """Whether the passage has a word for the statement's event (None: no event read).
+
+    Without one, a passage can confirm or deny the statement only by paraphrase, the stance
+    model's weakest reading (service/verdict.py weighs it so).
+    """
+    claim = _claim(statement)
+    if claim is None:
+        return None
+    low = [w.lower() for w in _WORD_RE.findall(passage)]
+    return any(_event_stem(low, k) == claim.event for k in range(len(low)))
 
 
 def _names_all(claim: _Claim, passage: str) -> bool:

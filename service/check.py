@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from service.agreement import corroborates, polarity_conflict
+from service.agreement import corroborates, mentions_event, polarity_conflict
 from service.calibrate import Calibration
 from service.embed import Vectors
 from service.errors import FactCheckError, InvalidInputError
@@ -71,6 +71,7 @@ class _Screened:
     similarity: float
     mismatch: Mismatch | None
     corroborated: bool
+    mentions_event: bool | None
 
     @property
     def signalled(self) -> bool:
@@ -228,7 +229,8 @@ def _screen(
         and relevance(similarity) > 0.0
         and corroborates(statement, as_of, claim.text, doc.published_date)
     )
-    return _Screened(cand, rank, claim, doc, similarity, mismatch, corroborated)
+    mentions = mentions_event(statement, claim.text) if relevance(similarity) > 0.0 else None
+    return _Screened(cand, rank, claim, doc, similarity, mismatch, corroborated, mentions)
 
 
 def _respond(
@@ -259,6 +261,7 @@ def _respond(
                 source=s.doc.source or s.doc.id,
                 mismatch=s.mismatch.kind if s.mismatch else None,
                 corroborated=s.corroborated,
+                mentions_event=s.mentions_event,
             )
         )
     decision = decide(judged)

@@ -18,12 +18,19 @@ The rule, in order:
    names, polarity and time, and has no mismatch) counts ``support ≥ CORROBORATION_FLOOR · r``
    and ``contradiction = 0``: where the rules read the same event the same way, the model's
    contradiction is the negation artifact it usually is ("refused" vs "turned down").
-3. **Independence.** Passages are grouped by source (the document's ``source``, else its
+3. **Rules over paraphrase.** Where the rules read the statement's event in a passage (a
+   time or polarity mismatch at or above the threshold, or a corroboration), a passage that
+   never names the event (no word for it: service/agreement.py ``mentions_event``) and
+   has no rule signal of its own does not count in the other direction: it could only
+   agree or disagree by paraphrase, which the stance model over-reads from shared words
+   (model card: most of its errors are unrelated pairs read as entailment). Its weight in
+   the direction the rules agree with still counts.
+4. **Independence.** Passages are grouped by source (the document's ``source``, else its
    id): within a source only the strongest passage of each direction counts, so two
    articles of one outlet are one confirmation, not two.
-4. **Agreement.** Sources combine by noisy-OR: ``S = 1 - Π(1 - support_source)``, likewise
+5. **Agreement.** Sources combine by noisy-OR: ``S = 1 - Π(1 - support_source)``, likewise
    ``C``. Independent agreeing sources raise the score; none can lower it.
-5. **Decision.** ``S ≥ T`` and ``C ≥ T`` → conflicting; ``S ≥ T`` → supported; ``C ≥ T`` →
+6. **Decision.** ``S ≥ T`` and ``C ≥ T`` → conflicting; ``S ≥ T`` → supported; ``C ≥ T`` →
    refuted; otherwise not_enough_info. The raw confidence is ``S``, ``C``,
    ``min(S, C)`` and ``1 - max(S, C)`` respectively; it is calibrated separately.
 """
@@ -52,6 +59,7 @@ class Judged(msgspec.Struct, frozen=True, kw_only=True):
     source: str
     mismatch: str | None = None  # kind of the conflict found, if any
     corroborated: bool = False  # the rules read the statement's event in it (never with mismatch)
+    mentions_event: bool | None = None  # has a word for the statement's event (None: unread)
 
 
 class Decision(msgspec.Struct, frozen=True, kw_only=True):
@@ -89,13 +97,30 @@ def _noisy_or(values: Sequence[float]) -> float:
     return 1.0 - remaining
 
 
+def _rule_read(passages: Sequence[Judged], threshold: float) -> tuple[bool, bool]:
+    """Whether the rules read the statement's event as (refuted, confirmed) somewhere."""
+    refuted = confirmed = False
+    for p in passages:
+        s, c = weights(p)
+        refuted = refuted or (p.mismatch in FLOORED_MISMATCHES and c >= threshold)
+        confirmed = confirmed or (p.corroborated and s >= threshold)
+    return refuted, confirmed
+
+
 def decide(passages: Sequence[Judged], threshold: float = THRESHOLD) -> Decision:
     """Apply the rule in the module docstring."""
     best_support: dict[str, float] = {}
     best_contra: dict[str, float] = {}
     mismatches: dict[str, int] = {}
+    refuted, confirmed = _rule_read(passages, threshold)
+    discounted = 0
     for p in passages:
         s, c = weights(p)
+        if p.mentions_event is False and p.mismatch is None and not p.corroborated:
+            before = (s, c)
+            s, c = (0.0 if refuted else s), (0.0 if confirmed else c)
+            if max(before) >= threshold and (s, c) != before:
+                discounted += 1
         best_support[p.source] = max(best_support.get(p.source, 0.0), s)
         best_contra[p.source] = max(best_contra.get(p.source, 0.0), c)
         if p.mismatch is not None and c >= threshold:
@@ -112,6 +137,8 @@ def decide(passages: Sequence[Judged], threshold: float = THRESHOLD) -> Decision
     if n_contra:
         reasons.append(f"contradicted_by_sources:{n_contra}")
     reasons.extend(f"{kind}_mismatch:{count}" for kind, count in sorted(mismatches.items()))
+    if discounted:
+        reasons.append(f"paraphrase_outweighed_by_rules:{discounted}")
     if support >= threshold and contra >= threshold:
         verdict, confidence = "conflicting", min(support, contra)
     elif support >= threshold:

@@ -21,6 +21,7 @@ def p(
     source: str,
     mismatch: str | None = None,
     corroborated: bool = False,
+    mentions_event: bool | None = None,
 ) -> Judged:
     return Judged(
         similarity=sim,
@@ -30,6 +31,7 @@ def p(
         source=source,
         mismatch=mismatch,
         corroborated=corroborated,
+        mentions_event=mentions_event,
     )
 
 
@@ -114,6 +116,32 @@ def test_corroboration_overrides_the_models_contradiction_but_keeps_higher_suppo
     assert d.verdict == "supported"
     assert d.support == pytest.approx(1 - 0.1 * (1 - CORROBORATION_FLOOR))
     assert d.contradiction == 0.0
+
+
+def test_a_rule_read_refutation_outweighs_support_from_a_passage_without_the_event() -> None:
+    # "China has condemned ...": "Beijing has not condemned ..." (polarity rule) against the
+    # model's 0.73 support for a sentence about the war that never says "condemn".
+    refusal = p(0.8, 0.03, 0.96, "a", mismatch="polarity", mentions_event=True)
+    blind = p(0.67, 0.73, 0.15, "b", mentions_event=False)
+    d = decide([refusal, blind])
+    assert d.verdict == "refuted"
+    assert "paraphrase_outweighed_by_rules:1" in d.reasons
+    assert d.support == 0.0
+    assert d.contradiction == pytest.approx(1 - 0.04 * 0.85)  # its contradiction still counts
+    # a passage that names the event, or a statement whose event is not read, still conflicts
+    for other in (p(0.67, 0.73, 0.15, "b", mentions_event=True), p(0.67, 0.73, 0.15, "b")):
+        assert decide([refusal, other]).verdict == "conflicting"
+    # without the rules reading the event, the model's support stands
+    assert decide([p(0.8, 0.03, 0.96, "a"), blind]).verdict == "conflicting"
+
+
+def test_corroboration_outweighs_contradiction_from_a_passage_without_the_event() -> None:
+    seen = p(0.8, 0.2, 0.05, "a", corroborated=True, mentions_event=True)
+    blind = p(0.7, 0.05, 0.9, "b", mentions_event=False)
+    d = decide([seen, blind])
+    assert d.verdict == "supported"
+    assert d.contradiction == 0.0
+    assert "paraphrase_outweighed_by_rules:1" in d.reasons
 
 
 def test_relevance_ramp() -> None:
