@@ -48,10 +48,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_prepare(args: argparse.Namespace) -> int:
-    """Load both models once, so their ONNX Runtime files exist before the first start."""
+    """Load both models once, so their ONNX Runtime files exist before the first start.
+
+    ``stance_backend=auto`` is exported for ONNX Runtime too: the image may run on a CPU
+    without bf16 units, where ``auto`` picks ONNX.
+    """
     from service.engine import load_models
 
     settings = _settings(args)
+    if settings.stance_backend == "auto":
+        settings = msgspec.structs.replace(settings, stance_backend="onnx")
     embedder, stance = load_models(settings)
     print(f"models ready: {embedder.name}, {stance.name}; ONNX files in {settings.onnx_cache}")
     return 0
