@@ -60,6 +60,7 @@ from common import (
 from service.corpus import demo_documents
 from service.embed import resolve_model
 from service.onnx_backend import onnx_session
+from service.onnx_backend import run as onnx_run
 from service.settings import DEFAULT_EMBEDDING_MODEL, Settings
 from service.split import split_document
 from service.store import EmbeddingInfo, SearchFilter, SqliteStore
@@ -325,15 +326,8 @@ def raw_models(model: Any, stance_path: str, served: Settings) -> tuple[Any, Any
         ce = onnx_session(stance.model, stance.tokenizer, stance_path, st_rt, output="logits")
 
         def judge(pairs: list[tuple[str, str]]) -> np.ndarray:
-            enc = stance.tokenizer(
-                [p for p, _ in pairs],
-                [h for _, h in pairs],
-                padding=True,
-                truncation=True,
-                max_length=256,
-                return_tensors="np",
-            )
-            return ce.run(None, {n: enc[n] for n in names})[0]
+            passages, hypotheses = [p for p, _ in pairs], [h for _, h in pairs]
+            return onnx_run(ce, stance.tokenizer, passages, hypotheses, 256)[0]
 
     return encode, judge
 

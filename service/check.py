@@ -34,7 +34,7 @@ from service.schemas import (
 )
 from service.stance import STANCES
 from service.store import ClaimRecord, DocumentRecord, SearchFilter, Store
-from service.verdict import FLOORED_MISMATCHES, Judged, decide, relevance
+from service.verdict import FLOORED_MISMATCHES, Judged, decide, paraphrase, relevance
 
 Encode = Callable[[Sequence[str]], Vectors]
 Predict = Callable[[Sequence[tuple[str, str]]], npt.NDArray[np.float32]]
@@ -244,26 +244,25 @@ def _respond(
         # Off-topic passages count for nothing in the verdict (relevance 0), so the stance
         # model is not run on them: they are reported neutral, without probabilities.
         p = next(rows) if s.on_topic else _OFF_TOPIC
+        j = Judged(
+            similarity=s.similarity,
+            supports=float(p[0]),
+            neutral=float(p[1]),
+            contradicts=float(p[2]),
+            source=s.doc.source or s.doc.id,
+            mismatch=s.mismatch.kind if s.mismatch else None,
+            corroborated=s.corroborated,
+            mentions_event=s.mentions_event,
+        )
         stance = STANCES[int(np.argmax(p))]
         if s.mismatch is not None and (
             s.mismatch.kind in FLOORED_MISMATCHES or max(p[0], p[2]) >= p[1]
         ):
             stance = "contradicts"  # about the statement's event, but it disagrees on a detail
-        elif s.corroborated:
+        elif s.corroborated or paraphrase(j):
             stance = "supports"  # the verdict counts it so (see service/verdict.py)
         evidence.append(_evidence(s, p if s.on_topic else None, stance))
-        judged.append(
-            Judged(
-                similarity=s.similarity,
-                supports=float(p[0]),
-                neutral=float(p[1]),
-                contradicts=float(p[2]),
-                source=s.doc.source or s.doc.id,
-                mismatch=s.mismatch.kind if s.mismatch else None,
-                corroborated=s.corroborated,
-                mentions_event=s.mentions_event,
-            )
-        )
+        judged.append(j)
     decision = decide(judged)
     confidence = decision.confidence
     if pipe.calibration is not None:

@@ -18,6 +18,13 @@ The rule, in order:
    names, polarity and time, and has no mismatch) counts ``support ≥ CORROBORATION_FLOOR · r``
    and ``contradiction = 0``: where the rules read the same event the same way, the model's
    contradiction is the negation artifact it usually is ("refused" vs "turned down").
+   A *paraphrase* (similarity ≥ ``PARAPHRASE_SIMILARITY``, no mismatch, P(contradicts) <
+   ``PARAPHRASE_MAX_CONTRADICTION``) counts ``support ≥ PARAPHRASE_FLOOR · r``: the
+   embedding model was trained on paraphrase pairs and places restatements there ("cited
+   coronavirus restrictions for declining" / "explained the refusal by coronavirus
+   restrictions", 0.83), which the small stance model reads as neutral. The threshold was
+   picked on Climate-FEVER train (0.75 / 0.80 / 0.85 / off: accuracy 0.567 / 0.579 / 0.573 /
+   0.573); there, model-neutral pairs at ≥ 0.80 are 11 SUPPORTS, 2 NOT_ENOUGH_INFO, 0 REFUTES.
 3. **Rules over paraphrase.** Where the rules read the statement's event in a passage (a
    time or polarity mismatch at or above the threshold, or a corroboration), a passage that
    never names the event (no word for it: service/agreement.py ``mentions_event``) and
@@ -47,6 +54,9 @@ THRESHOLD = 0.5
 MISMATCH_FLOOR = 0.7
 CORROBORATION_FLOOR = 0.7
 FLOORED_MISMATCHES = frozenset({"time", "polarity"})
+PARAPHRASE_SIMILARITY = 0.80
+PARAPHRASE_MAX_CONTRADICTION = 0.2
+PARAPHRASE_FLOOR = 0.6
 
 
 class Judged(msgspec.Struct, frozen=True, kw_only=True):
@@ -87,7 +97,18 @@ def weights(p: Judged) -> tuple[float, float]:
         return 0.0, c * r
     if p.corroborated:
         return max(p.supports, CORROBORATION_FLOOR) * r, 0.0
+    if paraphrase(p):
+        return max(p.supports, PARAPHRASE_FLOOR) * r, p.contradicts * r
     return p.supports * r, p.contradicts * r
+
+
+def paraphrase(p: Judged) -> bool:
+    """A passage the embedding model places as a paraphrase, with nothing read against it."""
+    return (
+        p.similarity >= PARAPHRASE_SIMILARITY
+        and p.mismatch is None
+        and p.contradicts < PARAPHRASE_MAX_CONTRADICTION
+    )
 
 
 def _noisy_or(values: Sequence[float]) -> float:

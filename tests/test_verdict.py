@@ -7,6 +7,7 @@ import pytest
 from service.verdict import (
     CORROBORATION_FLOOR,
     MISMATCH_FLOOR,
+    PARAPHRASE_FLOOR,
     Judged,
     decide,
     relevance,
@@ -142,6 +143,17 @@ def test_corroboration_outweighs_contradiction_from_a_passage_without_the_event(
     assert d.verdict == "supported"
     assert d.contradiction == 0.0
     assert "paraphrase_outweighed_by_rules:1" in d.reasons
+
+
+def test_a_close_paraphrase_the_model_reads_as_neutral_supports() -> None:
+    # "cited coronavirus restrictions for declining the visit" /
+    # "explained the refusal by coronavirus restrictions": similarity 0.83, P(neutral) 0.75
+    d = decide([p(0.83, 0.17, 0.09, "a")])
+    assert d.verdict == "supported"
+    assert d.support == pytest.approx(PARAPHRASE_FLOOR)
+    assert decide([p(0.83, 0.17, 0.25, "a")]).verdict == "not_enough_info"  # contradiction read
+    assert decide([p(0.78, 0.17, 0.09, "a")]).verdict == "not_enough_info"  # not close enough
+    assert decide([p(0.83, 0.17, 0.09, "a", mismatch="number")]).verdict == "not_enough_info"
 
 
 def test_relevance_ramp() -> None:
