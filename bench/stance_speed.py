@@ -65,7 +65,9 @@ def main() -> None:
     rows = []
     for backend in ("torch-bf16", "onnx"):
         for threads in (cores, 1):
-            runtime = Runtime(backend=backend, threads=threads, onnx_cache=args.onnx_cache)
+            runtime = Runtime(
+                backend=backend, threads=threads, batch_threads=threads, onnx_cache=args.onnx_cache
+            )
             rows.append(
                 (
                     f"{backend}, {threads} thread(s)",
