@@ -2,8 +2,8 @@
 
     python bench/load.py [--duration 60] [--clients 32] [--mix check=6,ingest=3,replay=1]
 
-The service is a live uvicorn on 127.0.0.1 (a child process, default settings: ONNX
-Runtime, both models loaded), on a fresh SQLite store with the demo corpus loaded at
+The service is a live uvicorn on 127.0.0.1 (a child process, default settings, both
+models loaded), on a fresh SQLite store with the demo corpus loaded at
 start and an empty ONNX cache, so it starts as a fresh pod does (exporting both models).
 ``--clients`` asyncio clients share one httpx connection pool of that size; each sends
 one request at a time until ``--duration`` has passed, drawing its operation by the mix

@@ -135,6 +135,10 @@ def load_models(settings: Settings) -> tuple[Embedder, StanceModel]:
     is loaded; ``factcheck prepare`` does that ahead of time (the image bakes the files in).
     """
     offline_mode(settings.offline)
+    # torch's oneDNN kernels keep up to 1,024 compiled primitives, one per input shape, and
+    # every check brings new ones: 180 s of mixed load grew the server to 2.1 GiB. 64 holds
+    # it at 1.7 GiB at the same speed (bench/NOTES.md). Read at oneDNN's first use, so here.
+    os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "64")
     embedder = Embedder(
         settings.embedding_model,
         device=settings.device,
