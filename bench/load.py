@@ -4,7 +4,7 @@
 
 The service is a live uvicorn on 127.0.0.1 (a child process, default settings, both
 models loaded), on a fresh SQLite store with the demo corpus loaded at
-start and an empty ONNX cache, so it starts as a fresh pod does (exporting both models).
+start and an empty ONNX cache, so it starts as a fresh pod does (exporting its ONNX models).
 ``--clients`` asyncio clients share one httpx connection pool of that size; each sends
 one request at a time until ``--duration`` has passed, drawing its operation by the mix
 weights:
