@@ -37,6 +37,7 @@ for a future-tense one, by the half year after publication.
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -128,6 +129,7 @@ def _governed(low: list[str], words: list[str], k: int) -> str | None:
     return noun
 
 
+@functools.lru_cache(maxsize=256)  # read once per statement, not once per passage and rule
 def _claim(statement: str) -> _Claim | None:
     """Read the statement's event; None for modal, wished or subject-less statements."""
     sents = _sentences(statement)

@@ -41,13 +41,12 @@ class Runtime(msgspec.Struct, frozen=True, kw_only=True):
     # path, one at a time, where every core helps; small ones from single checks, which
     # run best on one thread beside the HTTP work (bench/NOTES.md).
     batch_threads: int = 0
+    onnx_cache: str = ""  # where exported ONNX files are kept
 
     def threads_for(self, count: int, batch_size: int) -> int:
         """Intra-op threads for a call on ``count`` inputs (0 is resolved to all cores)."""
         threads = self.threads if count < batch_size else self.batch_threads
         return threads or os.cpu_count() or 1
-
-    onnx_cache: str = ""  # where exported ONNX files are kept
 
     @property
     def onnx(self) -> bool:

@@ -124,8 +124,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     embedding_backend: Literal["torch", "onnx", "onnx-int8"] = "onnx"
     stance_backend: Literal["auto", "torch", "torch-bf16", "onnx", "onnx-int8"] = "auto"
     intra_op_threads: Annotated[int, Meta(ge=0)] = 1
-    # torch backends: intra-op threads for a model call of stance_batch_size pairs or more
-    # (the batch path's), 0: all cores. Big calls are sped up by every core they get.
+    # Intra-op threads for a model call of a whole batch or more (stance_batch_size pairs,
+    # embed_batch_size texts: the batch path's), 0: all cores. Big calls gain from every core.
     intra_op_threads_batch: Annotated[int, Meta(ge=0)] = 0
     onnx_cache: str = str(PROJECT_ROOT / "var" / "onnx")
 

@@ -118,25 +118,17 @@ def _noisy_or(values: Sequence[float]) -> float:
     return 1.0 - remaining
 
 
-def _rule_read(passages: Sequence[Judged], threshold: float) -> tuple[bool, bool]:
-    """Whether the rules read the statement's event as (refuted, confirmed) somewhere."""
-    refuted = confirmed = False
-    for p in passages:
-        s, c = weights(p)
-        refuted = refuted or (p.mismatch in FLOORED_MISMATCHES and c >= threshold)
-        confirmed = confirmed or (p.corroborated and s >= threshold)
-    return refuted, confirmed
-
-
 def decide(passages: Sequence[Judged], threshold: float = THRESHOLD) -> Decision:
     """Apply the rule in the module docstring."""
     best_support: dict[str, float] = {}
     best_contra: dict[str, float] = {}
     mismatches: dict[str, int] = {}
-    refuted, confirmed = _rule_read(passages, threshold)
+    weighed = [(p, *weights(p)) for p in passages]
+    # whether the rules read the statement's event as refuted / confirmed somewhere
+    refuted = any(p.mismatch in FLOORED_MISMATCHES and c >= threshold for p, _, c in weighed)
+    confirmed = any(p.corroborated and s >= threshold for p, s, _ in weighed)
     discounted = 0
-    for p in passages:
-        s, c = weights(p)
+    for p, s, c in weighed:
         if p.mentions_event is False and p.mismatch is None and not p.corroborated:
             before = (s, c)
             s, c = (0.0 if refuted else s), (0.0 if confirmed else c)

@@ -94,7 +94,7 @@ def test_bf16_stance_is_close_to_fp32(stance: StanceModel) -> None:
 
 def test_auto_picks_bf16_only_where_the_cpu_has_it() -> None:
     assert Runtime(backend="onnx").resolve().backend == "onnx"
-    auto = Settings(stance_backend="auto").runtime("auto")
+    auto = Settings().runtime("auto")
     assert auto.backend == ("torch-bf16" if native_bf16() else "onnx")
 
 
