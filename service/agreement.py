@@ -236,12 +236,22 @@ def mentions_event(statement: str, passage: str) -> bool | None:
     claim = _claim(statement)
     if claim is None:
         return None
+    return claim.event in _event_stems(passage)
+
+
+@functools.lru_cache(maxsize=4096)  # a passage meets many statements in a batch
+def _event_stems(passage: str) -> frozenset[str]:
     low = [w.lower() for w in _WORD_RE.findall(passage)]
-    return any(_event_stem(low, k) == claim.event for k in range(len(low)))
+    return frozenset(_event_stem(low, k) for k in range(len(low)))
+
+
+@functools.lru_cache(maxsize=4096)  # a passage meets many statements in a batch
+def _passage_entities(passage: str) -> tuple[_Entity, ...]:
+    return tuple(e for s in _sentences(passage) for e in _entities(_WORD_RE.findall(s)))
 
 
 def _names_all(claim: _Claim, passage: str) -> bool:
-    p_ents = [e for s in _sentences(passage) for e in _entities(_WORD_RE.findall(s))]
+    p_ents = _passage_entities(passage)
     return all(any(_same_place_or_name(a, b) for b in p_ents) for a in claim.entities)
 
 
@@ -269,13 +279,16 @@ def _dated(
     return any(s.interval.overlaps(when) for s in s_times)
 
 
-def _readings(statement: str, passage: str) -> tuple[_Claim, list[_Mention], list[_Mention]] | None:
+@functools.lru_cache(maxsize=1024)  # both polarity_conflict and corroborates read each pair
+def _readings(
+    statement: str, passage: str
+) -> tuple[_Claim, tuple[_Mention, ...], tuple[_Mention, ...]] | None:
     claim = _claim(statement)
     if claim is None or not _names_all(claim, passage):
         return None
     mentions = _mentions(claim, passage)
-    negated = [m for m in mentions if m.reading == "negated"]
-    affirmed = [m for m in mentions if m.reading == "affirmed"]
+    negated = tuple(m for m in mentions if m.reading == "negated")
+    affirmed = tuple(m for m in mentions if m.reading == "affirmed")
     return claim, negated, affirmed
 
 

@@ -81,7 +81,7 @@ def find_mismatches(
     )
     if found:
         out.append(found)
-    out.extend(_number_mismatches(statement, s_times, passage, p_times))
+    out.extend(_number_mismatches(statement, statement_ref, passage, passage_ref))
     out.extend(_entity_mismatches(statement, passage))
     return out
 
@@ -318,8 +318,9 @@ def _masked(text: str, times: list[TimeExpression]) -> str:
     return _blank(text, spans)
 
 
-def _quantities(text: str, times: list[TimeExpression]) -> list[_Qty]:
-    masked = _masked(text, times)
+@functools.lru_cache(maxsize=4096)  # as _times: a passage meets many statements
+def _quantities(text: str, ref: datetime.date | None) -> tuple[_Qty, ...]:
+    masked = _masked(text, _times(text, ref))
     toks = [(m.group(), m.start(), m.end()) for m in _TOKEN_RE.finditer(masked)]
     low = [t[0].lower() for t in toks]
     out: list[_Qty] = []
@@ -346,7 +347,7 @@ def _quantities(text: str, times: list[TimeExpression]) -> list[_Qty]:
         if words:  # the span runs to the first unit word: "fewer than a hundred people"
             out.append(_Qty(lo, hi, text[toks[q_start][1] : toks[last][2]], words))
         i = j
-    return out
+    return tuple(out)
 
 
 def _parse_number(low: list[str], i: int) -> tuple[float, float, int, bool] | None:
@@ -425,11 +426,14 @@ def _comparable(a: _Qty, b: _Qty) -> bool:
 
 
 def _number_mismatches(
-    statement: str, s_times: list[TimeExpression], passage: str, p_times: list[TimeExpression]
+    statement: str,
+    statement_ref: datetime.date | None,
+    passage: str,
+    passage_ref: datetime.date | None,
 ) -> list[Mismatch]:
     out: list[Mismatch] = []
-    p_qty = _quantities(passage, p_times)
-    for s in _quantities(statement, s_times):
+    p_qty = _quantities(passage, passage_ref)
+    for s in _quantities(statement, statement_ref):
         same = [p for p in p_qty if _comparable(s, p)]
         if same and all(p.hi < s.lo or p.lo > s.hi for p in same):
             p = same[0]
@@ -620,6 +624,7 @@ class _Event:
     slots: dict[str, _Entity] = field(default_factory=dict)
 
 
+@functools.lru_cache(maxsize=65536)  # called for every word of every passage read
 def _stem(word: str) -> str:
     w = _IRREGULAR.get(word, word)
     for suffix, repl in (
