@@ -6,11 +6,12 @@ Runs the statements of ``bench/batch.py`` through ``Engine.check_many`` (batches
 process), records every text the embedding model and every pair the stance model sees, and
 counts the arithmetic a transformer encoder does on them (multiply-adds of the dense layers
 and attention, each sequence at its own length, so padding is not counted). It then times
-the fastest matrix multiplies torch does here on all cores, in bf16 and fp32, at the
+the fastest matrix multiplies torch does here on all cores, in bf16, fp32 and int8, at the
 models' own shapes and at a large square one. Work per statement over the fastest
 multiply is the ceiling: the rate if every model FLOP ran at that speed and retrieval,
-tokenization and the rules were free. Both models are BERT encoders; any other
-architecture would need its own count.
+tokenization and the rules were free. The int8 ceiling is what the quantized backends
+could reach at best (they fail the quality bar: bench/NOTES.md). Both models are BERT
+encoders; any other architecture would need its own count.
 """
 
 from __future__ import annotations
@@ -43,13 +44,19 @@ def encoder_flops(config: Any, lengths: Sequence[int]) -> float:
 
 
 def gemm_rate(dtype: torch.dtype, m: int, k: int, n: int, seconds: float = 1.5) -> float:
-    """FLOP/s of torch's matrix multiply of (m × k) by (k × n) on all cores."""
-    a, b = torch.randn(m, k, dtype=dtype), torch.randn(k, n, dtype=dtype)
+    """FLOP/s (int8: OP/s) of torch's matrix multiply of (m × k) by (k × n) on all cores."""
+    if dtype == torch.int8:
+        a = torch.randint(-127, 128, (m, k), dtype=dtype)
+        b = torch.randint(-127, 128, (k, n), dtype=dtype)
+        multiply = torch._int_mm  # int8 × int8 -> int32, oneDNN's VNNI kernels
+    else:
+        a, b = torch.randn(m, k, dtype=dtype), torch.randn(k, n, dtype=dtype)
+        multiply = torch.matmul
     for _ in range(3):
-        a @ b
+        multiply(a, b)
     count, t0 = 0, time.perf_counter()
     while (elapsed := time.perf_counter() - t0) < seconds:
-        a @ b
+        multiply(a, b)
         count += 1
     return 2 * m * k * n * count / elapsed
 
@@ -112,12 +119,14 @@ def main() -> None:
     torch.set_num_threads(os.cpu_count() or 1)
     shapes = {"feed-forward in": (4096, 384, 1536), "feed-forward out": (4096, 1536, 384),
               "square 2048": (2048, 2048, 2048)}  # fmt: skip
+    dtypes = {"bf16": torch.bfloat16, "fp32": torch.float32, "int8": torch.int8}
     gemm = {
-        (dtype_name, shape): gemm_rate(dtype, *dims) / 1e9
-        for dtype_name, dtype in (("bf16", torch.bfloat16), ("fp32", torch.float32))
+        (name, shape): gemm_rate(dtype, *dims) / 1e9
+        for name, dtype in dtypes.items()
         for shape, dims in shapes.items()
     }
-    peak = max(gemm.values())
+    peak = max(rate for (name, _), rate in gemm.items() if name != "int8")
+    int8_peak = max(rate for (name, _), rate in gemm.items() if name == "int8")
 
     print(f"\n{args.n} statements, top_k {args.top_k}, demo corpus, batches of {args.batch_size}")
     print(f"  measured in process: {rate:.2f} statements/s")
@@ -133,14 +142,16 @@ def main() -> None:
     )
     print(f"  model work: {per_statement:.2f} GFLOP/statement, run at "
           f"{per_statement * rate:.0f} GFLOP/s in the measured pass")  # fmt: skip
-    print(f"\nMatrix multiply on {torch.get_num_threads()} threads (GFLOP/s):")
-    print("| shape (m × k × n) | bf16 | fp32 |")
-    print("| --- | ---: | ---: |")
+    print(f"\nMatrix multiply on {torch.get_num_threads()} threads (GFLOP/s; int8: GOP/s):")
+    print("| shape (m × k × n) | " + " | ".join(dtypes) + " |")
+    print("| --- |" + " ---: |" * len(dtypes))
     for shape, dims in shapes.items():
-        size = " × ".join(map(str, dims))
-        print(f"| {shape} ({size}) | {gemm['bf16', shape]:.0f} | {gemm['fp32', shape]:.0f} |")
-    print(f"\nceiling at the fastest multiply ({peak:.0f} GFLOP/s), retrieval free: "
+        rates = " | ".join(f"{gemm[name, shape]:.0f}" for name in dtypes)
+        print(f"| {shape} ({' × '.join(map(str, dims))}) | {rates} |")
+    print(f"\nceiling at the fastest bf16/fp32 multiply ({peak:.0f} GFLOP/s), retrieval free: "
           f"{peak / per_statement:.1f} statements/s")  # fmt: skip
+    print(f"ceiling at the fastest int8 multiply ({int8_peak:.0f} GOP/s), retrieval free: "
+          f"{int8_peak / per_statement:.1f} statements/s")  # fmt: skip
     print(f"measured / ceiling: {rate / (peak / per_statement):.2f}")
     need = args.target * per_statement
     print(f"{args.target:.0f} statements/s needs {need:.0f} GFLOP/s of model work: "
