@@ -53,6 +53,15 @@ def test_a_refused_visit_conflicts_with_a_visit_in_that_year(
     assert not corroborates("Xi visited Moscow in 2022", None, passage, published)
 
 
+def test_a_passage_is_read_afresh_for_each_statement() -> None:
+    # the rules cache what they read of a passage; the statement's side must still count
+    for _ in range(2):
+        assert polarity_conflict("Xi visited Moscow in 2022", None, REJECTED, JULY_2022)
+        assert polarity_conflict("Xi visited Moscow in 2023", None, REJECTED, JULY_2022) is None
+        assert corroborates("Xi refused to visit Moscow in 2022", None, REJECTED, JULY_2022)
+        assert not corroborates("Xi visited Moscow in 2022", None, REJECTED, JULY_2022)
+
+
 def test_a_refusal_does_not_speak_for_the_following_year() -> None:
     assert polarity_conflict("Xi visited Moscow in 2023", None, REJECTED, JULY_2022) is None
 

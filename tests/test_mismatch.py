@@ -116,6 +116,15 @@ def test_compatible_or_incomparable_numbers(statement: str, passage: str) -> Non
     assert kinds(statement, passage) == []
 
 
+def test_a_passage_is_read_the_same_for_each_statement_in_any_order() -> None:
+    # a passage's quantities are cached per (text, reference) for the next statement
+    passage = "Fewer than a hundred people protested in Moscow on Saturday."
+    statements = ["10,000 people protested in Moscow", "About 80 people protested in Moscow"]
+    assert [kinds(s, passage) for s in statements] == [["number"], []]
+    assert [kinds(s, passage) for s in reversed(statements)] == [[], ["number"]]
+    assert kinds(statements[0], passage, p_ref=None) == ["number"]
+
+
 def test_years_and_dates_are_not_quantities() -> None:
     assert kinds("10,000 people marched in 2022", "In 2022, 10,000 people marched.") == []
     assert kinds("Xi visited Moscow on 20 March", "Xi arrived in Moscow on 20 March.") == []
