@@ -1,6 +1,7 @@
 """Fine-tune the packaged all-MiniLM-L6-v2 into a 3-way NLI cross-encoder.
 
     python -m training.train_stance --out models/factcheck-nli-minilm-l6
+    python -m training.train_stance --out DIR --layers 2   # a smaller model (bench/NOTES.md)
 
 Sources: rte (train), sick (TRAIN), cf (climate-fever-train), plus programmatic
 augmentation from RTE/climate-fever-train premises (``training.augment``). Model
@@ -113,6 +114,9 @@ def main() -> None:
     ap.add_argument("--log-steps", type=int, default=25)
     ap.add_argument("--eval-steps", type=int, default=0, help="also select on dev every N steps")
     ap.add_argument("--no-fp16", action="store_true", help="save float32 weights")
+    ap.add_argument(
+        "--layers", type=int, default=0, help="keep only the base's first N layers (0: all)"
+    )
     ap.add_argument("--ablation", default="", help="name of an ablation row: writes metrics only")
     args = ap.parse_args()
 
@@ -163,7 +167,11 @@ def main() -> None:
         max_length=args.max_length,
         device="cpu",
         activation_fn=torch.nn.Identity(),
-        config_kwargs={"id2label": dict(enumerate(LABELS)), "label2id": dict(LABEL2ID)},
+        config_kwargs={
+            "id2label": dict(enumerate(LABELS)),
+            "label2id": dict(LABEL2ID),
+            **({"num_hidden_layers": args.layers} if args.layers else {}),
+        },
     )
     log(f"base: {base} -> {model.config.architectures} id2label={model.config.id2label}")
     loss = PartialLabelCrossEntropyLoss(model)
