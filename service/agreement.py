@@ -54,6 +54,7 @@ from service.mismatch import (
     _entities,
     _Entity,
     _event_stem,
+    _events,
     _sentences,
     _skip_aux,
     _stem,
@@ -174,7 +175,7 @@ def _mentions(claim: _Claim, passage: str) -> list[_Mention]:
         matches = list(_WORD_RE.finditer(sent))
         words = [m.group() for m in matches]
         low = [w.lower() for w in words]
-        ents = _entities(words)
+        ents = _events(sent)[1]
         if not any(_same_place_or_name(claim.subject, e) for e in ents):
             continue
         for k, w in enumerate(words):
@@ -245,13 +246,9 @@ def _event_stems(passage: str) -> frozenset[str]:
     return frozenset(_event_stem(low, k) for k in range(len(low)))
 
 
-@functools.lru_cache(maxsize=4096)  # a passage meets many statements in a batch
-def _passage_entities(passage: str) -> tuple[_Entity, ...]:
-    return tuple(e for s in _sentences(passage) for e in _entities(_WORD_RE.findall(s)))
-
-
 def _names_all(claim: _Claim, passage: str) -> bool:
-    p_ents = _passage_entities(passage)
+    # _events parses each sentence once (cached) for the entity rule too
+    p_ents = [e for s in _sentences(passage) for e in _events(s)[1]]
     return all(any(_same_place_or_name(a, b) for b in p_ents) for a in claim.entities)
 
 
