@@ -9,12 +9,17 @@ Splits (fixed, no randomness):
 - RTE: rte-train -> train, rte-dev -> dev (model selection), rte-test -> test.
 - climate-fever: climate-fever-train -> train (evidence = premise, claim = hypothesis);
   climate-fever-dev -> test only (never trained or tuned on).
+- the NLI pool (``nli/pool/train.jsonl.gz``, 129k pairs of 16 sets): train only, each set
+  capped by ``POOL_CAPS`` (synthetic or templated sets would otherwise dominate).
+- XNLI English dev and FEVER-Symmetric dev: model selection and reporting only.
 """
 
 from __future__ import annotations
 
 import csv
+import gzip
 import json
+import random
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,6 +86,42 @@ def load_climate_fever(split: str) -> list[Pair]:
     return out
 
 
+# Rows kept per pool set (seeded sample). Crowd-written sets are kept whole; synthetic,
+# templated or noisily labelled sets are capped so they stay a minority of each batch.
+POOL_CAPS = {
+    "imppres": 5000,  # template-generated presupposition/implicature pairs
+    "conjnli": 5000,  # 15k of its rows are heuristically labelled
+    "breaking_nli": 3000,  # one-word swaps, 88% contradiction
+    "mpe": 4000,  # four Flickr captions joined
+    "addone_rte": 2000,  # one inserted adjective, 2-way
+    "med": 3000,  # monotonicity templates, 2-way
+}
+
+
+def load_pool(caps: dict[str, int] | None = None, seed: int = 13) -> list[Pair]:
+    """The shared NLI pool, each set capped by ``caps`` (default ``POOL_CAPS``)."""
+    caps = POOL_CAPS if caps is None else caps
+    by_set: dict[str, list[Pair]] = {}
+    with gzip.open(DATA_DIR / "nli" / "pool" / "train.jsonl.gz", "rt", encoding="utf-8") as fh:
+        for line in fh:
+            row = json.loads(line)
+            by_set.setdefault(row["source"], []).append(
+                Pair(row["premise"], row["hypothesis"], row["label"], f"pool:{row['source']}")
+            )
+    rng = random.Random(seed)
+    out: list[Pair] = []
+    for name, pairs in sorted(by_set.items()):
+        cap = caps.get(name)
+        out.extend(rng.sample(pairs, cap) if cap is not None and cap < len(pairs) else pairs)
+    return out
+
+
+def _load_jsonl_dev(name: str) -> list[Pair]:
+    with open(DATA_DIR / "nli" / "dev" / name, encoding="utf-8") as fh:
+        rows = [json.loads(line) for line in fh if line.strip()]
+    return [Pair(r["premise"], r["hypothesis"], r["label"], r["source"]) for r in rows]
+
+
 def raw_sentences() -> list[str]:
     """Real texts for augmentation: premises of the news/encyclopedic training splits (RTE, CF).
 
@@ -97,11 +138,12 @@ def raw_sentences() -> list[str]:
 
 
 def train_pairs(sources: list[str]) -> list[Pair]:
-    """Training pairs of the named sources (rte, sick, cf); augmentation is added separately."""
+    """Training pairs of the named sources (rte, sick, cf, pool); augmentation is added separately."""
     loaders = {
         "rte": lambda: load_rte("train"),
         "sick": lambda: load_sick("TRAIN"),
         "cf": lambda: load_climate_fever("train"),
+        "pool": load_pool,
     }
     out: list[Pair] = []
     for s in sources:
@@ -111,7 +153,12 @@ def train_pairs(sources: list[str]) -> list[Pair]:
 
 def dev_sets() -> dict[str, list[Pair]]:
     """Model-selection sets (never reported as held-out results)."""
-    return {"rte_dev": load_rte("dev"), "sick_trial": load_sick("TRIAL")}
+    return {
+        "xnli_dev": _load_jsonl_dev("xnli_en_dev.jsonl"),
+        "fever_sym_dev": _load_jsonl_dev("fever_symmetric_dev.jsonl"),
+        "rte_dev": load_rte("dev"),
+        "sick_trial": load_sick("TRIAL"),
+    }
 
 
 def test_sets() -> dict[str, list[Pair]]:

@@ -5,7 +5,11 @@
 
 Test sets (never trained or tuned on): RTE test (2-way: a predicted neutral or
 contradiction counts as not_entailment), SICK TEST, climate-fever dev (claim-evidence
-pairs; SUPPORTS=entailment, REFUTES=contradiction, NOT_ENOUGH_INFO=neutral).
+pairs; SUPPORTS=entailment, REFUTES=contradiction, NOT_ENOUGH_INFO=neutral). Dev sets
+(model selection): XNLI English dev (3-way), FEVER-Symmetric dev (SUPPORTS vs REFUTES:
+the larger of P(entailment) and P(contradiction) decides), RTE dev, SICK TRIAL. The
+held-out slice of generated hard negatives (``training.hard_negatives``) is scored per
+kind (number, date, entity, antonym, unit, shorten).
 """
 
 from __future__ import annotations
@@ -27,9 +31,20 @@ from training.data import LABELS, Pair, dev_sets, test_sets
 RTE_LABELS = ("entailment", "not_entailment")
 
 
-def predict_labels(model, pairs: list[Pair], batch_size: int = 64) -> list[str]:
-    """3-way predicted label names, in the model's own label order (config id2label)."""
+# sets scored as SUPPORTS vs REFUTES: neutral is not an answer there
+NO_NEUTRAL_SETS = frozenset({"fever_sym_dev"})
+
+
+def predict_labels(
+    model, pairs: list[Pair], batch_size: int = 64, no_neutral: bool = False
+) -> list[str]:
+    """Predicted label names, in the model's own label order (config id2label).
+
+    With ``no_neutral`` (FEVER-Symmetric), the larger of the entailment and contradiction
+    logits decides.
+    """
     id2label = {int(k): v.lower() for k, v in model.config.id2label.items()}
+    allowed = [i for i, name in id2label.items() if not no_neutral or name != "neutral"]
     order = sorted(
         range(len(pairs)), key=lambda i: len(pairs[i].premise) + len(pairs[i].hypothesis)
     )
@@ -41,7 +56,7 @@ def predict_labels(model, pairs: list[Pair], batch_size: int = 64) -> list[str]:
     )
     out = [""] * len(pairs)
     for j, i in enumerate(order):
-        out[i] = id2label[int(np.argmax(logits[j]))]
+        out[i] = id2label[allowed[int(np.argmax(logits[j][allowed]))]]
     return out
 
 
@@ -104,7 +119,7 @@ def evaluate(model, sets: dict[str, list[Pair]] | None = None) -> dict:
     out = {}
     for name, pairs in sets.items():
         t0 = time.perf_counter()
-        res = score(pairs, predict_labels(model, pairs))
+        res = score(pairs, predict_labels(model, pairs, no_neutral=name in NO_NEUTRAL_SETS))
         res["seconds"] = round(time.perf_counter() - t0, 1)
         out[name] = res
     return out
@@ -112,6 +127,21 @@ def evaluate(model, sets: dict[str, list[Pair]] | None = None) -> dict:
 
 def evaluate_dev(model) -> dict:
     return evaluate(model, dev_sets())
+
+
+def evaluate_hard(model, sentences: int = 12000, seed: int = 13) -> dict:
+    """Accuracy on the held-out slice of generated hard negatives, per kind and overall."""
+    from training import hard_negatives
+
+    pairs = hard_negatives.generate(
+        hard_negatives.news_sentences(sentences, seed=seed), seed=seed, split="test"
+    )
+    pred = predict_labels(model, pairs)
+    out = {"all": score(pairs, pred)}
+    for kind in sorted({p.source for p in pairs}):
+        idx = [i for i, p in enumerate(pairs) if p.source == kind]
+        out[kind.removeprefix("hard:")] = score([pairs[i] for i in idx], [pred[i] for i in idx])
+    return out
 
 
 def markdown(metrics: dict) -> str:

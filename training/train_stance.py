@@ -3,11 +3,13 @@
     python -m training.train_stance --out models/factcheck-nli-minilm-l6
     python -m training.train_stance --out DIR --layers 2   # a smaller model (bench/NOTES.md)
 
-Sources: rte (train), sick (TRAIN), cf (climate-fever-train), plus programmatic
-augmentation from RTE/climate-fever-train premises (``training.augment``). Model
-selection on RTE dev + SICK TRIAL (mean accuracy, checked at each epoch end and every
-``--eval-steps``). Held-out test sets are evaluated once, at the end. Deterministic:
-fixed seed, fixed splits, fixed shuffling.
+Sources: pool (the shared 129k-pair NLI pool, capped per set), rte (train), sick
+(TRAIN), cf (climate-fever-train), each repeated ``--repeat`` times; plus programmatic
+augmentation from RTE/climate-fever-train premises (``training.augment``) and targeted
+hard negatives from real news-like sentences (``training.hard_negatives``, ``--aug hard``).
+Model selection on the mean accuracy of XNLI English dev, FEVER-Symmetric dev, RTE dev
+and SICK TRIAL (checked at each epoch end and every ``--eval-steps``). Held-out test sets
+are evaluated once, at the end. Deterministic: fixed seed, fixed splits, fixed shuffling.
 
 Writes into --out only what ``CrossEncoder(path)`` needs (config.json with
 id2label/label2id, model.safetensors, tokenizer, sentence-transformers configs), plus
@@ -34,9 +36,9 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import torch
 
-from training import augment
+from training import augment, hard_negatives
 from training.data import ALL_LABEL_IDS, LABEL2ID, LABELS, Pair, raw_sentences, train_pairs
-from training.evaluate_stance import evaluate, evaluate_dev, markdown
+from training.evaluate_stance import evaluate, evaluate_dev, evaluate_hard, markdown
 from training.losses import PartialLabelCrossEntropyLoss
 from training.sampler import LengthBucketBatchSampler
 
@@ -79,29 +81,47 @@ def save_model(model, out: Path, log: Log) -> None:
 
 
 def dev_score(m: dict) -> float:
-    return (m["rte_dev"]["accuracy"] + m["sick_trial"]["accuracy"]) / 2
+    return sum(v["accuracy"] for v in m.values()) / len(m)
 
 
 def build_train(
-    sources: list[str], aug_kinds: list[str], aug_per_text: int, seed: int
+    sources: list[str],
+    aug_kinds: list[str],
+    aug_per_text: int,
+    seed: int,
+    repeat: dict[str, int],
+    hard_sentences: int,
 ) -> list[Pair]:
-    pairs = train_pairs(sources)
-    if aug_kinds:
+    pairs = [p for s in sources for p in train_pairs([s]) * repeat.get(s, 1)]
+    old_kinds = [k for k in aug_kinds if k != "hard"]
+    if old_kinds:
         pairs += augment.generate(
-            raw_sentences(), seed=seed, kinds=frozenset(aug_kinds), per_text=aug_per_text
+            raw_sentences(), seed=seed, kinds=frozenset(old_kinds), per_text=aug_per_text
         )
+    if "hard" in aug_kinds:
+        sentences = hard_negatives.news_sentences(hard_sentences, seed=seed)
+        pairs += hard_negatives.generate(sentences, seed=seed, split="train")
     return pairs
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description="Train the factcheck NLI cross-encoder.")
     ap.add_argument("--out", required=True, help="model folder to write")
-    ap.add_argument("--sources", default="rte,sick,cf", help="comma list of rte,sick,cf")
+    ap.add_argument(
+        "--sources", default="pool,rte,sick,cf", help="comma list of pool,rte,sick,cf"
+    )
+    ap.add_argument(
+        "--repeat", default="rte:2,cf:2", help="source:times, e.g. rte:2 (news-like sets)"
+    )
     ap.add_argument(
         "--aug",
-        default="contradiction,entailment,neutral",
-        help="augmentation families (comma list) or 'none'",
+        default="contradiction,entailment,neutral,hard",
+        help="augmentation families (comma list: contradiction,entailment,neutral,hard) or 'none'",
     )
+    ap.add_argument(
+        "--hard-sentences", type=int, default=12000, help="real sentences for hard negatives"
+    )
+    ap.add_argument("--bf16", action="store_true", help="bf16 autocast (CPUs with bf16 units)")
     ap.add_argument("--aug-per-text", type=int, default=2)
     ap.add_argument("--epochs", type=float, default=3)
     ap.add_argument("--max-steps", type=int, default=-1, help="fixed step budget (ablations)")
@@ -143,7 +163,10 @@ def main() -> None:
 
     sources = [s for s in args.sources.split(",") if s]
     aug_kinds = [] if args.aug == "none" else [k for k in args.aug.split(",") if k]
-    pairs = build_train(sources, aug_kinds, args.aug_per_text, args.seed)
+    repeat = {k: int(v) for k, v in (r.split(":") for r in args.repeat.split(",") if r)}
+    pairs = build_train(
+        sources, aug_kinds, args.aug_per_text, args.seed, repeat, args.hard_sentences
+    )
     random.Random(args.seed).shuffle(pairs)
     log(
         f"train pairs: {len(pairs)}; "
@@ -184,8 +207,9 @@ def main() -> None:
         m = evaluate_dev(model)
         s = dev_score(m)
         log(
-            f"dev @ {where}: rte_dev acc {m['rte_dev']['accuracy']:.4f}, sick_trial acc "
-            f"{m['sick_trial']['accuracy']:.4f}, score {s:.4f}"
+            f"dev @ {where}: "
+            + ", ".join(f"{k} {v['accuracy']:.4f}" for k, v in m.items())
+            + f", score {s:.4f}"
             + (" (best)" if s > best["score"] else "")
         )
         if s > best["score"]:
@@ -230,6 +254,7 @@ def main() -> None:
             eval_strategy="no",
             report_to="none",
             use_cpu=True,
+            bf16=args.bf16,
             dataloader_num_workers=0,
             disable_tqdm=True,
             batch_sampler=LengthBucketBatchSampler,
@@ -253,6 +278,8 @@ def main() -> None:
     t0 = time.perf_counter()
     metrics32 = evaluate(model)
     log(f"test eval fp32 ({time.perf_counter() - t0:.0f} s):\n{markdown(metrics32)}")
+    hard = evaluate_hard(model, sentences=args.hard_sentences, seed=args.seed)
+    log(f"held-out hard negatives:\n{markdown(hard)}")
     result = {
         "args": vars(args),
         "train_pairs": len(pairs),
@@ -262,6 +289,7 @@ def main() -> None:
         "best_dev": best["where"],
         "dev": best["dev"],
         "test_fp32": metrics32,
+        "hard_test_fp32": hard,
     }
     if args.ablation:
         (out / f"ablation_{args.ablation}.json").write_text(json.dumps(result, indent=2) + "\n")
