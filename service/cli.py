@@ -208,7 +208,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             store=args.store or f"{tmp}/eval.db",
             calibration="" if args.fit_calibration else None,
         )
-        dataset = load_dataset(args.dataset, settings.demo_path)
+        dataset = load_dataset(args.dataset, settings.demo_path, args.split)
         engine = Engine.open(settings)
         try:
             report = evaluate(engine, dataset, top_k=args.top_k)
@@ -290,9 +290,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = sub.add_parser("eval", help="score a labelled claim set (fresh store)")
     evaluate.add_argument(
-        "dataset", help="CLIMATE-FEVER JSONL, a seed set JSONL, or `feedback` (from --store)"
+        "dataset",
+        help="CLIMATE-FEVER JSONL, a seed set JSONL, the news suite folder "
+        "(tests/data/news_suite), or `feedback` (from --store)",
     )
     evaluate.add_argument("--top-k", type=int, default=5)
+    evaluate.add_argument(
+        "--split",
+        choices=("all", "train", "test"),
+        default="all",
+        help="news suite: the half to check (the whole corpus is ingested either way)",
+    )
     evaluate.add_argument("--json", help="write the full report (with predictions) here")
     evaluate.add_argument("--store", help="store file to use instead of a temporary one")
     evaluate.add_argument(

@@ -11,7 +11,12 @@ Datasets:
   sentence becomes a passage of a document named by its Wikipedia article, and a claim's
   gold evidence is its SUPPORTS/REFUTES sentences;
 * a seed set JSONL (``statement``, ``verdict``, ``evidence_documents``, optional ``as_of``)
-  checked against the demo corpus; its gold evidence is any passage of the named documents.
+  checked against the demo corpus; its gold evidence is any passage of the named documents;
+* the news suite folder (``tests/data/news_suite/``: ``articles.jsonl`` + ``statements.jsonl``,
+  each row with a ``split``): wire stories of several outlets and statements of nine kinds;
+  ``split`` picks its train or test half (the whole corpus is always ingested, so each half
+  is checked against every outlet). Reports add accuracy per kind and list the false
+  statements marked supported.
 """
 
 from __future__ import annotations
@@ -58,6 +63,7 @@ class LabelledClaim(msgspec.Struct, frozen=True, kw_only=True):
     verdict: str
     gold: list[Gold]
     as_of: str | None = None
+    kind: str | None = None
 
 
 class Dataset(msgspec.Struct, frozen=True):
@@ -82,6 +88,8 @@ class Report(msgspec.Struct, kw_only=True):
     confusion: dict[str, dict[str, int]]
     ece: float
     claims_per_second: float
+    per_kind: dict[str, dict[str, float]] = msgspec.field(default_factory=dict)
+    false_supported: list[str] = msgspec.field(default_factory=list)  # ids: gold not supported
     predictions: list[dict[str, Any]] = msgspec.field(default_factory=list)
 
 
@@ -144,9 +152,46 @@ def seed_set(path: Path, demo_path: str) -> Dataset:
     return Dataset(name=path.name, claims=claims, corpus=demo_documents(demo_path))
 
 
-def load_dataset(path: str | Path, demo_path: str) -> Dataset:
-    """Recognise a dataset file by its first record."""
+def news_suite(folder: Path, split: str = "all") -> Dataset:
+    """The news suite: its whole corpus, and the statements of one split (or all)."""
+
+    def rows(name: str) -> list[dict[str, Any]]:
+        text = (folder / name).read_text(encoding="utf-8")
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+    corpus = [
+        DocumentIn(
+            id=a["id"],
+            title=a["title"],
+            text=a["text"],
+            url=a.get("url"),
+            source=a.get("source"),
+            published_at=a.get("published_at"),
+            metadata={"desk": a.get("desk", ""), "event": a.get("event", "")},
+        )
+        for a in rows("articles.jsonl")
+    ]
+    claims = [
+        LabelledClaim(
+            id=r["id"],
+            statement=r["statement"],
+            verdict=r["verdict"],
+            gold=[Gold(d) for d in r.get("evidence", [])],
+            as_of=r.get("as_of"),
+            kind=r.get("kind"),
+        )
+        for r in rows("statements.jsonl")
+        if split == "all" or r.get("split") == split
+    ]
+    name = folder.name if split == "all" else f"{folder.name}:{split}"
+    return Dataset(name=name, claims=claims, corpus=corpus)
+
+
+def load_dataset(path: str | Path, demo_path: str, split: str = "all") -> Dataset:
+    """Recognise a dataset by its folder layout or its file's first record."""
     path = Path(path)
+    if path.is_dir():
+        return news_suite(path, split)
     first = json.loads(next(line for line in path.read_text(encoding="utf-8").splitlines() if line))
     return climate_fever(path) if "evidences" in first else seed_set(path, demo_path)
 
@@ -232,6 +277,7 @@ def evaluate(engine: Engine, dataset: Dataset, *, top_k: int = 5) -> Report:
                     "predicted": result.verdict,
                     "confidence": result.confidence,
                     "reasons": result.reasons,
+                    "kind": claim.kind,
                 }
             )
     elapsed = time.perf_counter() - t0
@@ -262,6 +308,14 @@ def _score(
     }
     correct = [p["gold"] == p["predicted"] for p in predictions]
     n = len(predictions)
+    per_kind: dict[str, dict[str, float]] = {}
+    for p, ok in zip(predictions, correct, strict=True):
+        if p.get("kind"):
+            k = per_kind.setdefault(p["kind"], {"n": 0, "correct": 0})
+            k["n"] += 1
+            k["correct"] += ok
+    for k in per_kind.values():
+        k["accuracy"] = round(k["correct"] / k["n"], 4)
     return Report(
         dataset=dataset.name,
         claims=n,
@@ -274,6 +328,10 @@ def _score(
         confusion=confusion,
         ece=round(expected_calibration_error([p["confidence"] for p in predictions], correct), 4),
         claims_per_second=round(n / elapsed, 2) if elapsed else 0.0,
+        per_kind=dict(sorted(per_kind.items())),
+        false_supported=[
+            p["id"] for p in predictions if p["predicted"] == "supported" != p["gold"]
+        ],
         predictions=predictions,
     )
 
@@ -300,6 +358,14 @@ def table(report: Report) -> str:
             for g in VERDICTS
         ),
     ]
+    if report.per_kind:
+        lines += ["", "| kind | n | accuracy |", "| --- | --- | --- |"]
+        lines += [
+            f"| {kind} | {m['n']:.0f} | {m['accuracy']:.3f} |"
+            for kind, m in report.per_kind.items()
+        ]
+    lines += ["", f"statements wrongly marked supported: {len(report.false_supported)}"]
+    lines += [f"- {sid}" for sid in report.false_supported]
     return "\n".join(lines)
 
 
