@@ -17,7 +17,7 @@ RUN groupadd --system --gid 10001 factcheck \
     && mkdir -p /data && chown factcheck:factcheck /data
 COPY --from=build /opt/venv /opt/venv
 COPY models/factcheck-nli-minilm-l6/ /app/models/factcheck-nli-minilm-l6/
-COPY models/verdict-calibration.json /app/models/verdict-calibration.json
+COPY models/verdict-model.json /app/models/verdict-model.json
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -31,7 +31,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     FACTCHECK_PORT=8000 \
     FACTCHECK_STORE=/data/factcheck.db \
     FACTCHECK_STANCE_MODEL=/app/models/factcheck-nli-minilm-l6 \
-    FACTCHECK_CALIBRATION=/app/models/verdict-calibration.json \
+    FACTCHECK_VERDICT_MODEL=/app/models/verdict-model.json \
     FACTCHECK_ONNX_CACHE=/app/onnx
 # Export both models for ONNX Runtime now, not at every pod start (~40 s on 2 cores). The
 # files are keyed by the model files' names, sizes and times, which the image fixes; a

@@ -376,7 +376,7 @@ def profile(size: int, texts: list[str], top_k: int) -> None:
     from service.engine import Engine
     from service.schemas import CheckRequest
 
-    settings = Settings.from_env(store=str(CACHE / f"store-{size}.db"), calibration="")
+    settings = Settings.from_env(store=str(CACHE / f"store-{size}.db"), verdict_model="")
     engine = Engine.open(settings)
     for t in texts[:3]:
         engine.check_many([CheckRequest(statement=t, top_k=top_k)])
@@ -439,7 +439,7 @@ def main() -> None:
             lexical_rows.append(
                 lexical_pruning(path, pool, pool_vectors, args.lexical_max_df, args.top_k)
             )
-        env = {"FACTCHECK_STORE": str(path), "FACTCHECK_CALIBRATION": "", **extra_env}
+        env = {"FACTCHECK_STORE": str(path), "FACTCHECK_VERDICT_MODEL": "", **extra_env}
         with live_server(env) as (base, pid):
             run = service_run(base, pool, args.top_k, args.clients)
             server_rss = rss_mb(pid)

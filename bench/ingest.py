@@ -74,7 +74,7 @@ def main() -> None:
     raw_before = raw_encode(texts)
 
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
-        env = {"FACTCHECK_STORE": f"{tmp}/ingest.db", "FACTCHECK_CALIBRATION": ""}
+        env = {"FACTCHECK_STORE": f"{tmp}/ingest.db", "FACTCHECK_VERDICT_MODEL": ""}
         with live_server(env) as (base, _pid), httpx.Client(base_url=base, timeout=600) as http:
             http.post("/v1/documents", json={"id": "warm-up", "title": "t", "text": "Warm up."})
             payloads = [

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from service.agreement import corroborates, mentions_event, polarity_conflict
-from service.calibrate import Calibration
+from service.agreement import corroborates, polarity_conflict
 from service.embed import Vectors
 from service.errors import FactCheckError, InvalidInputError
 from service.mismatch import Mismatch, find_mismatches
@@ -27,14 +26,15 @@ from service.schemas import (
     CheckResponse,
     DocumentRef,
     Evidence,
+    EvidenceWeights,
     ModelInfo,
     StanceProbabilities,
     Timings,
+    VerdictScores,
     parse_date,
 )
-from service.stance import STANCES
 from service.store import ClaimRecord, DocumentRecord, SearchFilter, Store
-from service.verdict import FLOORED_MISMATCHES, Judged, decide, paraphrase, relevance
+from service.verdict import LOW, Judged, VerdictModel, Weighed, decide, relevance, weigh
 
 Encode = Callable[[Sequence[str]], Vectors]
 Predict = Callable[[Sequence[tuple[str, str]]], npt.NDArray[np.float32]]
@@ -57,7 +57,7 @@ class Pipeline:
     # Passages screened by the rules beyond top_k: those with a rule signal (mismatch,
     # corroboration) are returned first (see _retrieve); the stance model sees only top_k.
     judge_extra: int = 0
-    calibration: Calibration | None = None
+    verdict_model: VerdictModel | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +71,6 @@ class _Screened:
     similarity: float
     mismatch: Mismatch | None
     corroborated: bool
-    mentions_event: bool | None
 
     @property
     def signalled(self) -> bool:
@@ -79,6 +78,7 @@ class _Screened:
 
     @property
     def on_topic(self) -> bool:
+        """Judged by the stance model: above the lowest relevance floor any model may fit."""
         return relevance(self.similarity) > 0.0
 
 
@@ -229,20 +229,21 @@ def _screen(
         and relevance(similarity) > 0.0
         and corroborates(statement, as_of, claim.text, doc.published_date)
     )
-    mentions = mentions_event(statement, claim.text) if relevance(similarity) > 0.0 else None
-    return _Screened(cand, rank, claim, doc, similarity, mismatch, corroborated, mentions)
+    return _Screened(cand, rank, claim, doc, similarity, mismatch, corroborated)
 
 
 def _respond(
     r: _Retrieved, probs: npt.NDArray[np.float32], pipe: Pipeline, timings: Timings
 ) -> CheckResponse:
     """Evidence and verdict; ``probs`` has a row for each on-topic kept passage."""
+    model = pipe.verdict_model
+    floor = model.relevance_floor if model else LOW
     evidence: list[Evidence] = []
     judged: list[Judged] = []
     rows = iter(probs)
     for s in r.kept:
-        # Off-topic passages count for nothing in the verdict (relevance 0), so the stance
-        # model is not run on them: they are reported neutral, without probabilities.
+        # Passages under the lowest floor count for nothing in any verdict, so the stance
+        # model is not run on them: they are reported without probabilities.
         p = next(rows) if s.on_topic else _OFF_TOPIC
         j = Judged(
             similarity=s.similarity,
@@ -252,30 +253,26 @@ def _respond(
             source=s.doc.source or s.doc.id,
             mismatch=s.mismatch.kind if s.mismatch else None,
             corroborated=s.corroborated,
-            mentions_event=s.mentions_event,
         )
-        stance = STANCES[int(np.argmax(p))]
-        if s.mismatch is not None and (
-            s.mismatch.kind in FLOORED_MISMATCHES or max(p[0], p[2]) >= p[1]
-        ):
-            stance = "contradicts"  # about the statement's event, but it disagrees on a detail
-        elif s.corroborated or paraphrase(j):
-            stance = "supports"  # the verdict counts it so (see service/verdict.py)
-        evidence.append(_evidence(s, p if s.on_topic else None, stance))
+        evidence.append(_evidence(s, p if s.on_topic else None, weigh(j, floor)))
         judged.append(j)
-    decision = decide(judged)
-    confidence = decision.confidence
-    if pipe.calibration is not None:
-        confidence = pipe.calibration.apply(decision.verdict, confidence)
+    decision = decide(judged, model)
+    # off-topic passages last: the panel shows them apart
+    evidence.sort(key=lambda e: not e.on_topic)
     return CheckResponse(
         statement=r.req.statement,
         verdict=decision.verdict,  # type: ignore[arg-type]
-        confidence=round(confidence, 4),
+        confidence=round(decision.confidence, 4),
         evidence=evidence,
         models=pipe.models,
         index_version=r.index_version,
         timings=timings,
         reasons=decision.reasons,
+        scores=VerdictScores(
+            support=round(decision.support, 4),
+            contradiction=round(decision.contradiction, 4),
+            probabilities={k: round(v, 4) for k, v in decision.probabilities.items()},
+        ),
     )
 
 
@@ -291,7 +288,7 @@ def _mismatch(
     return polarity_conflict(statement, as_of, passage, doc.published_date)
 
 
-def _evidence(s: _Screened, p: npt.NDArray[np.float32] | None, stance: str) -> Evidence:
+def _evidence(s: _Screened, p: npt.NDArray[np.float32] | None, w: Weighed) -> Evidence:
     return Evidence(
         claim_id=s.claim.id,
         text=s.claim.text,
@@ -300,7 +297,7 @@ def _evidence(s: _Screened, p: npt.NDArray[np.float32] | None, stance: str) -> E
         start=s.claim.start,
         end=s.claim.end,
         similarity=round(s.similarity, 4),
-        stance=stance,  # type: ignore[arg-type]
+        stance=w.stance,  # type: ignore[arg-type]
         probabilities=None
         if p is None
         else StanceProbabilities(
@@ -311,4 +308,11 @@ def _evidence(s: _Screened, p: npt.NDArray[np.float32] | None, stance: str) -> E
         rank=s.rank,
         retrieved_by=s.candidate.retrieved_by,  # type: ignore[arg-type]
         mismatch=s.mismatch,
+        weights=EvidenceWeights(
+            relevance=round(w.relevance, 4),
+            supports=round(w.supports, 4),
+            contradicts=round(w.contradicts, 4),
+        ),
+        on_topic=w.relevance > 0.0,
+        corroborated=s.corroborated,
     )

@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from tqdm import tqdm
@@ -15,6 +15,10 @@ from service.corpus import demo_documents, read_documents
 from service.errors import FactCheckError
 from service.schemas import CheckRequest, DocumentIn
 from service.settings import Settings
+
+if TYPE_CHECKING:
+    from service.evaluate import Report
+    from service.verdict import Judged
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -187,10 +191,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     ``DATASET`` may also be ``feedback``: editors' judgements stored in ``--store``.
     """
-    import tempfile
-
     from service.engine import Engine
-    from service.evaluate import evaluate, evaluate_feedback, load_dataset, table
+    from service.evaluate import evaluate_feedback, table
 
     if args.dataset == "feedback":
         engine = Engine.open(_settings(args))
@@ -202,34 +204,54 @@ def cmd_eval(args: argparse.Namespace) -> int:
             msgspec.json.format(msgspec.json.encode(feedback).decode(), indent=2) + "\n"
         )
         return 0
-    with tempfile.TemporaryDirectory(prefix="factcheck-eval-") as tmp:
-        # Calibration is fitted on raw scores, so fitting runs without the current one.
-        settings = Settings.from_env(
-            store=args.store or f"{tmp}/eval.db",
-            calibration="" if args.fit_calibration else None,
-        )
-        dataset = load_dataset(args.dataset, settings.demo_path, args.split)
-        engine = Engine.open(settings)
-        try:
-            report = evaluate(engine, dataset, top_k=args.top_k)
-        finally:
-            engine.close()
+    report, _ = _run_eval(args.dataset, args.split, args.top_k, args.store)
     print(table(report))
-    if args.fit_calibration:
-        from service.calibrate import fit, save
-
-        preds = report.predictions
-        calibration = fit(
-            [p["predicted"] for p in preds],
-            [p["confidence"] for p in preds],
-            [p["predicted"] == p["gold"] for p in preds],
-            fitted_on=dataset.name,
-        )
-        save(calibration, args.fit_calibration)
-        print(f"calibration fitted on {len(preds)} claims -> {args.fit_calibration}")
     if args.json:
         with open(args.json, "wb") as fh:
             fh.write(msgspec.json.format(msgspec.json.encode(report), indent=2))
+    return 0
+
+
+def _run_eval(
+    dataset_path: str, split: str, top_k: int, store: str | None, verdict_model: str | None = None
+) -> tuple[Report, list[list[Judged]]]:
+    """One labelled set through the check pipeline, on a fresh store unless ``store``."""
+    import tempfile
+
+    from service.engine import Engine
+    from service.evaluate import evaluate, load_dataset
+
+    with tempfile.TemporaryDirectory(prefix="factcheck-eval-") as tmp:
+        settings = Settings.from_env(store=store or f"{tmp}/eval.db", verdict_model=verdict_model)
+        dataset = load_dataset(dataset_path, settings.demo_path, split)
+        engine = Engine.open(settings)
+        try:
+            return evaluate(engine, dataset, top_k=top_k)
+        finally:
+            engine.close()
+
+
+def cmd_fit_verdict(args: argparse.Namespace) -> int:
+    """Fit the verdict model on labelled sets (``PATH`` or ``PATH:SPLIT`` for the news suite)."""
+    from service.calibrate import fit, save
+
+    claims: list[list[Judged]] = []
+    gold: list[str] = []
+    for spec in args.datasets:
+        path, _, split = spec.partition(":")
+        # the passages' features do not depend on a fitted model, so none is loaded
+        report, judged = _run_eval(path, split or "all", args.top_k, None, verdict_model="")
+        claims += judged
+        gold += [p["gold"] for p in report.predictions]
+        print(f"{report.dataset}: {report.claims} claims")
+    model, losses = fit(claims, gold, fitted_on=list(args.datasets))
+    for floor, loss in losses.items():
+        print(f"relevance floor {floor:.2f}: cross-validated log-loss {loss:.4f}")
+    save(model, args.out)
+    print(
+        f"verdict model fitted on {model.samples} claims (floor {model.relevance_floor:.2f}, "
+        f"train accuracy {model.train_accuracy:.3f}) -> {args.out}"
+    )
     return 0
 
 
@@ -303,10 +325,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--json", help="write the full report (with predictions) here")
     evaluate.add_argument("--store", help="store file to use instead of a temporary one")
-    evaluate.add_argument(
-        "--fit-calibration", metavar="FILE", help="fit the confidence calibration on this set"
-    )
     evaluate.set_defaults(func=cmd_eval)
+
+    fit_verdict = sub.add_parser(
+        "fit-verdict", help="fit the verdict model on labelled sets (never on a reported one)"
+    )
+    fit_verdict.add_argument(
+        "datasets", nargs="+", help="dataset paths as for eval; the news suite as PATH:train"
+    )
+    fit_verdict.add_argument("--out", default="models/verdict-model.json")
+    fit_verdict.add_argument("--top-k", type=int, default=5)
+    fit_verdict.set_defaults(func=cmd_fit_verdict)
     return parser
 
 

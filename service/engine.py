@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 
 from service.batching import MicroBatcher
-from service.calibrate import load as load_calibration
+from service.calibrate import load as load_verdict_model
 from service.check import Pipeline, check_many
 from service.embed import Embedder, offline_mode
 from service.errors import FactCheckError, NotFoundError
@@ -50,7 +50,9 @@ class Engine:
             max_statement_chars=settings.max_statement_chars,
             max_top_k=settings.max_top_k,
             judge_extra=settings.judge_extra,
-            calibration=load_calibration(settings.calibration) if settings.calibration else None,
+            verdict_model=load_verdict_model(settings.verdict_model)
+            if settings.verdict_model
+            else None,
         )
         self.batcher: MicroBatcher[CheckRequest, CheckResponse] = MicroBatcher(
             self.check_many,

@@ -34,8 +34,9 @@ from service.corpus import demo_documents
 from service.embed import Vectors
 from service.engine import Engine
 from service.retrieve import retrieve
-from service.schemas import CheckRequest, DocumentIn
+from service.schemas import CheckRequest, CheckResponse, DocumentIn
 from service.store import SearchFilter
+from service.verdict import Judged
 
 VERDICTS = ("supported", "refuted", "conflicting", "not_enough_info")
 _CLIMATE_LABELS = {
@@ -243,8 +244,13 @@ def expected_calibration_error(
     return total
 
 
-def evaluate(engine: Engine, dataset: Dataset, *, top_k: int = 5) -> Report:
-    """Ingest the corpus, check every claim, and score the results."""
+def evaluate(
+    engine: Engine, dataset: Dataset, *, top_k: int = 5
+) -> tuple[Report, list[list[Judged]]]:
+    """Ingest the corpus, check every claim, and score the results.
+
+    Also returns each claim's judged passages, what ``factcheck fit-verdict`` fits on.
+    """
     engine.ingest(dataset.corpus)
     statements = [c.statement for c in dataset.claims]
     t0 = time.perf_counter()
@@ -252,6 +258,7 @@ def evaluate(engine: Engine, dataset: Dataset, *, top_k: int = 5) -> Report:
     hits = {k: 0 for k in RECALL_AT}
     with_gold = 0
     predictions = []
+    judged: list[list[Judged]] = []
     for claim, query in zip(dataset.claims, queries, strict=True):
         found = [
             _hit(claim.gold, doc_id, text) for doc_id, text in _top(engine, claim.statement, query)
@@ -269,6 +276,7 @@ def evaluate(engine: Engine, dataset: Dataset, *, top_k: int = 5) -> Report:
         for claim, result in zip(dataset.claims[start : start + BATCH], results, strict=True):
             if isinstance(result, Exception):
                 raise result
+            judged.append(judged_passages(result))
             predictions.append(
                 {
                     "id": claim.id,
@@ -281,9 +289,26 @@ def evaluate(engine: Engine, dataset: Dataset, *, top_k: int = 5) -> Report:
                 }
             )
     elapsed = time.perf_counter() - t0
-    return _score(
+    report = _score(
         dataset, predictions, hits, with_gold, top_k, elapsed, engine.store.count_claims()
     )
+    return report, judged
+
+
+def judged_passages(result: CheckResponse) -> list[Judged]:
+    """What the verdict model saw for one check, read back from its evidence."""
+    return [
+        Judged(
+            similarity=e.similarity,
+            supports=e.probabilities.supports if e.probabilities else 0.0,
+            neutral=e.probabilities.neutral if e.probabilities else 1.0,
+            contradicts=e.probabilities.contradicts if e.probabilities else 0.0,
+            source=e.document.source or e.document.id,
+            mismatch=e.mismatch.kind if e.mismatch else None,
+            corroborated=e.corroborated,
+        )
+        for e in result.evidence
+    ]
 
 
 def _score(

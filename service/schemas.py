@@ -363,8 +363,61 @@ class StanceProbabilities(Base):
     contradicts: Annotated[Probability, Meta(examples=[0.3274])]
 
 
+class EvidenceWeights(Base):
+    """What the passage counts for in the verdict (service/verdict.py, step 1)."""
+
+    relevance: Annotated[
+        Probability,
+        Meta(
+            description="0 under the fitted relevance floor (off topic), 1 when clearly on topic.",
+            examples=[1.0],
+        ),
+    ]
+    supports: Annotated[
+        Probability, Meta(description="P(supports) × relevance; 0 with a mismatch.", examples=[0.0])
+    ]
+    contradicts: Annotated[
+        Probability,
+        Meta(
+            description="P(contradicts) × relevance; with a mismatch the larger of P(supports) "
+            "and P(contradicts) × relevance.",
+            examples=[0.91],
+        ),
+    ]
+
+
+class VerdictScores(Base):
+    """The aggregate numbers behind the verdict."""
+
+    support: Annotated[
+        Probability,
+        Meta(description="Noisy-OR over sources of the strongest support weight.", examples=[0.1]),
+    ]
+    contradiction: Annotated[
+        Probability,
+        Meta(
+            description="Noisy-OR over sources of the strongest contradiction weight.",
+            examples=[0.93],
+        ),
+    ]
+    probabilities: Annotated[
+        dict[str, float],
+        Meta(
+            description="The verdict model's probability of each verdict (empty without a fitted "
+            "model); `confidence` is the verdict's own.",
+            examples=[
+                {"supported": 0.03, "refuted": 0.91, "conflicting": 0.02, "not_enough_info": 0.04}
+            ],
+        ),
+    ] = msgspec.field(default_factory=dict)
+
+
 class Evidence(Base):
-    """One retrieved and judged passage."""
+    """One retrieved and judged passage.
+
+    ``probabilities`` are the stance model's raw output; ``weights`` are what the verdict
+    counted, after relevance and any mismatch; ``stance`` is read off ``weights``.
+    """
 
     claim_id: ClaimId
     text: Annotated[str, Meta(examples=[EXAMPLE_PASSAGE])]
@@ -390,6 +443,15 @@ class Evidence(Base):
     # A time, number or named-entity conflict with the statement that the stance model
     # does not weigh; when present the passage counts as contradicting (see verdict.py).
     mismatch: Mismatch | None = None
+    weights: EvidenceWeights | None = None
+    on_topic: Annotated[
+        bool,
+        Meta(description="False under the relevance floor: shown apart, counted for nothing."),
+    ] = True
+    corroborated: Annotated[
+        bool,
+        Meta(description="The rules read the statement's event here with the same details."),
+    ] = False
 
 
 class Timings(Base):
@@ -415,7 +477,14 @@ class CheckResponse(Base):
 
     statement: Annotated[str, Meta(examples=[EXAMPLE_STATEMENT])]
     verdict: Verdict
-    confidence: Annotated[Probability, Meta(examples=[0.7258])]
+    confidence: Annotated[
+        Probability,
+        Meta(
+            description="The calibrated probability that the verdict is right (the fitted "
+            "verdict model's probability of it; see `scores`).",
+            examples=[0.7258],
+        ),
+    ]
     evidence: list[Evidence]
     models: ModelInfo
     index_version: IndexVersion
@@ -423,6 +492,7 @@ class CheckResponse(Base):
     reasons: Annotated[
         list[str], Meta(examples=[["contradicted_by_sources:3", "time_mismatch:2"]])
     ] = msgspec.field(default_factory=list)
+    scores: VerdictScores | None = None
 
 
 # -- split and feedback (the newsroom panel) -------------------------------------------------

@@ -1,66 +1,76 @@
-"""The verdict rule: from judged passages to supported / refuted / conflicting / not_enough_info.
+"""The verdict: from judged passages to supported / refuted / conflicting / not_enough_info.
 
-The rule, in order:
+Two steps, each with numbers the response shows.
 
-1. **Relevance.** A passage counts in proportion to its similarity to the statement:
-   ``r = clip((similarity - LOW) / (HIGH - LOW), 0, 1)``. Below ``LOW`` a passage is off
-   topic whatever the stance model says (NLI models over-read unrelated pairs).
-2. **Passage weight.** ``support = P(supports) · r`` and ``contradiction = P(contradicts) · r``.
-   A passage with a mismatch (its time, number or named entity conflicts with the
-   statement's) is about the statement's event but disagrees on a detail the stance model
-   does not weigh, so its support turns into contradiction:
-   ``contradiction = max(P(contradicts), P(supports)) · r`` and ``support = 0``. A time or
-   polarity mismatch (the passage dates the event elsewhere, or reports it refused or not
-   happening) is precise enough to stand without the model, which often calls such passages
-   neutral: its contradiction is at least ``MISMATCH_FLOOR · r``. Number and entity
-   mismatches are less precise and get no floor.
-   A *corroborated* passage (service/agreement.py: it reports the statement's event with its
-   names, polarity and time, and has no mismatch) counts ``support ≥ CORROBORATION_FLOOR · r``
-   and ``contradiction = 0``: where the rules read the same event the same way, the model's
-   contradiction is the negation artifact it usually is ("refused" vs "turned down").
-   A *paraphrase* (similarity ≥ ``PARAPHRASE_SIMILARITY``, no mismatch, P(contradicts) <
-   ``PARAPHRASE_MAX_CONTRADICTION``) counts ``support ≥ PARAPHRASE_FLOOR · r``: the
-   embedding model was trained on paraphrase pairs and places restatements there ("cited
-   coronavirus restrictions for declining" / "explained the refusal by coronavirus
-   restrictions", 0.83), which the small stance model reads as neutral. The threshold was
-   picked on Climate-FEVER train (0.75 / 0.80 / 0.85 / off: accuracy 0.567 / 0.579 / 0.573 /
-   0.573); there, model-neutral pairs at ≥ 0.80 are 11 SUPPORTS, 2 NOT_ENOUGH_INFO, 0 REFUTES.
-3. **Rules over paraphrase.** Where the rules read the statement's event in a passage (a
-   time or polarity mismatch at or above the threshold, or a corroboration), a passage that
-   never names the event (no word for it: service/agreement.py ``mentions_event``) and
-   has no rule signal of its own does not count in the other direction: it could only
-   agree or disagree by paraphrase, which the stance model over-reads from shared words
-   (model card: most of its errors are unrelated pairs read as entailment). Its weight in
-   the direction the rules agree with still counts.
-4. **Independence.** Passages are grouped by source (the document's ``source``, else its
-   id): within a source only the strongest passage of each direction counts, so two
-   articles of one outlet are one confirmation, not two.
-5. **Agreement.** Sources combine by noisy-OR: ``S = 1 - Π(1 - support_source)``, likewise
-   ``C``. Independent agreeing sources raise the score; none can lower it.
-6. **Decision.** ``S ≥ T`` and ``C ≥ T`` → conflicting; ``S ≥ T`` → supported; ``C ≥ T`` →
-   refuted; otherwise not_enough_info. The raw confidence is ``S``, ``C``,
-   ``min(S, C)`` and ``1 - max(S, C)`` respectively; it is calibrated separately.
+1. **Passage weights** (returned on every evidence item as ``weights``, beside the stance
+   model's raw ``probabilities``):
+
+   - relevance ``r = clip((similarity - floor) / (HIGH - floor), 0, 1)``: below the
+     fitted relevance ``floor`` a passage is off topic whatever the stance model says (NLI
+     models over-read unrelated pairs); it is returned marked ``on_topic: false`` and
+     counts for nothing;
+   - ``supports = P(supports) · r`` and ``contradicts = P(contradicts) · r``;
+   - a **mismatch** the rules can point to (service/mismatch.py: a time, number, named
+     entity or polarity of the same event that differs) adds contradiction: the passage's
+     ``contradicts`` becomes ``max(P(contradicts), P(supports)) · r`` and its ``supports``
+     0, since it is about the statement's event and disagrees on a detail. This is the only
+     way a rule moves weight, and only towards contradiction: no rule turns the model's
+     contradiction into support.
+
+   The evidence ``stance`` is read off these weights (``supports`` or ``contradicts`` when
+   that weight is at least ``STANCE_MIN`` and the larger; else ``neutral``), so it always
+   agrees with the numbers beside it.
+
+2. **Verdict model.** Passages are grouped by source (the document's ``source``, else its
+   id), and within a source only the strongest passage of each direction counts (two
+   articles of one outlet are one confirmation). Sources combine by noisy-OR into
+   ``S = 1 - Π(1 - supports_source)`` and likewise ``C``. A multinomial logistic model
+   over :data:`FEATURES` (``S``, ``C``, ``S·C`` for outlets that disagree, how many
+   sources each way, the best relevance, which mismatch kinds were found, corroboration
+   by the rules and paraphrase-level similarity) gives the four verdicts' probabilities;
+   the verdict is the most probable and ``confidence`` is its probability — the
+   calibrated probability that the verdict is right. Its parameters (and the relevance
+   floor) are fitted by ``factcheck fit-verdict`` on the news suite's train half,
+   climate-fever train and the seed set (service/calibrate.py), stored in
+   ``models/verdict-model.json`` with what they were fitted on.
+
+Without a fitted model (a deployment that removed the file) the rule is the plain
+threshold: ``S ≥ 0.5`` and ``C ≥ 0.5`` → conflicting, ``S ≥ 0.5`` → supported,
+``C ≥ 0.5`` → refuted, else not_enough_info, with ``S``, ``C``, ``min(S, C)`` or
+``1 - max(S, C)`` as an uncalibrated confidence.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import msgspec
 
-LOW = 0.30
+VERDICTS = ("supported", "refuted", "conflicting", "not_enough_info")
+MISMATCH_KINDS = ("time", "number", "entity", "polarity")
+LOW = 0.30  # relevance floor used when no fitted model says otherwise
 HIGH = 0.60
 THRESHOLD = 0.5
-MISMATCH_FLOOR = 0.7
-CORROBORATION_FLOOR = 0.7
-FLOORED_MISMATCHES = frozenset({"time", "polarity"})
+STANCE_MIN = 0.5
 PARAPHRASE_SIMILARITY = 0.80
 PARAPHRASE_MAX_CONTRADICTION = 0.2
-PARAPHRASE_FLOOR = 0.6
+FEATURES = (
+    "bias",
+    "support",
+    "contradiction",
+    "support_x_contradiction",
+    "sources_supporting",
+    "sources_contradicting",
+    "best_relevance",
+    *(f"mismatch_{k}" for k in MISMATCH_KINDS),
+    "corroborated",
+    "paraphrase",
+)
 
 
 class Judged(msgspec.Struct, frozen=True, kw_only=True):
-    """What the verdict rule needs to know about one passage."""
+    """What the verdict needs to know about one passage."""
 
     similarity: float
     supports: float
@@ -68,38 +78,54 @@ class Judged(msgspec.Struct, frozen=True, kw_only=True):
     contradicts: float
     source: str
     mismatch: str | None = None  # kind of the conflict found, if any
-    corroborated: bool = False  # the rules read the statement's event in it (never with mismatch)
-    mentions_event: bool | None = None  # has a word for the statement's event (None: unread)
+    corroborated: bool = False  # the rules read the statement's event in it, same details
+
+
+class Weighed(msgspec.Struct, frozen=True, kw_only=True):
+    """A passage's weights in the verdict, and the stance they make."""
+
+    relevance: float
+    supports: float
+    contradicts: float
+    stance: str
+
+
+class VerdictModel(msgspec.Struct, frozen=True, kw_only=True):
+    """Fitted parameters of the verdict model and where they came from."""
+
+    features: list[str]
+    coefficients: dict[str, list[float]]  # verdict -> one weight per feature
+    relevance_floor: float
+    fitted_on: list[str]
+    samples: int
+    train_accuracy: float = 0.0
+
+    def probabilities(self, x: Sequence[float]) -> dict[str, float]:
+        """Softmax over the verdicts of the features ``x`` (in :data:`FEATURES` order)."""
+        z = {
+            v: sum(w * f for w, f in zip(ws, x, strict=True)) for v, ws in self.coefficients.items()
+        }
+        top = max(z.values())
+        e = {v: math.exp(s - top) for v, s in z.items()}
+        total = sum(e.values())
+        return {v: e[v] / total for v in VERDICTS if v in e}
 
 
 class Decision(msgspec.Struct, frozen=True, kw_only=True):
-    """The verdict with its raw confidence and machine-readable reasons."""
+    """The verdict with its confidence, the aggregate scores and machine-readable reasons."""
 
     verdict: str
     confidence: float
     support: float
     contradiction: float
     reasons: list[str]
+    probabilities: dict[str, float] = msgspec.field(default_factory=dict)
+    features: list[float] = msgspec.field(default_factory=list)
 
 
-def relevance(similarity: float) -> float:
+def relevance(similarity: float, floor: float = LOW) -> float:
     """How much a passage of this similarity counts, from 0 (off topic) to 1."""
-    return min(1.0, max(0.0, (similarity - LOW) / (HIGH - LOW)))
-
-
-def weights(p: Judged) -> tuple[float, float]:
-    """(support, contradiction) weight of one passage."""
-    r = relevance(p.similarity)
-    if p.mismatch is not None:
-        c = max(p.contradicts, p.supports)
-        if p.mismatch in FLOORED_MISMATCHES:
-            c = max(c, MISMATCH_FLOOR)
-        return 0.0, c * r
-    if p.corroborated:
-        return max(p.supports, CORROBORATION_FLOOR) * r, 0.0
-    if paraphrase(p):
-        return max(p.supports, PARAPHRASE_FLOOR) * r, p.contradicts * r
-    return p.supports * r, p.contradicts * r
+    return min(1.0, max(0.0, (similarity - floor) / (HIGH - floor)))
 
 
 def paraphrase(p: Judged) -> bool:
@@ -111,6 +137,21 @@ def paraphrase(p: Judged) -> bool:
     )
 
 
+def weigh(p: Judged, floor: float = LOW) -> Weighed:
+    """Step 1 of the module docstring for one passage."""
+    r = relevance(p.similarity, floor)
+    s, c = p.supports * r, p.contradicts * r
+    if p.mismatch is not None:
+        s, c = 0.0, max(p.contradicts, p.supports) * r
+    if c >= STANCE_MIN and c > s:
+        stance = "contradicts"
+    elif s >= STANCE_MIN:
+        stance = "supports"
+    else:
+        stance = "neutral"
+    return Weighed(relevance=r, supports=s, contradicts=c, stance=stance)
+
+
 def _noisy_or(values: Sequence[float]) -> float:
     remaining = 1.0
     for v in values:
@@ -118,54 +159,83 @@ def _noisy_or(values: Sequence[float]) -> float:
     return 1.0 - remaining
 
 
-def decide(passages: Sequence[Judged], threshold: float = THRESHOLD) -> Decision:
-    """Apply the rule in the module docstring."""
-    best_support: dict[str, float] = {}
-    best_contra: dict[str, float] = {}
-    mismatches: dict[str, int] = {}
-    weighed = [(p, *weights(p)) for p in passages]
-    # whether the rules read the statement's event as refuted / confirmed somewhere
-    refuted = any(p.mismatch in FLOORED_MISMATCHES and c >= threshold for p, _, c in weighed)
-    confirmed = any(p.corroborated and s >= threshold for p, s, _ in weighed)
-    discounted = 0
-    for p, s, c in weighed:
-        if p.mentions_event is False and p.mismatch is None and not p.corroborated:
-            before = (s, c)
-            s, c = (0.0 if refuted else s), (0.0 if confirmed else c)
-            if max(before) >= threshold and (s, c) != before:
-                discounted += 1
-        best_support[p.source] = max(best_support.get(p.source, 0.0), s)
-        best_contra[p.source] = max(best_contra.get(p.source, 0.0), c)
-        if p.mismatch is not None and c >= threshold:
-            mismatches[p.mismatch] = mismatches.get(p.mismatch, 0) + 1
-    support = _noisy_or(list(best_support.values()))
-    contra = _noisy_or(list(best_contra.values()))
-    n_support = sum(1 for v in best_support.values() if v >= threshold)
-    n_contra = sum(1 for v in best_contra.values() if v >= threshold)
+def _by_source(weighed: Sequence[tuple[Judged, Weighed]]) -> tuple[list[float], list[float]]:
+    """Each source's strongest support and strongest contradiction."""
+    best_s: dict[str, float] = {}
+    best_c: dict[str, float] = {}
+    for p, w in weighed:
+        best_s[p.source] = max(best_s.get(p.source, 0.0), w.supports)
+        best_c[p.source] = max(best_c.get(p.source, 0.0), w.contradicts)
+    return list(best_s.values()), list(best_c.values())
+
+
+def features(passages: Sequence[Judged], floor: float = LOW) -> list[float]:
+    """The verdict model's inputs, in :data:`FEATURES` order."""
+    weighed = [(p, weigh(p, floor)) for p in passages]
+    per_s, per_c = _by_source(weighed)
+    on_topic = [(p, w) for p, w in weighed if w.relevance > 0]
+    kinds = {p.mismatch for p, _ in on_topic if p.mismatch is not None}
+    s, c = _noisy_or(per_s), _noisy_or(per_c)
+    return [
+        1.0,
+        s,
+        c,
+        s * c,
+        min(3, sum(v >= THRESHOLD for v in per_s)) / 3,
+        min(3, sum(v >= THRESHOLD for v in per_c)) / 3,
+        max((w.relevance for _, w in weighed), default=0.0),
+        *(float(k in kinds) for k in MISMATCH_KINDS),
+        max((w.relevance for p, w in on_topic if p.corroborated), default=0.0),
+        max((w.relevance for p, w in on_topic if paraphrase(p)), default=0.0),
+    ]
+
+
+def _threshold(s: float, c: float) -> tuple[str, float]:
+    if s >= THRESHOLD and c >= THRESHOLD:
+        return "conflicting", min(s, c)
+    if s >= THRESHOLD:
+        return "supported", s
+    if c >= THRESHOLD:
+        return "refuted", c
+    return "not_enough_info", 1.0 - max(s, c)
+
+
+def decide(passages: Sequence[Judged], model: VerdictModel | None = None) -> Decision:
+    """Apply the module docstring's two steps."""
+    floor = model.relevance_floor if model else LOW
+    x = features(passages, floor)
+    s, c = x[1], x[2]
+    if model is None:
+        verdict, confidence = _threshold(s, c)
+        probs: dict[str, float] = {}
+    else:
+        probs = model.probabilities(x)
+        verdict = max(probs, key=probs.__getitem__)
+        confidence = probs[verdict]
+    weighed = [(p, weigh(p, floor)) for p in passages]
+    per_s, per_c = _by_source(weighed)
     reasons = []
-    if not any(relevance(p.similarity) > 0 for p in passages):
+    if not any(w.relevance > 0 for _, w in weighed):
         reasons.append("no_relevant_evidence")
+    n_support = sum(v >= THRESHOLD for v in per_s)
+    n_contra = sum(v >= THRESHOLD for v in per_c)
     if n_support:
         reasons.append(f"supported_by_sources:{n_support}")
     if n_contra:
         reasons.append(f"contradicted_by_sources:{n_contra}")
-    reasons.extend(f"{kind}_mismatch:{count}" for kind, count in sorted(mismatches.items()))
-    if discounted:
-        reasons.append(f"paraphrase_outweighed_by_rules:{discounted}")
-    if support >= threshold and contra >= threshold:
-        verdict, confidence = "conflicting", min(support, contra)
-    elif support >= threshold:
-        verdict, confidence = "supported", support
-    elif contra >= threshold:
-        verdict, confidence = "refuted", contra
-    else:
-        verdict, confidence = "not_enough_info", 1.0 - max(support, contra)
-        if passages and "no_relevant_evidence" not in reasons:
-            reasons.append("no_decisive_evidence")
+    mismatches: dict[str, int] = {}
+    for p, w in weighed:
+        if p.mismatch is not None and w.contradicts >= THRESHOLD:
+            mismatches[p.mismatch] = mismatches.get(p.mismatch, 0) + 1
+    reasons.extend(f"{kind}_mismatch:{n}" for kind, n in sorted(mismatches.items()))
+    if verdict == "not_enough_info" and passages and "no_relevant_evidence" not in reasons:
+        reasons.append("no_decisive_evidence")
     return Decision(
         verdict=verdict,
         confidence=confidence,
-        support=support,
-        contradiction=contra,
+        support=s,
+        contradiction=c,
         reasons=reasons,
+        probabilities=probs,
+        features=x,
     )

@@ -1,22 +1,23 @@
-"""The quality harness and calibration: real models on small real data, plus pure-logic units."""
+"""The quality harness: real models on small real data, plus pure-logic units."""
 
 from __future__ import annotations
 
 import json
-import random
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from litestar.testing import TestClient
 
-from service.calibrate import fit, load, save
 from service.engine import Engine
 from service.evaluate import (
+    Dataset,
+    LabelledClaim,
     climate_fever,
     evaluate,
     evaluate_feedback,
     expected_calibration_error,
+    news_suite,
     seed_set,
     table,
 )
@@ -31,23 +32,6 @@ def test_expected_calibration_error() -> None:
     assert expected_calibration_error([1.0, 1.0], [True, True]) == 0.0
     assert expected_calibration_error([0.9, 0.9], [False, False]) == pytest.approx(0.9)
     assert expected_calibration_error([0.75] * 4, [True, True, True, False]) == pytest.approx(0.0)
-
-
-def test_calibration_fit_reduces_error_and_round_trips(tmp_path: Path) -> None:
-    rng = random.Random(7)
-    # Over-confident raw scores: right only 60% of the time at 0.95.
-    raw = [rng.uniform(0.5, 1.0) for _ in range(400)]
-    correct = [rng.random() < 0.2 + 0.4 * r for r in raw]
-    verdicts = ["supported"] * len(raw)
-    cal = fit(verdicts, raw, correct, fitted_on="synthetic")
-    calibrated = [cal.apply("supported", r) for r in raw]
-    assert (
-        expected_calibration_error(calibrated, correct)
-        < expected_calibration_error(raw, correct) / 2
-    )
-    save(cal, tmp_path / "cal.json")
-    assert load(tmp_path / "cal.json") == cal
-    assert load(tmp_path / "missing.json") is None
 
 
 def test_climate_fever_loader_builds_the_evidence_corpus(tmp_path: Path) -> None:
@@ -75,14 +59,57 @@ def test_eval_on_real_claims_through_the_check_pipeline(
     sample.write_text("\n".join(CLIMATE_TRAIN.read_text().splitlines()[:12]) + "\n")
     engine = session_engine_factory(Settings(store=str(tmp_path / "eval.db")))
     try:
-        report = evaluate(engine, climate_fever(sample))
+        report, judged = evaluate(engine, climate_fever(sample))
     finally:
         engine.close()
     assert report.claims == 12 and report.corpus_passages > 12
+    # what fit-verdict learns from: each claim's passages, read back from its evidence
+    assert len(judged) == 12 and all(judged)
     assert report.recall["@1"] <= report.recall["@5"] <= report.recall["@10"]
     assert report.recall["@10"] > 0.5  # each claim's own evidence is in a small pool
     assert sum(sum(row.values()) for row in report.confusion.values()) == 12
     assert "| evidence recall@10 |" in table(report)
+
+
+def test_news_suite_loader_keeps_the_whole_corpus_for_each_half() -> None:
+    folder = Path(__file__).parent / "data" / "news_suite"
+    whole, train, test = (news_suite(folder, split) for split in ("all", "train", "test"))
+    assert len(train.corpus) == len(test.corpus) == len(whole.corpus) >= 40
+    assert len(train.claims) + len(test.claims) == len(whole.claims) >= 240
+    assert {c.id for c in train.claims}.isdisjoint(c.id for c in test.claims)
+    assert all(c.kind for c in whole.claims)
+    docs = {d.id for d in whole.corpus}
+    assert all(g.document in docs for c in whole.claims for g in c.gold)
+    assert all(d.published_at for d in whole.corpus)
+
+
+def test_per_kind_report_and_false_supported_list() -> None:
+    from service.evaluate import _score
+
+    claims = [
+        LabelledClaim(id="a", statement="x", verdict="refuted", gold=[], kind="number"),
+        LabelledClaim(id="b", statement="y", verdict="supported", gold=[], kind="number"),
+    ]
+    preds = [
+        {
+            "id": "a",
+            "gold": "refuted",
+            "predicted": "supported",
+            "confidence": 0.8,
+            "kind": "number",
+        },
+        {
+            "id": "b",
+            "gold": "supported",
+            "predicted": "supported",
+            "confidence": 0.8,
+            "kind": "number",
+        },
+    ]
+    report = _score(Dataset("d", claims, []), preds, {1: 0, 5: 0, 10: 0}, 0, 5, 1.0, 0)
+    assert report.per_kind["number"]["accuracy"] == 0.5
+    assert report.false_supported == ["a"]
+    assert "| number | 2 | 0.500 |" in table(report)
 
 
 def test_seed_set_loader() -> None:

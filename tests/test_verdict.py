@@ -1,18 +1,14 @@
-"""The verdict rule, case by case (pure logic: no models)."""
+"""The verdict, case by case (pure logic: no models), and fitting the verdict model."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import msgspec
 import pytest
 
-from service.verdict import (
-    CORROBORATION_FLOOR,
-    MISMATCH_FLOOR,
-    PARAPHRASE_FLOOR,
-    Judged,
-    decide,
-    relevance,
-    weights,
-)
+from service.calibrate import fit, load, save
+from service.verdict import FEATURES, Judged, VerdictModel, decide, features, relevance, weigh
 
 
 def p(
@@ -22,7 +18,6 @@ def p(
     source: str,
     mismatch: str | None = None,
     corroborated: bool = False,
-    mentions_event: bool | None = None,
 ) -> Judged:
     return Judged(
         similarity=sim,
@@ -32,7 +27,6 @@ def p(
         source=source,
         mismatch=mismatch,
         corroborated=corroborated,
-        mentions_event=mentions_event,
     )
 
 
@@ -46,117 +40,115 @@ def test_off_topic_passages_do_not_count_whatever_their_stance() -> None:
     d = decide([p(0.2, 0.99, 0.0, "a"), p(0.25, 0.0, 0.99, "b")])
     assert d.verdict == "not_enough_info"
     assert "no_relevant_evidence" in d.reasons
+    assert weigh(p(0.2, 0.99, 0.0, "a")).stance == "neutral"
 
 
-def test_one_strong_relevant_supporting_source() -> None:
-    d = decide([p(0.75, 0.9, 0.05, "a"), p(0.5, 0.0, 0.1, "b")])
-    assert d.verdict == "supported"
-    assert d.confidence == pytest.approx(0.9)
-    assert "supported_by_sources:1" in d.reasons
+def test_threshold_rule_without_a_model() -> None:
+    assert decide([p(0.75, 0.9, 0.05, "a")]).verdict == "supported"
+    assert decide([p(0.75, 0.9, 0.05, "a")]).confidence == pytest.approx(0.9)
+    assert decide([p(0.7, 0.02, 0.95, "a")]).verdict == "refuted"
+    both = decide([p(0.7, 0.9, 0.0, "a"), p(0.7, 0.0, 0.9, "b")])
+    assert both.verdict == "conflicting"
+    assert "supported_by_sources:1" in both.reasons
+    assert "contradicted_by_sources:1" in both.reasons
 
 
-def test_contradiction_refutes() -> None:
-    d = decide([p(0.7, 0.02, 0.95, "a")])
+def test_a_mismatch_turns_support_into_contradiction_it_can_point_to() -> None:
+    w = weigh(p(0.7, 0.9, 0.05, "a", mismatch="number"))
+    assert (w.supports, w.contradicts, w.stance) == (0.0, pytest.approx(0.9), "contradicts")
+    d = decide([p(0.7, 0.9, 0.05, "a", mismatch="number")])
     assert d.verdict == "refuted"
+    assert "number_mismatch:1" in d.reasons
 
 
-def test_both_directions_conflict() -> None:
-    d = decide([p(0.7, 0.9, 0.05, "a"), p(0.7, 0.05, 0.9, "b")])
-    assert d.verdict == "conflicting"
-    # Each side also counts the other passage's small probability (noisy-OR).
-    assert d.confidence == pytest.approx(1 - 0.1 * 0.95)
+def test_no_rule_turns_the_models_contradiction_into_support() -> None:
+    # the "fell 38 percent" case: the model says contradicts; corroboration cannot flip it
+    w = weigh(p(0.8, 0.07, 0.59, "a", corroborated=True))
+    assert w.stance == "contradicts"
+    assert w.supports == pytest.approx(0.07)
+    assert decide([p(0.8, 0.07, 0.59, "a", corroborated=True)]).verdict == "refuted"
 
 
-def test_two_passages_of_one_source_are_one_confirmation() -> None:
-    one_source = decide([p(0.6, 0.4, 0.0, "a"), p(0.6, 0.4, 0.0, "a")])
-    two_sources = decide([p(0.6, 0.4, 0.0, "a"), p(0.6, 0.4, 0.0, "b")])
-    assert one_source.verdict == "not_enough_info"
-    assert two_sources.verdict == "supported"
-    assert two_sources.support == pytest.approx(1 - 0.6 * 0.6)
+def test_stance_agrees_with_the_weights_shown() -> None:
+    for sim, s, c in [(0.8, 0.07, 0.59), (0.8, 0.6, 0.3), (0.45, 0.9, 0.0), (0.9, 0.3, 0.3)]:
+        w = weigh(p(sim, s, c, "a"))
+        if w.stance == "supports":
+            assert w.supports >= 0.5 and w.supports >= w.contradicts
+        elif w.stance == "contradicts":
+            assert w.contradicts >= 0.5 and w.contradicts > w.supports
+        else:
+            assert max(w.supports, w.contradicts) < 0.5
 
 
-def test_mismatch_turns_support_into_contradiction() -> None:
-    d = decide([p(0.8, 0.9, 0.02, "a", mismatch="time")])
-    assert d.verdict == "refuted"
-    assert d.support == 0.0
-    assert "time_mismatch:1" in d.reasons
+def test_one_source_counts_once() -> None:
+    one = features([p(0.7, 0.6, 0.0, "a"), p(0.7, 0.6, 0.0, "a")])
+    two = features([p(0.7, 0.6, 0.0, "a"), p(0.7, 0.6, 0.0, "b")])
+    assert one[FEATURES.index("support")] == pytest.approx(0.6)
+    assert two[FEATURES.index("support")] == pytest.approx(0.84)
 
 
-@pytest.mark.parametrize("kind", ["time", "polarity"])
-def test_time_and_polarity_mismatches_refute_a_neutral_passage(kind: str) -> None:
-    d = decide([p(0.45, 0.05, 0.04, "a", mismatch=kind)])  # r = 0.5
-    assert d.contradiction == pytest.approx(MISMATCH_FLOOR * 0.5)
-    d = decide([p(0.8, 0.05, 0.04, "a", mismatch=kind)])
-    assert d.verdict == "refuted"
-    assert f"{kind}_mismatch:1" in d.reasons
-
-
-@pytest.mark.parametrize("kind", ["number", "entity"])
-def test_number_and_entity_mismatches_get_no_floor(kind: str) -> None:
-    d = decide([p(0.8, 0.05, 0.04, "a", mismatch=kind)])
-    assert d.verdict == "not_enough_info"
-    assert d.contradiction == pytest.approx(0.05)
-
-
-def test_corroboration_supports_a_neutral_passage() -> None:
-    assert weights(p(0.45, 0.1, 0.04, "a", corroborated=True)) == pytest.approx(
-        (CORROBORATION_FLOOR * 0.5, 0.0)
-    )
-    d = decide([p(0.8, 0.1, 0.04, "a", corroborated=True)])
-    assert d.verdict == "supported"
-    assert d.support == pytest.approx(CORROBORATION_FLOOR)
-
-
-def test_corroboration_overrides_the_models_contradiction_but_keeps_higher_support() -> None:
-    # "Xi refused Putin's invitation" / "Xi turned down Putin's invitation": NLI says 0.96.
-    d = decide([p(0.8, 0.9, 0.02, "a", corroborated=True), p(0.8, 0.01, 0.96, "a")])
-    assert d.verdict == "conflicting"  # an uncorroborated passage still counts
-    d = decide(
-        [p(0.8, 0.9, 0.02, "a", corroborated=True), p(0.8, 0.01, 0.96, "b", corroborated=True)]
-    )
-    assert d.verdict == "supported"
-    assert d.support == pytest.approx(1 - 0.1 * (1 - CORROBORATION_FLOOR))
-    assert d.contradiction == 0.0
-
-
-def test_a_rule_read_refutation_outweighs_support_from_a_passage_without_the_event() -> None:
-    # "China has condemned ...": "Beijing has not condemned ..." (polarity rule) against the
-    # model's 0.73 support for a sentence about the war that never says "condemn".
-    refusal = p(0.8, 0.03, 0.96, "a", mismatch="polarity", mentions_event=True)
-    blind = p(0.67, 0.73, 0.15, "b", mentions_event=False)
-    d = decide([refusal, blind])
-    assert d.verdict == "refuted"
-    assert "paraphrase_outweighed_by_rules:1" in d.reasons
-    assert d.support == 0.0
-    assert d.contradiction == pytest.approx(1 - 0.04 * 0.85)  # its contradiction still counts
-    # a passage that names the event, or a statement whose event is not read, still conflicts
-    for other in (p(0.67, 0.73, 0.15, "b", mentions_event=True), p(0.67, 0.73, 0.15, "b")):
-        assert decide([refusal, other]).verdict == "conflicting"
-    # without the rules reading the event, the model's support stands
-    assert decide([p(0.8, 0.03, 0.96, "a"), blind]).verdict == "conflicting"
-
-
-def test_corroboration_outweighs_contradiction_from_a_passage_without_the_event() -> None:
-    seen = p(0.8, 0.2, 0.05, "a", corroborated=True, mentions_event=True)
-    blind = p(0.7, 0.05, 0.9, "b", mentions_event=False)
-    d = decide([seen, blind])
-    assert d.verdict == "supported"
-    assert d.contradiction == 0.0
-    assert "paraphrase_outweighed_by_rules:1" in d.reasons
-
-
-def test_a_close_paraphrase_the_model_reads_as_neutral_supports() -> None:
-    # "cited coronavirus restrictions for declining the visit" /
-    # "explained the refusal by coronavirus restrictions": similarity 0.83, P(neutral) 0.75
-    d = decide([p(0.83, 0.17, 0.09, "a")])
-    assert d.verdict == "supported"
-    assert d.support == pytest.approx(PARAPHRASE_FLOOR)
-    assert decide([p(0.83, 0.17, 0.25, "a")]).verdict == "not_enough_info"  # contradiction read
-    assert decide([p(0.78, 0.17, 0.09, "a")]).verdict == "not_enough_info"  # not close enough
-    assert decide([p(0.83, 0.17, 0.09, "a", mismatch="number")]).verdict == "not_enough_info"
-
-
-def test_relevance_ramp() -> None:
+def test_relevance_is_clipped_and_moves_with_the_floor() -> None:
     assert relevance(0.1) == 0.0
-    assert relevance(0.45) == pytest.approx(0.5)
-    assert relevance(0.95) == 1.0
+    assert relevance(0.9) == 1.0
+    assert relevance(0.4, floor=0.45) == 0.0
+    assert 0 < relevance(0.4) < 1
+
+
+def _model(coefficients: dict[str, list[float]], floor: float = 0.3) -> VerdictModel:
+    return VerdictModel(
+        features=list(FEATURES),
+        coefficients=coefficients,
+        relevance_floor=floor,
+        fitted_on=["unit"],
+        samples=0,
+    )
+
+
+def test_model_verdict_is_the_most_probable_and_confidence_its_probability() -> None:
+    zeros = [0.0] * len(FEATURES)
+    refute = list(zeros)
+    refute[FEATURES.index("contradiction")] = 6.0
+    model = _model(
+        {"supported": zeros, "refuted": refute, "conflicting": zeros, "not_enough_info": zeros}
+    )
+    d = decide([p(0.7, 0.02, 0.95, "a")], model)
+    assert d.verdict == "refuted"
+    assert sum(d.probabilities.values()) == pytest.approx(1.0)
+    assert d.confidence == pytest.approx(d.probabilities["refuted"])
+
+
+def _claims() -> tuple[list[list[Judged]], list[str]]:
+    claims: list[list[Judged]] = []
+    gold: list[str] = []
+    for i in range(40):
+        x = 0.6 + (i % 5) * 0.08
+        claims += [
+            [p(0.7, x, 0.05, "a"), p(0.5, 0.1, 0.1, "b")],
+            [p(0.7, 0.05, x, "a")],
+            [p(0.7, x, 0.0, "a"), p(0.7, 0.0, x, "b")],
+            [p(0.35, 0.3, 0.3, "a"), p(0.2, 0.9, 0.0, "b")],
+        ]
+        gold += ["supported", "refuted", "conflicting", "not_enough_info"]
+    return claims, gold
+
+
+def test_fit_learns_the_verdicts_and_round_trips(tmp_path: Path) -> None:
+    claims, gold = _claims()
+    model, losses = fit(claims, gold, fitted_on=["synthetic"])
+    assert set(losses) == {0.30, 0.35, 0.40, 0.45}
+    assert model.relevance_floor in losses
+    assert model.train_accuracy >= 0.95
+    predicted = [decide(c, model).verdict for c in claims]
+    assert sum(a == b for a, b in zip(predicted, gold, strict=True)) / len(gold) >= 0.95
+    save(model, tmp_path / "m.json")
+    assert load(tmp_path / "m.json") == model
+    assert load(tmp_path / "missing.json") is None
+
+
+def test_load_refuses_a_model_of_other_features(tmp_path: Path) -> None:
+    claims, gold = _claims()
+    model, _ = fit(claims, gold, fitted_on=["synthetic"])
+    stale = msgspec.structs.replace(model, features=["bias"])
+    save(stale, tmp_path / "m.json")
+    with pytest.raises(ValueError, match="refit"):
+        load(tmp_path / "m.json")

@@ -19,8 +19,8 @@ from __future__ import annotations
 import csv
 import gzip
 import json
-import random
 import os
+import random
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -138,7 +138,7 @@ def raw_sentences() -> list[str]:
 
 
 def train_pairs(sources: list[str]) -> list[Pair]:
-    """Training pairs of the named sources (rte, sick, cf, pool); augmentation is added separately."""
+    """Training pairs of the named sources (rte, sick, cf, pool); augmentation comes apart."""
     loaders = {
         "rte": lambda: load_rte("train"),
         "sick": lambda: load_sick("TRAIN"),

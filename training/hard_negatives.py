@@ -19,8 +19,9 @@ exactly one span, so premise and hypothesis differ only there:
   and ``shorten`` drops a person's first name or title.
 
 Which side is the premise alternates (seeded), since contradiction is symmetric and a
-unit rewrite entails both ways (a shortened name only from the full one). ``split_of`` puts a tenth of the source sentences in
-a held-out slice, reported separately by ``training.evaluate_stance``.
+unit rewrite entails both ways (a shortened name only from the full one). ``split_of``
+puts a tenth of the source sentences in a held-out slice, reported separately by
+``training.evaluate_stance``.
 """
 
 from __future__ import annotations
@@ -169,7 +170,9 @@ def change_date(doc: Any, rng: random.Random, pools: dict[str, list[str]]) -> st
         for names in (MONTHS, WEEKDAYS):
             for name in names:
                 for m in re.finditer(rf"\b{name}\b", ent.text):
-                    options.append((m.start(), m.end(), rng.choice([n for n in names if n != name])))
+                    options.append(
+                        (m.start(), m.end(), rng.choice([n for n in names if n != name]))
+                    )
         for pattern, parts in ((_QUARTER, QUARTERS), (_HALF, QUARTERS[:2])):
             for m in pattern.finditer(ent.text):
                 word = m.group(1)
@@ -210,7 +213,8 @@ def unit_rewrite(doc: Any, rng: random.Random, pools: dict[str, list[str]]) -> s
     rewrites: list[tuple[str, Callable[[re.Match[str]], str]]] = [
         (r"(\d+(?:\.\d+)?) per ?cent\b", lambda m: f"{m.group(1)}%"),
         (r"(\d+(?:\.\d+)?)%", lambda m: f"{m.group(1)} percent"),
-        (r"\$(\d+(?:\.\d+)?) (million|billion|trillion)\b", lambda m: f"{m.group(1)} {m.group(2)} dollars"),
+        (r"\$(\d+(?:\.\d+)?) (million|billion|trillion)\b",
+         lambda m: f"{m.group(1)} {m.group(2)} dollars"),
         (r"\$(\d+(?:\.\d+)?) (million|billion)\b", lambda m: f"${m.group(1)}{m.group(2)[0]}n"),
         (r"\b(\d{1,3}),(\d{3})\b(?!,)", lambda m: f"{m.group(1)}{m.group(2)}"),
         (_MONTH_DAY_YEAR.pattern, lambda m: f"{m.group(2)} {m.group(1)} {m.group(3)}"),
@@ -244,7 +248,7 @@ GENERATORS: dict[str, Callable[[Any, random.Random, dict[str, list[str]]], str |
 
 
 def split_of(sentence: str, test_share: float = 0.1) -> str:
-    """"train" or "test", fixed by the sentence's hash (not by the seed or the order)."""
+    """ "train" or "test", fixed by the sentence's hash (not by the seed or the order)."""
     digest = hashlib.sha1(sentence.encode("utf-8")).digest()
     return "test" if digest[0] < 256 * test_share else "train"
 
@@ -267,9 +271,7 @@ def news_sentences(limit: int, seed: int = 13) -> list[str]:
     from training.data import load_climate_fever, load_pool, load_rte
 
     pool = [p for p in load_pool(caps={}) if p.source in ("pool:mnli", "pool:anli")]
-    texts = dict.fromkeys(
-        p.premise for p in pool + load_rte("train") + load_climate_fever("train")
-    )
+    texts = dict.fromkeys(p.premise for p in pool + load_rte("train") + load_climate_fever("train"))
     sentences = dict.fromkeys(
         s for t in texts for s in split_sentences(t) if re.search(r"\d| [A-Z]", s)
     )

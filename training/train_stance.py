@@ -107,9 +107,7 @@ def build_train(
 def main() -> None:
     ap = argparse.ArgumentParser(description="Train the factcheck NLI cross-encoder.")
     ap.add_argument("--out", required=True, help="model folder to write")
-    ap.add_argument(
-        "--sources", default="pool,rte,sick,cf", help="comma list of pool,rte,sick,cf"
-    )
+    ap.add_argument("--sources", default="pool,rte,sick,cf", help="comma list of pool,rte,sick,cf")
     ap.add_argument(
         "--repeat", default="rte:2,cf:2", help="source:times, e.g. rte:2 (news-like sets)"
     )
