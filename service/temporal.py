@@ -58,6 +58,8 @@ def shift(day: datetime.date, delta: datetime.timedelta) -> datetime.date:
 
 def _clamp_year(y: int) -> int:
     return min(max(y, _MIN_YEAR), _MAX_YEAR)
+
+
 _MONTHS_ABBR = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 
