@@ -100,6 +100,16 @@ def _http_problem(exc: HTTPException) -> ProblemDetailsException:
     )
 
 
+def _internal_problem(exc: Exception) -> ProblemDetailsException:
+    """A bug as problem+json like every other error, without its internals (they are logged)."""
+    return ProblemDetailsException(
+        status_code=500,
+        title=HTTPStatus(500).phrase,
+        detail="internal error; the request id names it in the service's log",
+        type_="urn:factcheck:error:Internal",
+    )
+
+
 def frame_ancestors(settings: Settings) -> Callable[[Response[Any]], Response[Any]]:
     """Only the CMS origins allowed to call the API may frame the panel (no clickjacking)."""
     policy = " ".join(["frame-ancestors 'self'", *settings.cors_origins])
@@ -116,7 +126,10 @@ def create_app(
 ) -> Litestar:
     """Build the service. Tests pass their own settings (and may share one engine)."""
     settings = settings or Settings.from_env()
-    problem_map = {cls: _problem for cls in errors.HTTP_STATUS} | {HTTPException: _http_problem}
+    problem_map = {cls: _problem for cls in errors.HTTP_STATUS} | {
+        HTTPException: _http_problem,
+        Exception: _internal_problem,
+    }
     keys = load_keys(settings)
     rate_limit = rate_limit_config(settings)
     middleware: list[Middleware] = [RequestContextMiddleware()]  # outermost first

@@ -25,6 +25,7 @@ import msgspec
 from service.engine import Engine
 from service.errors import FactCheckError, OverloadedError, http_status, problem_type
 from service.schemas import BatchItem, BatchResponse, CheckResponse, ItemError, ItemResult
+from service.telemetry import error_log
 
 Outcome = CheckResponse | ItemError
 _RETRY_S = 0.01  # how often a stream retries a full queue
@@ -109,6 +110,8 @@ async def _outcome(future: Future[CheckResponse]) -> Outcome:
     try:
         return await asyncio.wrap_future(future)
     except Exception as exc:  # the item's own error; others in the batch are unaffected
+        if not isinstance(exc, FactCheckError):  # a bug: logged here, once, with the request id
+            error_log.error("unhandled %s while checking an item", type(exc).__name__, exc_info=exc)
         return item_error(exc)
 
 
