@@ -37,6 +37,7 @@ from service.api import (
     split,
 )
 from service.auth import PUBLIC_PREFIXES, ApiKeyMiddleware, KeyRing, load_keys, rate_limit_config
+from service.bodies import json_request_class, no_nul_in_path
 from service.engine import Engine
 from service.lifecycle import lifespan_for
 from service.schemas import Request
@@ -152,6 +153,7 @@ def create_app(
                 directories=[WEB_DIR],
                 html_mode=True,
                 name="panel",
+                guards=[no_nul_in_path],
                 after_request=frame_ancestors(settings),
             ),
         ],
@@ -169,6 +171,7 @@ def create_app(
         ],
         cors_config=cors_config(settings),
         request_max_body_size=settings.max_body_bytes,
+        request_class=json_request_class(settings.max_json_depth),
         openapi_config=OpenAPIConfig(
             title="factcheck",
             version="1.0.0",

@@ -15,13 +15,13 @@ is full the stream waits for room rather than failing lines.
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
 from concurrent.futures import Future
 from http import HTTPStatus
 
 import msgspec
 
+from service.bodies import FIELD, BodyError, decode_json
 from service.engine import Engine
 from service.errors import FactCheckError, OverloadedError, http_status, problem_type
 from service.schemas import BatchItem, BatchResponse, CheckResponse, ItemError, ItemResult
@@ -30,8 +30,6 @@ from service.telemetry import error_log
 Outcome = CheckResponse | ItemError
 _RETRY_S = 0.01  # how often a stream retries a full queue
 
-_FIELD = re.compile(r"at `\$\.([A-Za-z_]+)")  # msgspec names the field: "... - at `$.top_k`"
-_line_decoder = msgspec.json.Decoder(BatchItem)
 _encoder = msgspec.json.Encoder()
 
 
@@ -53,14 +51,14 @@ def item_error(exc: Exception) -> ItemError:
             type="urn:factcheck:error:InvalidItem",
             title=HTTPStatus(422).phrase,
             detail=str(exc),
-            field=match.group(1) if (match := _FIELD.search(str(exc))) else None,
+            field=match.group(1) if (match := FIELD.search(str(exc))) else None,
         )
-    if isinstance(exc, msgspec.DecodeError):
+    if isinstance(exc, BodyError):
         return ItemError(
             status=400,
             type="urn:factcheck:error:InvalidJSON",
             title=HTTPStatus(400).phrase,
-            detail=f"the line is not valid JSON: {exc}",
+            detail=str(exc),
         )
     return ItemError(
         status=500,
@@ -84,17 +82,14 @@ def parse_item(raw: object) -> BatchItem | ItemError:
         return item_error(exc)
 
 
-def parse_line(line: bytes) -> tuple[BatchItem | ItemError, str | int | None]:
+def parse_line(line: bytes, max_depth: int) -> tuple[BatchItem | ItemError, str | int | None]:
     """One NDJSON line as an item (or its error), with the caller's id when it has one."""
     try:
-        item = _line_decoder.decode(line)
-        return item, item.id
-    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-        try:
-            raw = msgspec.json.decode(line)
-        except msgspec.DecodeError:
-            raw = None
-        return item_error(exc), _caller_id(raw)
+        raw = decode_json(line, max_depth, "line")
+    except BodyError as exc:
+        return item_error(exc), None
+    item = parse_item(raw)
+    return item, item.id if isinstance(item, BatchItem) else _caller_id(raw)
 
 
 def item_result(
@@ -199,7 +194,12 @@ _Entry = tuple[int, int, str | int | None, Future[CheckResponse] | ItemError]
 
 
 async def check_stream(
-    engine: Engine, chunks: AsyncIterable[bytes], *, window: int, max_line_bytes: int
+    engine: Engine,
+    chunks: AsyncIterable[bytes],
+    *,
+    window: int,
+    max_line_bytes: int,
+    max_depth: int,
 ) -> AsyncIterator[bytes]:
     """NDJSON result lines for an NDJSON body of items, in input order."""
     pending: asyncio.Queue[_Entry | BaseException | None] = asyncio.Queue(maxsize=window)
@@ -211,7 +211,7 @@ async def check_stream(
                 if isinstance(line, ItemError):
                     entry: _Entry = (index, line_no, None, line)
                 else:
-                    item, caller_id = parse_line(line)
+                    item, caller_id = parse_line(line, max_depth)
                     queued = (
                         await _submit_waiting(engine, item) if isinstance(item, BatchItem) else item
                     )

@@ -161,7 +161,8 @@ def test_statement_top_k_and_batch_limits_are_422(configured: Callable[..., Test
 
 def test_body_size_limit_is_413_before_parsing(configured: Callable[..., TestClient]) -> None:  # type: ignore[type-arg]
     client = configured(max_body_bytes=1_000)
-    response = client.post("/v1/check", content=b'{"statement": "' + b"x" * 2_000 + b'"}')
+    body = b'{"statement": "' + b"x" * 2_000 + b'"}'
+    response = client.post("/v1/check", content=body, headers={"content-type": "application/json"})
     assert is_problem(response, 413)
 
 
