@@ -449,13 +449,16 @@ class FeedbackController(Controller):
         "/",
         status_code=HTTP_201_CREATED,
         summary="Accept or reject an evidence link",
-        opt=WRITER,
-        responses=problems(400, 403, 404, 413, 415),
+        responses=problems(400, 404, 413, 415),
     )
     async def add(
         self, data: RequestBody[FeedbackRequest], engine: NamedDependency[Engine]
     ) -> FeedbackOut:
-        """Store the judgement durably, with the passage as it reads now."""
+        """Store the judgement durably, with the passage as it reads now.
+
+        Any key may send one, a reader key included: a judgement never changes the corpus,
+        and the panel embedded in a CMS page should carry a reader key only.
+        """
         record = await to_thread.run_sync(record_feedback, engine.store, data)
         return feedback_out(record)
 

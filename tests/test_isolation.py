@@ -9,6 +9,7 @@ request id, and the others are answered as usual.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -133,3 +134,24 @@ def test_a_rule_that_fails_on_one_statement_fails_only_it(
     results = response.json()["results"]
     assert [r["error"]["status"] if r["error"] else 200 for r in results] == [200, 500, 200]
     assert results[0]["result"]["timings"]["batch_size"] == 3  # still one model call
+
+
+def test_a_retract_racing_a_delete_is_404_or_200_never_500(client: Client) -> None:
+    client.post("/v1/documents", json=ARTICLE)
+    store = client.app.state.engine.store
+    real_get = store.get_document
+
+    def get_after_a_delete(doc_id: str) -> Any:
+        """A delete races the retract's read-back: it runs now, unless the store holds it."""
+        deleter = threading.Thread(target=store.delete_document, args=(doc_id,))
+        deleter.start()
+        deleter.join(0.5)
+        return real_get(doc_id)
+
+    store.get_document = get_after_a_delete
+    try:
+        response = client.post("/v1/documents/port-1/retract", json={"reason": "race"})
+    finally:
+        store.get_document = real_get
+    assert response.status_code in (200, 404), response.text
+    assert client.get("/v1/documents/port-1").status_code in (200, 404)

@@ -97,6 +97,9 @@ def test_reader_keys_read_and_writer_keys_write(configured: Callable[..., TestCl
     check = client.post("/v1/check", json={"statement": "Rotterdam port closed"}, headers=reader)
     assert check.status_code == 200
     assert client.get("/metrics", headers=reader).status_code == 200
+    claim_id = check.json()["evidence"][0]["claim_id"]
+    judgement = {"statement": "Rotterdam port closed", "claim_id": claim_id, "judgement": "accept"}
+    assert client.post("/v1/feedback", json=judgement, headers=reader).status_code == 201
     retract = client.post("/v1/documents/d-1/retract", json={}, headers=reader)
     assert is_problem(retract, 403)
     assert is_problem(client.delete("/v1/documents/d-1", headers=reader), 403)
