@@ -410,7 +410,7 @@ class CheckController(Controller):
         settings = engine.settings
         lines = check_stream(
             engine,
-            request.stream(),
+            request.receive,
             window=settings.stream_window,
             max_line_bytes=settings.max_line_bytes,
             max_depth=settings.max_json_depth,
