@@ -61,7 +61,7 @@ from service.mismatch import (
     _times,
     _words,
 )
-from service.temporal import Interval, Tenses, TimeExpression
+from service.temporal import Interval, Tenses, TimeExpression, shift
 
 __all__ = ["REFUSAL_HORIZON", "corroborates", "mentions_event", "polarity_conflict"]
 
@@ -269,10 +269,10 @@ def _dated(
     if tense == "past":
         return False
     if tense == "future":
-        when = Interval(published, published + REFUSAL_HORIZON)
+        when = Interval(published, shift(published, REFUSAL_HORIZON))
     else:
         before, after = _AROUND_PUBLICATION
-        when = Interval(published - before, published + after)
+        when = Interval(shift(published, -before), shift(published, after))
     return any(s.interval.overlaps(when) for s in s_times)
 
 
@@ -308,8 +308,8 @@ def polarity_conflict(
             if not any(m.perfect for m in negated):
                 return None
         elif published is None or not any(
-            s.interval.start <= published + _horizon(passage)
-            and s.interval.end >= published - _REFUSAL_MEMORY
+            s.interval.start <= shift(published, _horizon(passage))
+            and s.interval.end >= shift(published, -_REFUSAL_MEMORY)
             for s in s_times
         ):
             return None

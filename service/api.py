@@ -27,6 +27,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from service import idempotency
 from service.auth import WRITER_OPT, caller_key
 from service.batch import check_batch, check_stream
+from service.bodies import STREAM_MEDIA_TYPES, require_media_type
 from service.engine import Engine
 from service.errors import InvalidInputError, OverloadedError
 from service.feedback import record_feedback
@@ -83,11 +84,12 @@ log = logging.getLogger("factcheck.api")
 WRITER = {WRITER_OPT: True}  # only writer keys may call these routes (when keys are on)
 
 _PROBLEMS = {
-    400: "The body is not JSON or does not match the schema.",
+    400: "The body is not JSON (or not UTF-8, or nested too deep) or does not match the schema.",
     401: "No API key, or an unknown one (only when keys are configured).",
     403: "A reader key on a route that changes the corpus.",
     404: "No such document.",
     413: "The body is larger than the configured limit.",
+    415: "The body is not `application/json` (the stream: `application/x-ndjson`).",
     422: "Well-formed, but over a configured limit (statement length, top_k, batch size), "
     "or an `Idempotency-Key` reused with another body.",
     429: "Over this key's rate limit; retry after `Retry-After` seconds.",
@@ -184,7 +186,7 @@ class DocumentController(Controller):
         status_code=HTTP_201_CREATED,
         summary="Ingest one document or a list",
         opt=WRITER,
-        responses=problems(400, 403, 413, 422),
+        responses=problems(400, 403, 413, 422, 415),
     )
     async def ingest(
         self,
@@ -313,7 +315,7 @@ class DocumentController(Controller):
         status_code=HTTP_200_OK,
         summary="Retract a document",
         opt=WRITER,
-        responses=problems(400, 403, 404, 413),
+        responses=problems(400, 403, 404, 413, 415),
     )
     async def retract(
         self,
@@ -342,7 +344,7 @@ class CheckController(Controller):
         "/",
         status_code=HTTP_200_OK,
         summary="Check one statement",
-        responses=problems(400, 413, 422),
+        responses=problems(400, 413, 422, 415),
     )
     async def check(
         self,
@@ -369,7 +371,7 @@ class CheckController(Controller):
         "/batch",
         status_code=HTTP_200_OK,
         summary="Check a batch of statements",
-        responses=problems(400, 413, 422),
+        responses=problems(400, 413, 422, 415),
     )
     async def check_batch(
         self, data: RequestBody[BatchRequest], engine: NamedDependency[Engine]
@@ -392,7 +394,7 @@ class CheckController(Controller):
         status_code=HTTP_200_OK,
         summary="Check a stream of statements (NDJSON in, NDJSON out)",
         request_max_body_size=None,
-        responses=problems(400),
+        responses=problems(400, 415),
     )
     async def check_stream(
         self, request: Request[Any, Any, Any], engine: NamedDependency[Engine]
@@ -404,12 +406,14 @@ class CheckController(Controller):
         skipped. The body has no size limit (each line has one), so a job of any size
         streams through in constant memory.
         """
+        require_media_type(request, STREAM_MEDIA_TYPES)
         settings = engine.settings
         lines = check_stream(
             engine,
-            request.stream(),
+            request.receive,
             window=settings.stream_window,
             max_line_bytes=settings.max_line_bytes,
+            max_depth=settings.max_json_depth,
         )
         return DuplexStream(iterator=lines, media_type="application/x-ndjson")
 
@@ -419,7 +423,7 @@ class CheckController(Controller):
     status_code=HTTP_200_OK,
     tags=["check"],
     summary="Split a draft into sentences",
-    responses=problems(400, 413),
+    responses=problems(400, 413, 415),
 )
 async def split(data: RequestBody[SplitRequest]) -> SplitResponse:
     """Every sentence of the draft with its offsets, as the panel checks them one by one.
@@ -445,13 +449,16 @@ class FeedbackController(Controller):
         "/",
         status_code=HTTP_201_CREATED,
         summary="Accept or reject an evidence link",
-        opt=WRITER,
-        responses=problems(400, 403, 404, 413),
+        responses=problems(400, 404, 413, 415),
     )
     async def add(
         self, data: RequestBody[FeedbackRequest], engine: NamedDependency[Engine]
     ) -> FeedbackOut:
-        """Store the judgement durably, with the passage as it reads now."""
+        """Store the judgement durably, with the passage as it reads now.
+
+        Any key may send one, a reader key included: a judgement never changes the corpus,
+        and the panel embedded in a CMS page should carry a reader key only.
+        """
         record = await to_thread.run_sync(record_feedback, engine.store, data)
         return feedback_out(record)
 

@@ -37,6 +37,7 @@ from service.api import (
     split,
 )
 from service.auth import PUBLIC_PREFIXES, ApiKeyMiddleware, KeyRing, load_keys, rate_limit_config
+from service.bodies import json_request_class, no_nul_in_path
 from service.engine import Engine
 from service.lifecycle import lifespan_for
 from service.schemas import Request
@@ -100,6 +101,16 @@ def _http_problem(exc: HTTPException) -> ProblemDetailsException:
     )
 
 
+def _internal_problem(exc: Exception) -> ProblemDetailsException:
+    """A bug as problem+json like every other error, without its internals (they are logged)."""
+    return ProblemDetailsException(
+        status_code=500,
+        title=HTTPStatus(500).phrase,
+        detail="internal error; the request id names it in the service's log",
+        type_="urn:factcheck:error:Internal",
+    )
+
+
 def frame_ancestors(settings: Settings) -> Callable[[Response[Any]], Response[Any]]:
     """Only the CMS origins allowed to call the API may frame the panel (no clickjacking)."""
     policy = " ".join(["frame-ancestors 'self'", *settings.cors_origins])
@@ -116,7 +127,10 @@ def create_app(
 ) -> Litestar:
     """Build the service. Tests pass their own settings (and may share one engine)."""
     settings = settings or Settings.from_env()
-    problem_map = {cls: _problem for cls in errors.HTTP_STATUS} | {HTTPException: _http_problem}
+    problem_map = {cls: _problem for cls in errors.HTTP_STATUS} | {
+        HTTPException: _http_problem,
+        Exception: _internal_problem,
+    }
     keys = load_keys(settings)
     rate_limit = rate_limit_config(settings)
     middleware: list[Middleware] = [RequestContextMiddleware()]  # outermost first
@@ -139,6 +153,7 @@ def create_app(
                 directories=[WEB_DIR],
                 html_mode=True,
                 name="panel",
+                guards=[no_nul_in_path],
                 after_request=frame_ancestors(settings),
             ),
         ],
@@ -156,6 +171,7 @@ def create_app(
         ],
         cors_config=cors_config(settings),
         request_max_body_size=settings.max_body_bytes,
+        request_class=json_request_class(settings.max_json_depth),
         openapi_config=OpenAPIConfig(
             title="factcheck",
             version="1.0.0",

@@ -15,23 +15,33 @@ is full the stream waits for room rather than failing lines.
 from __future__ import annotations
 
 import asyncio
-import re
+import contextlib
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
 from concurrent.futures import Future
 from http import HTTPStatus
 
 import msgspec
+from litestar.types import Receive
 
+from service.bodies import FIELD, BodyError, decode_json
 from service.engine import Engine
 from service.errors import FactCheckError, OverloadedError, http_status, problem_type
 from service.schemas import BatchItem, BatchResponse, CheckResponse, ItemError, ItemResult
+from service.telemetry import error_log
 
 Outcome = CheckResponse | ItemError
 _RETRY_S = 0.01  # how often a stream retries a full queue
 
-_FIELD = re.compile(r"at `\$\.([A-Za-z_]+)")  # msgspec names the field: "... - at `$.top_k`"
-_line_decoder = msgspec.json.Decoder(BatchItem)
 _encoder = msgspec.json.Encoder()
+
+
+# An item cancelled because its client went away; the line is never written.
+_CLIENT_GONE = ItemError(
+    status=499,
+    type="urn:factcheck:error:ClientClosedRequest",
+    title="Client Closed Request",
+    detail="the client closed the connection",
+)
 
 
 def item_error(exc: Exception) -> ItemError:
@@ -52,14 +62,14 @@ def item_error(exc: Exception) -> ItemError:
             type="urn:factcheck:error:InvalidItem",
             title=HTTPStatus(422).phrase,
             detail=str(exc),
-            field=match.group(1) if (match := _FIELD.search(str(exc))) else None,
+            field=match.group(1) if (match := FIELD.search(str(exc))) else None,
         )
-    if isinstance(exc, msgspec.DecodeError):
+    if isinstance(exc, BodyError):
         return ItemError(
             status=400,
             type="urn:factcheck:error:InvalidJSON",
             title=HTTPStatus(400).phrase,
-            detail=f"the line is not valid JSON: {exc}",
+            detail=str(exc),
         )
     return ItemError(
         status=500,
@@ -83,17 +93,14 @@ def parse_item(raw: object) -> BatchItem | ItemError:
         return item_error(exc)
 
 
-def parse_line(line: bytes) -> tuple[BatchItem | ItemError, str | int | None]:
+def parse_line(line: bytes, max_depth: int) -> tuple[BatchItem | ItemError, str | int | None]:
     """One NDJSON line as an item (or its error), with the caller's id when it has one."""
     try:
-        item = _line_decoder.decode(line)
-        return item, item.id
-    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-        try:
-            raw = msgspec.json.decode(line)
-        except msgspec.DecodeError:
-            raw = None
-        return item_error(exc), _caller_id(raw)
+        raw = decode_json(line, max_depth, "line")
+    except BodyError as exc:
+        return item_error(exc), None
+    item = parse_item(raw)
+    return item, item.id if isinstance(item, BatchItem) else _caller_id(raw)
 
 
 def item_result(
@@ -108,7 +115,13 @@ def item_result(
 async def _outcome(future: Future[CheckResponse]) -> Outcome:
     try:
         return await asyncio.wrap_future(future)
+    except asyncio.CancelledError:
+        if not future.cancelled():
+            raise  # this task was cancelled, not the item
+        return _CLIENT_GONE
     except Exception as exc:  # the item's own error; others in the batch are unaffected
+        if not isinstance(exc, FactCheckError):  # a bug: logged here, once, with the request id
+            error_log.error("unhandled %s while checking an item", type(exc).__name__, exc_info=exc)
         return item_error(exc)
 
 
@@ -196,36 +209,75 @@ _Entry = tuple[int, int, str | int | None, Future[CheckResponse] | ItemError]
 
 
 async def check_stream(
-    engine: Engine, chunks: AsyncIterable[bytes], *, window: int, max_line_bytes: int
+    engine: Engine,
+    receive: Receive,
+    *,
+    window: int,
+    max_line_bytes: int,
+    max_depth: int,
 ) -> AsyncIterator[bytes]:
-    """NDJSON result lines for an NDJSON body of items, in input order."""
-    pending: asyncio.Queue[_Entry | BaseException | None] = asyncio.Queue(maxsize=window)
+    """NDJSON result lines for the NDJSON request body that ``receive`` delivers, in order.
+
+    A client that goes away stops its work. Writes to a closed connection fail silently,
+    so a pump reads the ASGI messages on its own, handing body chunks to the reader (two at
+    most waiting) and, between chunks and once the body is read, seeing the disconnect at
+    once: every queued item of the stream is then cancelled (the micro-batcher skips them
+    at its next model call), the reader stops and the response ends.
+    """
+    chunks: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=2)
+    pending: asyncio.Queue[_Entry | None] = asyncio.Queue(maxsize=window)
+    in_flight: set[Future[CheckResponse]] = set()
+    gone = asyncio.Event()
+
+    async def pump() -> None:
+        while (message := await receive())["type"] == "http.request":
+            if body := message["body"]:
+                await chunks.put(body)
+            if not message.get("more_body", False):
+                await chunks.put(None)
+        gone.set()  # also when the response is complete: nothing is in flight then
+        _cancel(in_flight)
+        with contextlib.suppress(asyncio.QueueFull):
+            chunks.put_nowait(None)  # wakes a reader waiting for the body
+
+    async def body() -> AsyncIterator[bytes]:
+        while (chunk := await chunks.get()) is not None:
+            yield chunk
 
     async def read() -> None:
-        try:
-            index = 0
-            async for line_no, line in ndjson_lines(chunks, max_line_bytes):
-                if isinstance(line, ItemError):
-                    entry: _Entry = (index, line_no, None, line)
-                else:
-                    item, caller_id = parse_line(line)
-                    queued = (
-                        await _submit_waiting(engine, item) if isinstance(item, BatchItem) else item
-                    )
-                    entry = (index, line_no, caller_id, queued)
-                await pending.put(entry)
-                index += 1
-            await pending.put(None)
-        except Exception as exc:  # handed to the writer, which ends the response with it
-            await pending.put(exc)
+        index = 0
+        async for line_no, line in ndjson_lines(body(), max_line_bytes):
+            if gone.is_set():
+                break
+            if isinstance(line, ItemError):
+                entry: _Entry = (index, line_no, None, line)
+            else:
+                item, caller_id = parse_line(line, max_depth)
+                queued = (
+                    await _submit_waiting(engine, item) if isinstance(item, BatchItem) else item
+                )
+                if isinstance(queued, Future):
+                    in_flight.add(queued)
+                    queued.add_done_callback(in_flight.discard)
+                entry = (index, line_no, caller_id, queued)
+            await pending.put(entry)
+            index += 1
+        await pending.put(None)
 
-    reader = asyncio.create_task(read())
+    tasks = [asyncio.create_task(pump()), asyncio.create_task(read())]
     try:
-        while (entry := await pending.get()) is not None:
-            if isinstance(entry, BaseException):
-                raise entry
+        while (entry := await pending.get()) is not None and not gone.is_set():
             index, line_no, caller_id, waiting = entry
             outcome = waiting if isinstance(waiting, ItemError) else await _outcome(waiting)
+            if gone.is_set():
+                return  # nobody reads the rest
             yield _encoder.encode(item_result(index, caller_id, outcome, line_no)) + b"\n"
     finally:
-        reader.cancel()
+        for task in tasks:
+            task.cancel()
+        _cancel(in_flight)
+
+
+def _cancel(futures: set[Future[CheckResponse]]) -> None:
+    for future in list(futures):  # done callbacks remove them from another thread
+        future.cancel()

@@ -118,18 +118,26 @@ class MicroBatcher(Generic[T, R]):
         while (batch := self._take()) is not None:
             # callers that gave up (a closed connection cancels its future) cost nothing
             live = [(item, fut) for item, fut in batch if fut.set_running_or_notify_cancel()]
-            if not live:
-                continue
-            try:
-                results = self._run([item for item, _ in live])
-                if len(results) != len(live):
-                    raise RuntimeError(f"{self._name}: {len(live)} items, {len(results)} results")
-            except Exception as exc:  # the batch call itself failed: every item shares it
-                for _, fut in live:
-                    fut.set_exception(exc)
-                continue
-            for (_, fut), result in zip(live, results, strict=True):
-                if isinstance(result, Exception):
-                    fut.set_exception(result)
-                else:
-                    fut.set_result(result)
+            if live:
+                self._complete(live)
+
+    def _complete(self, live: list[tuple[T, Future[R]]]) -> None:
+        """Run the batch function on ``live`` and settle each future with its own outcome."""
+        try:
+            results = self._run([item for item, _ in live])
+            if len(results) != len(live):
+                raise RuntimeError(f"{self._name}: {len(live)} items, {len(results)} results")
+        except Exception as exc:
+            if len(live) == 1:
+                live[0][1].set_exception(exc)
+                return
+            # One item may have failed the whole call (a model call on its input): each
+            # alone, so that only the items that fail alone get an error.
+            for one in live:
+                self._complete([one])
+            return
+        for (_, fut), result in zip(live, results, strict=True):
+            if isinstance(result, Exception):
+                fut.set_exception(result)
+            else:
+                fut.set_result(result)

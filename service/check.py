@@ -3,7 +3,8 @@
 One code path serves one statement and many: :func:`check_many` embeds every statement
 in one model call, retrieves for each, and judges every (passage, statement) pair of the
 whole batch in one stance-model call. A statement that cannot be served (bad filter,
-store failure) becomes a per-item error; it never fails the others.
+store failure, or a bug its input alone triggers) becomes a per-item error; it never
+fails the others.
 """
 
 from __future__ import annotations
@@ -127,15 +128,15 @@ def validate(req: CheckRequest, max_statement_chars: int, max_top_k: int) -> Non
         raise InvalidInputError(f"`top_k` is above {max_top_k}", field="top_k")
 
 
-def check_many(
-    requests: Sequence[CheckRequest], pipe: Pipeline
-) -> list[CheckResponse | FactCheckError]:
+def check_many(requests: Sequence[CheckRequest], pipe: Pipeline) -> list[CheckResponse | Exception]:
     """Judge statements with one embedding call and one stance call for the whole batch.
 
-    Results are in input order; a statement that fails gets its exception in its place.
-    An error of a model call itself is not per item and propagates.
+    Results are in input order; a statement that fails gets its exception in its place,
+    whatever the exception: the per-statement steps (retrieval, the time and entity
+    rules, the verdict) see only that statement's input. An error of a model call itself
+    is not per item and propagates (the micro-batcher then runs each statement alone).
     """
-    results: list[CheckResponse | FactCheckError | None] = [None] * len(requests)
+    results: list[CheckResponse | Exception | None] = [None] * len(requests)
     todo: list[int] = []
     for i, req in enumerate(requests):
         try:
@@ -151,7 +152,7 @@ def check_many(
     for i, query in zip(todo, queries, strict=True):
         try:
             retrieved.append((i, _retrieve(requests[i], query, pipe)))
-        except FactCheckError as exc:
+        except Exception as exc:  # this statement's own failure (see the docstring)
             results[i] = exc
 
     t1 = time.perf_counter()
@@ -169,7 +170,10 @@ def check_many(
             total_ms=round(embed_ms + r.retrieve_ms + judge_ms, 2),
             batch_size=len(todo),
         )
-        results[i] = _respond(r, probs[offset : offset + n], pipe, timings)
+        try:
+            results[i] = _respond(r, probs[offset : offset + n], pipe, timings)
+        except Exception as exc:  # this statement's own failure (see the docstring)
+            results[i] = exc
         offset += n
     return [r for r in results if r is not None]
 

@@ -16,7 +16,7 @@ from service.batching import MicroBatcher
 from service.calibrate import load as load_verdict_model
 from service.check import Pipeline, check_many
 from service.embed import Embedder, offline_mode
-from service.errors import FactCheckError, NotFoundError
+from service.errors import NotFoundError
 from service.ingest import ingest
 from service.metrics import QUEUE_DEPTH, timed
 from service.schemas import CheckRequest, CheckResponse, DocumentIn, IngestResponse, ModelInfo
@@ -93,7 +93,7 @@ class Engine:
         """
         return self.batcher.submit(requests)
 
-    def check_many(self, requests: Sequence[CheckRequest]) -> list[CheckResponse | FactCheckError]:
+    def check_many(self, requests: Sequence[CheckRequest]) -> list[CheckResponse | Exception]:
         """Judge statements now with one embedding and one stance call for them all.
 
         Results are in input order; a statement that cannot be served gets its error.

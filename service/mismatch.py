@@ -33,7 +33,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from service.temporal import Interval, Tenses, TimeExpression, extract_times
+from service.temporal import Interval, Tenses, TimeExpression, extract_times, shift
 
 __all__ = ["Mismatch", "find_mismatches"]
 
@@ -243,7 +243,7 @@ def _publication_mismatch(
     if not hits or any(tenses.at(m.end()) is not None for m in hits):  # its own tense counts
         return None
     before, after = _AROUND_PUBLICATION
-    around = Interval(passage_ref - before, passage_ref + after)
+    around = Interval(shift(passage_ref, -before), shift(passage_ref, after))
     if any(s.interval.overlaps(around) for s in s_times):
         return None
     s = s_times[0]

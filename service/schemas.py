@@ -34,21 +34,29 @@ EXAMPLE_TEXT = (
     "one-on-one at an informal dinner on Monday."
 )
 EXAMPLE_STATEMENT = "Xi visited Moscow in 2022"
+EXAMPLE_URL = "https://news.example.org/world/2023/03/17/xi-visits-putin-in-moscow"
 EXAMPLE_PASSAGE = EXAMPLE_TITLE  # the headline is the document's first claim
 EXAMPLE_TIME = "2023-03-17T09:30:00+00:00"  # when the store wrote something
 
 # -- named limits ---------------------------------------------------------------------------
 
-# "Not only white space", written with ASCII white space so that Python (msgspec) and
-# JSON Schema (ECMA regex) agree on it: their \s differ on characters such as U+0085.
-_NOT_BLANK = r"[^ \t\n\r\f\v]"
+# "Not only white space": white space spelled out (Unicode's, and the zero-width characters
+# that render as nothing) so that Python (msgspec) and JSON Schema (ECMA regex) agree on
+# it: their \s differ on characters such as U+0085, and neither counts U+200B.
+_NOT_BLANK = (
+    r"[^ \t\n\r\f\v\u0085\u00a0\u1680\u180e\u2000-\u200d\u2028\u2029\u202f\u205f\u2060"
+    r"\u3000\ufeff]"
+)
+# The end of the text. Python's `$` also matches before a final newline ("wire-17\n") and
+# ECMA regex has no `\Z`, so the schema carries `$` and the newline is excluded explicitly.
+_END = r"$(?!\n)"
 
 DocumentId = Annotated[
     str,
     Meta(
         min_length=1,
         max_length=200,
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$",
+        pattern=rf"^[A-Za-z0-9][A-Za-z0-9._:\-]*{_END}",
         description="Caller-chosen document id; derived from the content when absent.",
         examples=[EXAMPLE_DOC],
     ),
@@ -71,10 +79,14 @@ Url = Annotated[
     str,
     Meta(
         max_length=2_000,
-        description="Where the article was published.",
-        examples=["https://news.example.org/world/2023/03/17/xi-visits-putin-in-moscow"],
+        # a web link only: the panel renders it as one, and javascript: or data: would run
+        pattern=rf"^[Hh][Tt][Tt][Pp][Ss]?://[^\x00-\x20\x7f]+{_END}",
+        description="Where the article was published (an http or https URL).",
+        examples=[EXAMPLE_URL],
     ),
 ]
+# As stored: documents ingested before URLs had to be web links may hold anything.
+StoredUrl = Annotated[str | None, Meta(examples=[EXAMPLE_URL])]
 SourceName = Annotated[
     str,
     Meta(
@@ -84,7 +96,9 @@ SourceName = Annotated[
         examples=["reuters"],
     ),
 ]
-LanguageCode = Annotated[str, Meta(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$", examples=["en"])]
+LanguageCode = Annotated[
+    str, Meta(pattern=rf"^[a-z]{{2,3}}(-[A-Za-z]{{2,4}})?{_END}", examples=["en"])
+]
 # ISO 8601 calendar dates (leap years included) with an optional time: what parse_date
 # accepts, so that the schema admits no string the service rejects. [0-9], not \d: Python's
 # \d matches every Unicode digit.
@@ -103,7 +117,7 @@ DateString = Annotated[
     str,
     Meta(
         max_length=40,
-        pattern=rf"^(?:{_YEAR}-{_MONTH_DAY}|{_LEAP_YEAR}-02-29){_TIME}$",
+        pattern=rf"^(?:{_YEAR}-{_MONTH_DAY}|{_LEAP_YEAR}-02-29){_TIME}{_END}",
         description="ISO 8601 date or datetime, e.g. 2023-03-17 or 2023-03-17T09:30:00Z.",
         examples=["2023-03-17"],
     ),
@@ -128,7 +142,7 @@ FilterValues = Annotated[
 ]
 # The Idempotency-Key header: any visible ASCII (UUIDs, random tokens, the draft standard's
 # quoted strings). No example: one example key sent with each documented body would conflict.
-IdempotencyKey = Annotated[str, Meta(min_length=1, max_length=255, pattern=r"^[!-~]+$")]
+IdempotencyKey = Annotated[str, Meta(min_length=1, max_length=255, pattern=rf"^[!-~]+{_END}")]
 Probability = Annotated[float, Meta(ge=0.0, le=1.0)]
 # Response fields: what the service fills in, with their examples.
 Offset = Annotated[int, Meta(description="Character offset into the document's text.")]
@@ -260,7 +274,7 @@ class DocumentRef(Base):
 
     id: Annotated[str, Meta(examples=[EXAMPLE_DOC])]
     title: Annotated[str, Meta(examples=[EXAMPLE_TITLE])]
-    url: Url | None = None
+    url: StoredUrl = None
     source: Annotated[str | None, Meta(examples=["reuters"])] = None
     published_at: Annotated[str | None, Meta(examples=["2023-03-17"])] = None
 
@@ -280,7 +294,7 @@ class DocumentOut(Base):
     id: Annotated[str, Meta(examples=[EXAMPLE_DOC])]
     title: Annotated[str, Meta(examples=[EXAMPLE_TITLE])]
     text: Annotated[str, Meta(examples=[EXAMPLE_TEXT])]
-    url: Url | None
+    url: StoredUrl
     source: Annotated[str | None, Meta(examples=["reuters"])]
     published_at: Annotated[str | None, Meta(examples=["2023-03-17"])]
     language: Annotated[str, Meta(examples=["en"])]

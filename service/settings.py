@@ -56,6 +56,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     max_statement_chars: PositiveInt = 2_000
     max_top_k: PositiveInt = 50
     max_documents_per_request: PositiveInt = 1_000
+    max_json_depth: PositiveInt = 64  # arrays and objects in a body or stream line (deeper: 400)
 
     # Retrieval and judgement.
     candidates: PositiveInt = 50  # per retriever (dense, lexical) before fusion

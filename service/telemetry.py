@@ -20,12 +20,13 @@ from litestar.datastructures import Headers, MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException
 from litestar.middleware import ASGIMiddleware
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
 from service.errors import FactCheckError, OverloadedError, StoreError
 from service.metrics import IN_FLIGHT, REQUEST_SECONDS, REQUESTS
 
 REQUEST_ID_HEADER = "X-Request-ID"
+CLIENT_CLOSED_REQUEST = 499  # the status metrics and logs give a request its client abandoned
 CURRENT_REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 # Attributes every record has (and uvicorn's ANSI-coloured duplicate of the message).
@@ -68,6 +69,9 @@ class RequestContextMiddleware(ASGIMiddleware):
 
     Errors raised by the middleware inside it (401, 403, 429) reach the client through the
     app's exception handler outside it, so their status is taken from the exception.
+    A client that disconnects before the response is complete is counted with status 499
+    (nginx's "client closed request"), apart from the service's own 5xx: an abandoned
+    stream, or a body cut off mid-way (which Litestar answers 500 to nobody).
     """
 
     scopes = (ScopeType.HTTP,)
@@ -78,21 +82,33 @@ class RequestContextMiddleware(ASGIMiddleware):
         token = CURRENT_REQUEST_ID.set(request_id(scope))
         status = 500
         start = time.perf_counter()
+        complete = client_gone = False
 
         async def send_and_note(message: Message) -> None:
-            nonlocal status
+            nonlocal status, complete
             if message["type"] == "http.response.start":
                 status = message["status"]
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                complete = True
             await send(message)
+
+        async def receive_and_note() -> ReceiveMessage:
+            nonlocal client_gone
+            message = await receive()
+            if message["type"] == "http.disconnect" and not complete:
+                client_gone = True
+            return message
 
         IN_FLIGHT.inc()
         try:
-            await next_app(scope, receive, send_and_note)
+            await next_app(scope, receive_and_note, send_and_note)
         except HTTPException as exc:
             status = exc.status_code
             raise
         finally:
             IN_FLIGHT.dec()
+            if client_gone:
+                status = CLIENT_CLOSED_REQUEST
             elapsed = time.perf_counter() - start
             labels = (method, scope.get("path_template") or "unmatched", str(status))
             REQUESTS.labels(*labels).inc()

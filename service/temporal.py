@@ -38,9 +38,28 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-__all__ = ["Interval", "TimeExpression", "extract_times"]
+__all__ = ["Interval", "TimeExpression", "extract_times", "shift"]
 
 _DAY_1 = datetime.timedelta(days=1)
+_MIN_YEAR, _MAX_YEAR = datetime.MINYEAR, datetime.MAXYEAR
+
+
+def shift(day: datetime.date, delta: datetime.timedelta) -> datetime.date:
+    """``day + delta``, clamped to the calendar's ends instead of raising OverflowError.
+
+    Dates come from callers (a document's ``published_at``, a check's ``as_of``) and may be
+    0001-01-01 or 9999-12-31; time arithmetic must be total over every date they can send.
+    """
+    try:
+        return day + delta
+    except OverflowError:
+        return datetime.date.min if delta < datetime.timedelta(0) else datetime.date.max
+
+
+def _clamp_year(y: int) -> int:
+    return min(max(y, _MIN_YEAR), _MAX_YEAR)
+
+
 _MONTHS_ABBR = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 
@@ -218,10 +237,13 @@ def _day_num(text: str) -> int:
 
 
 def _year_iv(y: int) -> Interval:
+    y = _clamp_year(y)
     return Interval(datetime.date(y, 1, 1), datetime.date(y, 12, 31))
 
 
 def _month_iv(y: int, m: int) -> Interval:
+    if not _MIN_YEAR <= y <= _MAX_YEAR:  # before the first month or after the last
+        y, m = (_MIN_YEAR, 1) if y < _MIN_YEAR else (_MAX_YEAR, 12)
     return Interval(datetime.date(y, m, 1), datetime.date(y, m, calendar.monthrange(y, m)[1]))
 
 
@@ -242,13 +264,13 @@ def _season_iv(y: int, name: str, explicit: bool) -> Interval:
     if first != 12:
         return Interval(datetime.date(y, first, 1), _month_iv(y, first + 2).end)
     if explicit:  # "winter 2023": both readings, see the module docstring
-        return Interval(datetime.date(y - 1, 12, 1), _month_iv(y + 1, 2).end)
-    return Interval(datetime.date(y, 12, 1), _month_iv(y + 1, 2).end)
+        return Interval(_month_iv(y - 1, 12).start, _month_iv(y + 1, 2).end)
+    return Interval(_month_iv(y, 12).start, _month_iv(y + 1, 2).end)
 
 
 def _week_iv(day: datetime.date) -> Interval:
-    monday = day - datetime.timedelta(days=day.weekday())
-    return Interval(monday, monday + datetime.timedelta(days=6))
+    monday = shift(day, datetime.timedelta(days=-day.weekday()))
+    return Interval(monday, shift(monday, datetime.timedelta(days=6)))
 
 
 def _add_months(day: datetime.date, months: int) -> tuple[int, int]:
@@ -266,7 +288,8 @@ def _pick(
     make: Callable[[int], Interval | None], ref: datetime.date, mode: str | None
 ) -> Interval | None:
     """Choose among the occurrences around ``ref`` (see the module docstring for the modes)."""
-    cands = [iv for iv in (make(ref.year - 1), make(ref.year), make(ref.year + 1)) if iv]
+    years = (y for y in (ref.year - 1, ref.year, ref.year + 1) if _MIN_YEAR <= y <= _MAX_YEAR)
+    cands = [iv for iv in map(make, years) if iv]
     if not cands:
         return None
     if mode == "last":
@@ -445,11 +468,12 @@ def _resolve_weekday(
 ) -> datetime.date:
     back = (ref.weekday() - wd) % 7 or 7  # days back to the previous such day
     fwd = (wd - ref.weekday()) % 7 or 7  # days forward to the next one
-    prev, nxt = ref - datetime.timedelta(days=back), ref + datetime.timedelta(days=fwd)
+    prev = shift(ref, datetime.timedelta(days=-back))
+    nxt = shift(ref, datetime.timedelta(days=fwd))
     if rel:
         r = rel.lower()
         if r == "this":
-            return _week_iv(ref).start + datetime.timedelta(days=wd)
+            return shift(_week_iv(ref).start, datetime.timedelta(days=wd))
         return prev if r in ("last", "past") else nxt
     if wd == ref.weekday():
         return ref
@@ -467,11 +491,11 @@ def _resolve_relative(m: re.Match[str], ref: datetime.date) -> Interval | None:
         step = -1 if rel in ("last", "previous") else 1 if rel in ("next", "coming") else 0
         if rel == "past":  # "the past week/month/year": a rolling window up to the reference
             days = {"week": 7, "weekend": 7, "month": 31, "year": 366, "decade": 3653}[unit]
-            return Interval(ref - datetime.timedelta(days=days), ref)
+            return Interval(shift(ref, datetime.timedelta(days=-days)), ref)
         if unit in ("week", "weekend"):
-            week = _week_iv(ref + datetime.timedelta(weeks=step))
+            week = _week_iv(shift(ref, datetime.timedelta(weeks=step)))
             if unit == "weekend":
-                return Interval(week.end - _DAY_1, week.end)
+                return Interval(shift(week.end, -_DAY_1), week.end)
             return week
         if unit == "month":
             return _month_iv(*_add_months(ref, step))
@@ -484,21 +508,21 @@ def _resolve_relative(m: re.Match[str], ref: datetime.date) -> Interval | None:
         base = _week_iv(ref) if unit == "week" else _month_iv(ref.year, ref.month)
         base = _year_iv(ref.year) if unit == "year" else base
         if m["eword"].lower() == "earlier":
-            return Interval(base.start, max(base.start, ref - _DAY_1))
-        return Interval(min(base.end, ref + _DAY_1), base.end)
+            return Interval(base.start, max(base.start, shift(ref, -_DAY_1)))
+        return Interval(min(base.end, shift(ref, _DAY_1)), base.end)
     if m["day"]:
         offset = {"yesterday": -1, "tomorrow": 1}.get(m["day"].lower(), 0)
-        day = ref + datetime.timedelta(days=offset)
+        day = shift(ref, datetime.timedelta(days=offset))
         return Interval(day, day)
     if m["agounit"]:
         n_text = m["n"].lower()
         n = int(n_text) if n_text.isascii() and n_text.isdigit() else _NUMWORDS[n_text]
         unit = m["agounit"].lower()
         if unit == "day":
-            day = ref - datetime.timedelta(days=n)
+            day = shift(ref, datetime.timedelta(days=-n))
             return Interval(day, day)
         if unit == "week":
-            return _week_iv(ref - datetime.timedelta(weeks=n))
+            return _week_iv(shift(ref, datetime.timedelta(weeks=-n)))
         if unit == "month":
             return _month_iv(*_add_months(ref, -n))
         return _year_iv(ref.year - n)
@@ -586,7 +610,7 @@ def _merge_pair(text: str, a: _Cand, b: _Cand) -> _Cand | None:
         return _Cand(
             start,
             b.end,
-            Interval(a.interval.start, a.interval.start + datetime.timedelta(days=gap)),
+            Interval(a.interval.start, shift(a.interval.start, datetime.timedelta(days=gap))),
             "span",
         )
     a_iv = a.interval
@@ -643,5 +667,5 @@ def _open(iv: Interval, word: str, ref: datetime.date | None) -> Interval:
     if word in ("until", "till", "through", "by"):
         return Interval(datetime.date.min, iv.end)
     if word == "after":
-        return Interval(iv.end + _DAY_1, datetime.date.max)
-    return Interval(datetime.date.min, iv.start - _DAY_1)  # before / prior to / ahead of
+        return Interval(shift(iv.end, _DAY_1), datetime.date.max)
+    return Interval(datetime.date.min, shift(iv.start, -_DAY_1))  # before / prior to / ahead of

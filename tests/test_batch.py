@@ -121,7 +121,11 @@ def test_stream_over_real_http_with_lines_split_across_chunks(live_url: str) -> 
         yield from (payload[:10], payload[10:70], payload[70:-1], payload[-1:])
 
     with httpx.Client(timeout=60) as http:
-        response = http.post(f"{live_url}/v1/check/stream", content=chunks())
+        response = http.post(
+            f"{live_url}/v1/check/stream",
+            content=chunks(),
+            headers={"content-type": "application/x-ndjson"},
+        )
     results = _lines(response)
     assert [r["id"] for r in results] == [0, 1]
     assert [r["result"]["statement"] for r in results] == [STORM, WHEAT]

@@ -66,10 +66,13 @@ def test_results_and_errors_go_to_their_own_items() -> None:
     assert futures[0].result(10) == 20 and futures[2].result(10) == 40
     with pytest.raises(ValueError, match="odd 3"):
         futures[1].result(10)
-    failed = batcher.submit([2, -1])  # the batch call itself fails: every item shares it
-    for future in failed:
-        with pytest.raises(RuntimeError):
-            future.result(10)
+    batcher.close()
+    batcher = MicroBatcher(run := Recorder(), max_batch=8, max_wait_s=0.05, max_queue=8)
+    poisoned = batcher.submit([2, -1, 4])  # -1 fails the whole call: each item runs alone
+    assert poisoned[0].result(10) == 20 and poisoned[2].result(10) == 40
+    with pytest.raises(RuntimeError, match="model call failed"):
+        poisoned[1].result(10)
+    assert run.batches == [[2, -1, 4], [2], [-1], [4]]
     assert batcher.submit([6])[0].result(10) == 60  # the worker survives
     batcher.close()
 

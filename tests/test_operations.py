@@ -97,6 +97,9 @@ def test_reader_keys_read_and_writer_keys_write(configured: Callable[..., TestCl
     check = client.post("/v1/check", json={"statement": "Rotterdam port closed"}, headers=reader)
     assert check.status_code == 200
     assert client.get("/metrics", headers=reader).status_code == 200
+    claim_id = check.json()["evidence"][0]["claim_id"]
+    judgement = {"statement": "Rotterdam port closed", "claim_id": claim_id, "judgement": "accept"}
+    assert client.post("/v1/feedback", json=judgement, headers=reader).status_code == 201
     retract = client.post("/v1/documents/d-1/retract", json={}, headers=reader)
     assert is_problem(retract, 403)
     assert is_problem(client.delete("/v1/documents/d-1", headers=reader), 403)
@@ -161,7 +164,8 @@ def test_statement_top_k_and_batch_limits_are_422(configured: Callable[..., Test
 
 def test_body_size_limit_is_413_before_parsing(configured: Callable[..., TestClient]) -> None:  # type: ignore[type-arg]
     client = configured(max_body_bytes=1_000)
-    response = client.post("/v1/check", content=b'{"statement": "' + b"x" * 2_000 + b'"}')
+    body = b'{"statement": "' + b"x" * 2_000 + b'"}'
+    response = client.post("/v1/check", content=body, headers={"content-type": "application/json"})
     assert is_problem(response, 413)
 
 

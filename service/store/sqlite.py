@@ -478,8 +478,10 @@ class SqliteStore:
                 raise NotFoundError(f"no document with id {doc_id!r}")
             self._index.remove(self._claim_ids(db, doc_id))
             self._bump(db)
-        doc = self.get_document(doc_id)
-        assert doc is not None
+            # read in the same transaction: a delete racing the retract cannot slip between
+            doc = self.get_document(doc_id)
+        if doc is None:  # unreachable while the lock is held; a 404, never a 500, if not
+            raise NotFoundError(f"no document with id {doc_id!r}")
         return doc
 
     def versions(self, doc_id: str) -> list[VersionRecord]:

@@ -263,7 +263,8 @@
 
   function card(statement, evidence) {
     const doc = evidence.document;
-    const title = doc.url
+    // only web links: a stored javascript: or data: URL must never become a clickable link
+    const title = /^https?:\/\//i.test(doc.url || "")
       ? el("a", { href: doc.url, target: "_blank", rel: "noopener noreferrer", textContent: doc.title || doc.id })
       : doc.title || doc.id;
     const meta = el("p", { className: "meta" }, el("span", { className: "doc-id", textContent: doc.id }));
