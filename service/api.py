@@ -10,6 +10,7 @@ import asyncio
 import logging
 from collections import Counter
 from typing import Annotated, Any
+from urllib.parse import unquote
 
 import msgspec
 from anyio import to_thread
@@ -18,7 +19,14 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import Example
-from litestar.params import Body, FromPath, FromQuery, HeaderParameter, QueryParameter, RequestBody
+from litestar.params import (
+    Body,
+    FromQuery,
+    HeaderParameter,
+    PathParameter,
+    QueryParameter,
+    RequestBody,
+)
 from litestar.response.streaming import ASGIStreamingResponse
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_503_SERVICE_UNAVAILABLE
 from litestar.types import Receive, Send
@@ -34,6 +42,7 @@ from service.lifecycle import wait_for_engine
 from service.metrics import CORPUS_CLAIMS, CORPUS_DOCUMENTS
 from service.runner import ModelRunner
 from service.schemas import (
+    EXAMPLE_DOC,
     EXAMPLE_STATEMENT,
     BatchRequest,
     BatchResponse,
@@ -143,6 +152,23 @@ def provide_runner(state: State) -> ModelRunner:
     """Runs model calls off the event loop, bounded in number and in time."""
     runner: ModelRunner = state.runner
     return runner
+
+
+def path_id(doc_id: str) -> str:
+    """The document id of a ``/v1/documents/{doc_id}`` path, which arrives still encoded.
+
+    The router sees the id segment percent-encoded (``app.keep_encoded_ids``), so that an
+    id with a slash stays one segment; decoded here.
+    """
+    return unquote(doc_id)
+
+
+DOC_ID_DESCRIPTION = (
+    "The document id, percent-encoded as one path segment (`/` as `%2F`, space as `%20`)."
+)
+DocIdParam = Annotated[
+    str, PathParameter(description=DOC_ID_DESCRIPTION, examples=[Example(value=EXAMPLE_DOC)])
+]
 
 
 def document_out(doc: DocumentRecord, engine: Engine, *, with_claims: bool = True) -> DocumentOut:
@@ -281,10 +307,11 @@ class DocumentController(Controller):
 
     @get("/{doc_id:str}", summary="Get a document with its claims", responses=problems(404))
     async def get_document(
-        self, doc_id: FromPath[str], engine: NamedDependency[Engine]
+        self, doc_id: DocIdParam, engine: NamedDependency[Engine]
     ) -> DocumentOut:
         """The stored document, its status and its claims with offsets."""
-        return await to_thread.run_sync(lambda: document_out(engine.document(doc_id), engine))
+        key = path_id(doc_id)
+        return await to_thread.run_sync(lambda: document_out(engine.document(key), engine))
 
     @get(
         "/{doc_id:str}/versions",
@@ -292,11 +319,12 @@ class DocumentController(Controller):
         responses=problems(404),
     )
     async def versions(
-        self, doc_id: FromPath[str], engine: NamedDependency[Engine]
+        self, doc_id: DocIdParam, engine: NamedDependency[Engine]
     ) -> list[DocumentVersion]:
         """The audit trail: every replaced version, oldest first."""
-        engine.document(doc_id)
-        rows = await to_thread.run_sync(engine.store.versions, doc_id)
+        key = path_id(doc_id)
+        engine.document(key)
+        rows = await to_thread.run_sync(engine.store.versions, key)
         return [
             DocumentVersion(
                 version=v.version,
@@ -317,19 +345,39 @@ class DocumentController(Controller):
     )
     async def retract(
         self,
-        doc_id: FromPath[str],
+        doc_id: DocIdParam,
         data: RequestBody[RetractRequest],
         engine: NamedDependency[Engine],
     ) -> DocumentOut:
-        """Keep the document for the record but never use it as evidence again."""
-        doc = await to_thread.run_sync(engine.store.retract_document, doc_id, data.reason)
+        """Keep the document for the record but never use it as evidence again.
+
+        Re-sending its content does not bring it back (the ingest result says
+        ``retracted``); ``POST /v1/documents/{doc_id}/unretract`` does.
+        """
+        doc = await to_thread.run_sync(engine.store.retract_document, path_id(doc_id), data.reason)
+        return document_out(doc, engine, with_claims=False)
+
+    @post(
+        "/{doc_id:str}/unretract",
+        status_code=HTTP_200_OK,
+        summary="Undo a retraction",
+        opt=WRITER,
+        responses=problems(403, 404),
+    )
+    async def unretract(self, doc_id: DocIdParam, engine: NamedDependency[Engine]) -> DocumentOut:
+        """Use a retracted document as evidence again, with its status before the retraction.
+
+        A document that is not retracted is left as it is (a retried call is harmless).
+        """
+        doc = await to_thread.run_sync(engine.store.unretract_document, path_id(doc_id))
         return document_out(doc, engine, with_claims=False)
 
     @delete("/{doc_id:str}", summary="Delete a document", opt=WRITER, responses=problems(403, 404))
-    async def delete_document(self, doc_id: FromPath[str], engine: NamedDependency[Engine]) -> None:
+    async def delete_document(self, doc_id: DocIdParam, engine: NamedDependency[Engine]) -> None:
         """Remove the document, its claims, vectors and versions."""
-        engine.document(doc_id)
-        await to_thread.run_sync(engine.store.delete_document, doc_id)
+        key = path_id(doc_id)
+        engine.document(key)
+        await to_thread.run_sync(engine.store.delete_document, key)
 
 
 class CheckController(Controller):

@@ -6,11 +6,13 @@ from collections.abc import Callable
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote
 
 from litestar import Litestar, Response
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import MutableScopeHeaders
 from litestar.di import Provide
+from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
@@ -22,7 +24,7 @@ from litestar.plugins.problem_details import (
 )
 from litestar.routes import HTTPRoute
 from litestar.static_files import create_static_files_router
-from litestar.types import Message, Middleware, Scope
+from litestar.types import ASGIApp, Message, Middleware, Receive, Scope, Send
 
 from service import errors
 from service.api import (
@@ -175,7 +177,36 @@ def create_app(
     close_request_schemas(app)
     if keys:
         document_security(app)
+    # Before routing, which no Litestar middleware runs ahead of.
+    app.asgi_handler = keep_encoded_ids(app.asgi_handler)
     return app
+
+
+DOCUMENTS_PATH = "/v1/documents/"
+
+
+def keep_encoded_ids(app: ASGIApp) -> ASGIApp:
+    """Route ``/v1/documents/{doc_id}/...`` on the id segment as sent, still percent-encoded.
+
+    ASGI servers decode ``%2F`` in ``path`` before the router splits it, so an id with a
+    slash (``news%2F2024%2F05%2Fbudget-vote``) would become several segments. The id segment
+    is taken from ``raw_path`` instead, in a normal percent-encoding; the handlers decode it
+    (``api.path_id``). The other segments are decoded as usual.
+    """
+
+    async def route(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == ScopeType.HTTP and scope["path"].startswith(DOCUMENTS_PATH):
+            raw = scope.get("raw_path")
+            segments = (raw.decode("latin-1") if raw else quote(scope["path"])).split("/")
+            if len(segments) > 3 and segments[3]:
+                segments = [
+                    quote(unquote(part), safe="") if i == 3 else unquote(part)
+                    for i, part in enumerate(segments)
+                ]
+                scope["path"] = "/".join(segments)
+        await app(scope, receive, send)
+
+    return route
 
 
 class AllowHeader:

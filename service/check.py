@@ -20,6 +20,7 @@ from service.agreement import corroborates, mentions_event, polarity_conflict
 from service.calibrate import Calibration
 from service.embed import Vectors
 from service.errors import FactCheckError, InvalidInputError
+from service.language import detect
 from service.mismatch import Mismatch, find_mismatches
 from service.retrieve import Candidate, retrieve
 from service.schemas import (
@@ -113,7 +114,12 @@ def search_filter(req: CheckRequest) -> SearchFilter:
 
 def _ref(doc: DocumentRecord) -> DocumentRef:
     return DocumentRef(
-        id=doc.id, title=doc.title, url=doc.url, source=doc.source, published_at=doc.published_at
+        id=doc.id,
+        title=doc.title,
+        url=doc.url,
+        source=doc.source,
+        published_at=doc.published_at,
+        language=doc.language,
     )
 
 
@@ -276,6 +282,7 @@ def _respond(
         index_version=r.index_version,
         timings=timings,
         reasons=decision.reasons,
+        language=detect(r.req.statement),
     )
 
 

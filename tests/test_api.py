@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from litestar.testing import TestClient
@@ -108,6 +109,64 @@ def test_retracted_documents_are_kept_but_never_evidence(client: TestClient) -> 
     assert all(e["document"]["id"] != "port-1" for e in evidence)
 
 
+def test_retraction_is_reversible_and_never_undone_by_a_resend(client: TestClient) -> None:  # type: ignore[type-arg]
+    def cited() -> bool:
+        evidence = check(client, "Rotterdam port storm cranes", top_k=50)["evidence"]
+        return any(e["document"]["id"] == "port-1" for e in evidence)
+
+    client.post("/v1/documents", json=[ARTICLE, OTHER])
+    client.post("/v1/documents/port-1/retract", json={"reason": "fabricated quotes"})
+    # The same content again: not "unchanged", and still retracted.
+    again = client.post("/v1/documents", json=ARTICLE).json()["documents"][0]
+    assert (again["status"], again["retracted"]) == ("retracted", True)
+    # New content: a new version, still retracted with its reason.
+    corrected = {**ARTICLE, "text": ARTICLE["text"].replace("two cranes", "three cranes")}
+    replaced = client.post("/v1/documents", json=corrected).json()["documents"][0]
+    assert (replaced["status"], replaced["retracted"], replaced["version"]) == ("replaced", True, 2)
+    doc = client.get("/v1/documents/port-1").json()
+    assert (doc["status"], doc["retraction_reason"]) == ("retracted", "fabricated quotes")
+    assert not cited()
+
+    response = client.post("/v1/documents/port-1/unretract")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["status"], body["retraction_reason"], body["version"]) == ("corrected", None, 2)
+    assert cited()
+    # Unretracting again changes nothing; an unknown id is a 404.
+    assert client.post("/v1/documents/port-1/unretract").json()["status"] == "corrected"
+    assert client.post("/v1/documents/nope/unretract").status_code == 404
+    first = client.post("/v1/documents/wheat-1/retract", json={}).json()
+    assert first["status"] == "retracted"
+    assert client.post("/v1/documents/wheat-1/unretract").json()["status"] == "active"
+    assert client.post("/v1/documents", json=OTHER).json()["documents"][0]["status"] == "unchanged"
+
+
+ODD_IDS = ["news/2024/05/budget-vote", "budget vote 2024", "Ünïcode/日本語 ?#%&+", "a/b/versions"]
+
+
+@pytest.mark.parametrize("doc_id", ODD_IDS)
+def test_ids_with_slashes_spaces_and_any_script(client: TestClient, doc_id: str) -> None:  # type: ignore[type-arg]
+    response = client.post("/v1/documents", json={**ARTICLE, "id": doc_id})
+    assert response.status_code == 201, response.text
+    assert response.json()["documents"][0]["id"] == doc_id
+    path = f"/v1/documents/{quote(doc_id, safe='')}"
+    assert "/" not in path.removeprefix("/v1/documents/")  # one segment, %2F inside
+    doc = client.get(path).json()
+    assert doc["id"] == doc_id and doc["claims"]
+    client.post("/v1/documents", json={**ARTICLE, "id": doc_id, "text": OTHER["text"]})
+    assert [v["version"] for v in client.get(f"{path}/versions").json()] == [1]
+    assert client.post(f"{path}/retract", json={}).json()["status"] == "retracted"
+    assert client.post(f"{path}/unretract").json()["status"] == "corrected"
+    evidence = check(client, "record wheat harvest in Kansas")["evidence"]
+    assert evidence[0]["document"]["id"] == doc_id
+    assert client.delete(path).status_code == 204
+    assert client.get(path).status_code == 404
+    assert doc_id in client.get(path).json()["detail"]
+    # The same id unencoded is another path: its slashes are path separators.
+    if "/" in doc_id:
+        assert client.get(f"/v1/documents/{doc_id}").status_code in (404, 405)
+
+
 def test_filters(client: TestClient) -> None:  # type: ignore[type-arg]
     client.post("/v1/documents", json=[ARTICLE, OTHER])
     statement = "Rotterdam port closed and wheat harvest record"
@@ -142,7 +201,11 @@ def test_check_response_shape(client: TestClient) -> None:  # type: ignore[type-
     for e in evidence:
         assert (e["probabilities"] is None) == (e in off_topic)
     assert {e["stance"] for e in off_topic} == {"neutral"}
-    assert body["models"]["embedding"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert body["models"] == {  # names, never the server's paths
+        "embedding": "sentence-transformers/all-MiniLM-L6-v2",
+        "stance": "factcheck-nli-minilm-l6",
+    }
+    assert body["language"] == "en"
     assert set(body["timings"]) == {"embed_ms", "retrieve_ms", "judge_ms", "total_ms", "batch_size"}
 
 
@@ -197,7 +260,10 @@ def test_bad_check_input_is_a_problem_naming_the_field(
         (b"[1, 2, 3]", None),
         (b'{"text": "x", "published_at": "not a date"}', "published_at"),
         (b'{"text": ""}', "text"),
-        (b'{"text": "A sentence here.", "id": "bad id with spaces"}', "id"),
+        (b'{"text": "A sentence here.", "id": "bad\\u0007id"}', "id"),
+        (b'{"text": "A sentence here.", "id": "line\\nbreak"}', "id"),
+        (b'{"text": "A sentence here.", "id": "   "}', "id"),
+        (b'{"text": "A sentence here.", "id": "' + b"x" * 513 + b'"}', "id"),
         (b'{"text": "A sentence here.", "extra": 1}', "extra"),
     ],
 )
