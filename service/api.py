@@ -58,6 +58,7 @@ from service.schemas import (
     FeedbackOut,
     FeedbackPage,
     FeedbackRequest,
+    Health,
     IdempotencyKey,
     IngestResponse,
     Problem,
@@ -107,7 +108,7 @@ _PROBLEMS = {
 
 HEALTH_503 = {
     503: ResponseSpec(
-        data_container=dict[str, Any],
+        data_container=Health,
         description="Not (or no longer) ready: starting, draining, failed, or store unavailable.",
         examples=[Example(summary="Models still loading", value={"status": "starting"})],
     )
@@ -520,12 +521,12 @@ class FeedbackController(Controller):
 
 
 @get("/health/live", tags=["health"], summary="The process is up", responses=HEALTH_503)
-async def live(state: State) -> Response[dict[str, Any]]:
+async def live(state: State) -> Response[Health]:
     """200 while the process serves requests; 503 if start-up failed (restart it)."""
     error = getattr(state, "startup_error", None)
     if error:
-        return Response({"status": "failed", "detail": error}, status_code=503)
-    return Response({"status": "ok"})
+        return Response(Health(status="failed", detail=error), status_code=503)
+    return Response(Health(status="ok"))
 
 
 @get(
@@ -534,24 +535,24 @@ async def live(state: State) -> Response[dict[str, Any]]:
     summary="Models loaded and store reachable",
     responses=HEALTH_503,
 )
-async def ready(state: State) -> Response[dict[str, Any]]:
+async def ready(state: State) -> Response[Health]:
     """200 once the models are loaded and the store answers; 503 before, and while draining."""
     engine: Engine | None = getattr(state, "engine", None)
+    unavailable = HTTP_503_SERVICE_UNAVAILABLE
     if getattr(state, "draining", False):
-        return Response({"status": "draining"}, status_code=HTTP_503_SERVICE_UNAVAILABLE)
+        return Response(Health(status="draining"), status_code=unavailable)
     if engine is None:
         error = getattr(state, "startup_error", None)
-        body = {"status": "failed", "detail": error} if error else {"status": "starting"}
-        return Response(body, status_code=HTTP_503_SERVICE_UNAVAILABLE)
+        body = Health(status="failed", detail=error) if error else Health(status="starting")
+        return Response(body, status_code=unavailable)
     try:
         claims = await to_thread.run_sync(engine.store.count_claims)
     except Exception as exc:  # any store failure means not ready, never a 500
         return Response(
-            {"status": "store unavailable", "detail": str(exc)},
-            status_code=HTTP_503_SERVICE_UNAVAILABLE,
+            Health(status="store unavailable", detail=str(exc)), status_code=unavailable
         )
     return Response(
-        {"status": "ready", "claims": claims, "index_version": engine.store.index_version()}
+        Health(status="ready", claims=claims, index_version=engine.store.index_version())
     )
 
 

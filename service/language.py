@@ -14,7 +14,9 @@ from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 ENGLISH = "en"
 # Candidates: the languages a newsroom corpus is likely to hold. Fewer candidates make
 # short texts less often mistaken for a language nobody sends.
-LANGUAGES = "en de fr es it pt nl sv da no fi pl cs sk hu ro bg el ru uk tr ar fa he hi zh ja ko id vi"
+LANGUAGES = (
+    "en de fr es it pt nl sv da no fi pl cs sk hu ro bg el ru uk tr ar fa he hi zh ja ko id vi"
+)
 # Below this probability a text counts as English: short English statements ("Putin met
 # Xi", "Rotterdam port storm") score 0.1-0.3 for some other language, while a sentence in
 # another language scores 0.6-1.0 for it.

@@ -521,6 +521,30 @@ class CheckResponse(Base):
     ] = "en"
 
 
+# -- health ---------------------------------------------------------------------------------
+
+
+class Health(Base, omit_defaults=True):
+    """What ``/health/live`` and ``/health/ready`` answer (200, or 503 with the reason)."""
+
+    status: Annotated[
+        Literal["ok", "ready", "starting", "draining", "failed", "store unavailable"],
+        Meta(
+            description="live: `ok` or `failed` (start-up failed: restart). ready: `ready`, "
+            "or `starting`, `draining`, `failed`, `store unavailable` with 503.",
+            examples=["ready"],
+        ),
+    ]
+    claims: Annotated[
+        int | None, Meta(description="Searchable claims (ready only).", examples=[38])
+    ] = None
+    index_version: Annotated[IndexVersion | None, Meta(examples=["5"])] = None
+    detail: Annotated[
+        str | None,
+        Meta(description="Why it is not ready.", examples=["StoreError: the store is gone"]),
+    ] = None
+
+
 # -- split and feedback (the newsroom panel) -------------------------------------------------
 
 Draft = Annotated[
