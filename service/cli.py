@@ -403,7 +403,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--url",
         default=os.environ.get("FACTCHECK_URL", SUPPRESS),
-        help="the service to call: $FACTCHECK_URL when set, else none (check in this process)",
+        help="the service to call (default: $FACTCHECK_URL; unset: check in this process)",
     )
     check.add_argument(
         "--api-key",
@@ -458,7 +458,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--top-k", type=int, default=5, help="passages to judge per claim")
     evaluate.add_argument("--json", help="write the full report (with predictions) here")
     evaluate.add_argument(
-        "--store", default=SUPPRESS, help="store to use instead of a temporary one; must exist"
+        "--store", default=SUPPRESS, help="store to use, must exist (default: a temporary one)"
     )
     evaluate.add_argument(
         "--fit-calibration", metavar="FILE", help="fit the confidence calibration on this set"

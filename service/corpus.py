@@ -24,7 +24,7 @@ from typing import Any
 import msgspec
 import yaml
 
-from service.schemas import DocumentIn
+from service.schemas import MAX_TITLE_CHARS, DocumentIn
 
 FORMATS = {".txt": "text", ".md": "text", ".html": "html", ".htm": "html", ".json": "json"}
 SIDECAR = ".meta.json"
@@ -142,8 +142,8 @@ def _read_file(file: Path, where: str, kind: str) -> DocumentIn:
     else:
         meta, body = front_matter(text)
         fields |= {"text": body, "format": kind, "metadata": {"file": where}}
-        if kind == "text" and body.strip():
-            fields["title"] = body.strip().splitlines()[0][:1000]
+        if kind == "text" and body.strip():  # the first line, less a Markdown heading's #
+            fields["title"] = body.strip().splitlines()[0].lstrip("#").strip()[:MAX_TITLE_CHARS]
         fields = _merge(fields, meta)
     sidecar = file.with_name(file.stem + SIDECAR)
     if sidecar.exists():
