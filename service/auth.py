@@ -6,7 +6,8 @@ plain or as ``sha256=<hex digest>`` so that a file at rest need not hold it. Onl
 digests are kept in memory and a presented key is compared against every digest with
 :func:`hmac.compare_digest`.
 
-With keys configured, every route but ``/health/*`` and ``/schema*`` (and CORS preflights,
+With keys configured, every route but ``/health/*``, ``/schema*`` and the panel's static
+files under ``/panel`` (and CORS preflights,
 which browsers send without credentials) needs ``Authorization: Bearer <key>`` or
 ``X-API-Key: <key>``: none or an unknown key is 401 with ``WWW-Authenticate``; a reader key
 on a route marked ``opt={"writer": True}`` is 403.
@@ -30,7 +31,9 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from service.settings import Settings
 
-PUBLIC_PREFIXES = ("/health/", "/schema")
+# Health probes, the API docs and the panel's static files (the panel holds no data: its
+# calls to the API carry the key the host page gives it) need no key.
+PUBLIC_PREFIXES = ("/health/", "/schema", "/panel")
 WRITER_OPT = "writer"  # route opt marking endpoints that change the corpus
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="factcheck"'}
 _HEX_DIGEST = re.compile(r"^[0-9a-fA-F]{64}$")
