@@ -25,6 +25,7 @@ from litestar.plugins.problem_details import (
 from litestar.routes import HTTPRoute
 from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp, Message, Middleware, Receive, Scope, Send
+from swagger_ui_bundle import swagger_ui_path
 
 from service import errors
 from service.api import (
@@ -52,6 +53,9 @@ from service.telemetry import (
 
 # The newsroom panel (an iframe page) and the script a CMS loads to embed it: plain files.
 WEB_DIR = Path(__file__).resolve().parent / "web"
+# Swagger UI's own files (Apache-2.0, from the swagger-ui-bundle-v2 package), served by the
+# app under the public /schema prefix: the docs page loads nothing from a CDN.
+DOCS_ASSETS = "/schema/assets"
 
 
 def _problem(exc: errors.FactCheckError) -> ProblemDetailsException:
@@ -137,6 +141,12 @@ def create_app(
             ready,
             metrics,
             create_static_files_router(
+                path=DOCS_ASSETS,
+                directories=[Path(str(swagger_ui_path))],
+                name="docs-assets",
+                include_in_schema=False,
+            ),
+            create_static_files_router(
                 path="/panel",
                 directories=[WEB_DIR],
                 html_mode=True,
@@ -166,7 +176,15 @@ def create_app(
                 "contradict them, with a verdict."
             ),
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin()],
+            use_handler_docstrings=True,  # each handler's docstring is its operation's description
+            render_plugins=[
+                SwaggerRenderPlugin(
+                    js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+                    css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+                    standalone_preset_js_url=f"{DOCS_ASSETS}/swagger-ui-standalone-preset.js",
+                    favicon=f"<link rel='icon' href='{DOCS_ASSETS}/favicon-32x32.png'>",
+                )
+            ],
         ),
     )
     allow.methods = {
@@ -175,8 +193,7 @@ def create_app(
         if isinstance(route, HTTPRoute)
     }
     close_request_schemas(app)
-    if keys:
-        document_security(app)
+    document_security(app, required=bool(keys))
     # Before routing, which no Litestar middleware runs ahead of.
     app.asgi_handler = keep_encoded_ids(app.asgi_handler)
     return app
@@ -246,15 +263,29 @@ def close_request_schemas(app: Litestar) -> None:
             schema.additional_properties = False
 
 
-def document_security(app: Litestar) -> None:
-    """Declare the API-key schemes on every operation that needs a key."""
+def document_security(app: Litestar, *, required: bool) -> None:
+    """Declare the API-key schemes, and on every operation that needs a key, when ``required``.
+
+    The schemes are always declared, so that the schema says how a deployment with keys
+    takes them.
+    """
     schema = app.openapi_schema
     schema.components.security_schemes = {
-        "BearerAuth": SecurityScheme(type="http", scheme="bearer"),
+        "BearerAuth": SecurityScheme(
+            type="http",
+            scheme="bearer",
+            description="`Authorization: Bearer <key>`, a key of `FACTCHECK_API_KEYS` "
+            "(reader keys read and check; writer keys also change the corpus).",
+        ),
         "ApiKeyHeader": SecurityScheme(
-            type="apiKey", name="X-API-Key", security_scheme_in="header"
+            type="apiKey",
+            name="X-API-Key",
+            security_scheme_in="header",
+            description="The same key in an `X-API-Key` header.",
         ),
     }
+    if not required:
+        return
     for path, item in (schema.paths or {}).items():
         if path.startswith(PUBLIC_PREFIXES):
             continue

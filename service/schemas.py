@@ -251,6 +251,7 @@ class DocumentIn(Request):
         Meta(
             description="The text's language; detected when absent. The service checks "
             "English: passages of other languages are flagged in check results.",
+            examples=["en"],
         ),
     ] = None
     metadata: Annotated[

@@ -341,3 +341,25 @@ def test_panel_files_are_public_with_keys_on_and_its_calls_carry_the_key(
     posts = [r for r in requests if r.method == "POST"]
     assert {r.url.rsplit("/", 1)[1] for r in posts} == {"split", "check"}
     assert all(r.headers.get("authorization") == "Bearer secret-123" for r in posts)
+
+
+def test_swagger_page_works_offline(page: Any, empty_server: str) -> None:
+    """The API docs render every operation with nothing fetched from beyond the service."""
+    fetched: list[str] = []
+    page.on("request", lambda r: fetched.append(r.url))
+    page.goto(f"{empty_server}/schema/swagger")
+    operations = page.locator(".opblock")
+    playwright.expect(operations.first).to_be_visible()
+    schema = page.request.get(f"{empty_server}/schema/openapi.json").json()
+    count = sum(
+        1
+        for item in schema["paths"].values()
+        for method in item
+        if method in {"get", "post", "delete"}
+    )
+    playwright.expect(operations).to_have_count(count)
+    playwright.expect(
+        page.locator(".opblock-summary-path", has_text="/v1/documents/{doc_id}/unretract")
+    ).to_be_visible()
+    playwright.expect(page.locator(".btn.authorize")).to_be_visible()  # the bearer scheme
+    assert fetched and all(url.startswith(f"{empty_server}/") for url in fetched), fetched
