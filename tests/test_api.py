@@ -167,6 +167,73 @@ def test_ids_with_slashes_spaces_and_any_script(client: TestClient, doc_id: str)
         assert client.get(f"/v1/documents/{doc_id}").status_code in (404, 405)
 
 
+PAGE = """<!doctype html><html lang="en"><head>
+<title>Storm closes Rotterdam port | Harbour News</title>
+<meta name="author" content="Jane Doe">
+<meta property="article:published_time" content="2024-02-06T08:00:00Z">
+<link rel="canonical" href="https://example.org/port"></head>
+<body><nav><a href="/">Home</a> | <a href="/world">World</a> | <a href="/login">Log in</a></nav>
+<div class="cookie">We use cookies to improve your experience. Accept all cookies</div>
+<article><h1>Storm closes Rotterdam port</h1><p class="byline">By Jane Doe</p>
+<p>The port of Rotterdam was closed on Tuesday after a storm damaged two cranes.
+Officials said repairs would take at least a week.</p>
+<p>Shipping companies diverted vessels to Antwerp and Hamburg while engineers inspected
+the quays, the port authority said in a statement.</p></article>
+<aside><h3>Related stories</h3><ul><li><a href="/a">Wheat harvest hits record</a></li></ul>
+</aside><footer>© 2024 Harbour News. All rights reserved.</footer></body></html>"""
+
+
+def test_html_documents_are_extracted_with_their_metadata(client: TestClient) -> None:  # type: ignore[type-arg]
+    sent = {"id": "page-1", "format": "html", "text": PAGE, "source": "harbour-news"}
+    result = client.post("/v1/documents", json=sent)
+    assert result.status_code == 201, result.text
+    doc = client.get("/v1/documents/page-1").json()
+    assert (doc["title"], doc["published_at"], doc["url"]) == (
+        "Storm closes Rotterdam port",
+        "2024-02-06",
+        "https://example.org/port",
+    )
+    assert doc["metadata"] == {"author": "Jane Doe"} and doc["source"] == "harbour-news"
+    for furniture in ("<", "cookies", "Log in", "By Jane Doe", "Related stories", "©"):
+        assert furniture not in doc["text"]
+    texts = [c["text"] for c in doc["claims"]]
+    assert any("two cranes" in t for t in texts) and any("Antwerp" in t for t in texts)
+    for claim in doc["claims"]:  # offsets point into the stored, extracted text
+        assert doc["text"][claim["start"] : claim["end"]] == claim["text"]
+    again = client.post("/v1/documents", json=sent).json()["documents"][0]
+    assert again["status"] == "unchanged"  # the same page again changes nothing
+    # The request's own fields win over the page's.
+    client.post("/v1/documents", json={**sent, "id": "page-2", "title": "Port shut"})
+    assert client.get("/v1/documents/page-2").json()["title"] == "Port shut"
+    evidence = check(client, "A storm damaged cranes in Rotterdam")["evidence"]
+    assert evidence[0]["document"]["id"] in {"page-1", "page-2"}
+
+
+def test_html_without_an_article_is_a_422(client: TestClient) -> None:  # type: ignore[type-arg]
+    page = {"format": "html", "text": "<html><head><title>Empty</title></head><body></body></html>"}
+    response = client.post("/v1/documents", json=[OTHER, page])
+    assert response.status_code == 422
+    assert response.json()["field"] == "text" and "article" in response.json()["detail"]
+    assert client.get("/v1/documents/wheat-1").status_code == 404  # nothing of the batch
+
+
+def test_languages_are_detected_stored_and_reported(client: TestClient) -> None:  # type: ignore[type-arg]
+    german = {
+        "id": "de-1",
+        "title": "Sturm schließt Rotterdamer Hafen",
+        "text": "Der Hafen von Rotterdam wurde am Dienstag geschlossen, nachdem ein Sturm "
+        "zwei Kräne beschädigt hatte. Die Reparaturen dauern mindestens eine Woche.",
+    }
+    client.post("/v1/documents", json=[ARTICLE, german, {**OTHER, "language": "en"}])
+    assert client.get("/v1/documents/de-1").json()["language"] == "de"
+    assert client.get("/v1/documents/port-1").json()["language"] == "en"
+    body = check(client, "Der Hafen von Rotterdam wurde geschlossen", top_k=5)
+    assert body["language"] == "de"
+    languages = {e["document"]["id"]: e["document"]["language"] for e in body["evidence"]}
+    assert languages["de-1"] == "de" and languages["port-1"] == "en"
+    assert check(client, "Putin met Xi")["language"] == "en"  # short English stays English
+
+
 def test_filters(client: TestClient) -> None:  # type: ignore[type-arg]
     client.post("/v1/documents", json=[ARTICLE, OTHER])
     statement = "Rotterdam port closed and wheat harvest record"
