@@ -10,6 +10,7 @@ import asyncio
 import logging
 from collections import Counter
 from typing import Annotated, Any
+from urllib.parse import unquote
 
 import msgspec
 from anyio import to_thread
@@ -18,7 +19,14 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import Example
-from litestar.params import Body, FromPath, FromQuery, HeaderParameter, QueryParameter, RequestBody
+from litestar.params import (
+    Body,
+    FromQuery,
+    HeaderParameter,
+    PathParameter,
+    QueryParameter,
+    RequestBody,
+)
 from litestar.response.streaming import ASGIStreamingResponse
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_503_SERVICE_UNAVAILABLE
 from litestar.types import Receive, Send
@@ -35,6 +43,7 @@ from service.lifecycle import wait_for_engine
 from service.metrics import CORPUS_CLAIMS, CORPUS_DOCUMENTS
 from service.runner import ModelRunner
 from service.schemas import (
+    EXAMPLE_DOC,
     EXAMPLE_STATEMENT,
     BatchRequest,
     BatchResponse,
@@ -50,6 +59,7 @@ from service.schemas import (
     FeedbackOut,
     FeedbackPage,
     FeedbackRequest,
+    Health,
     IdempotencyKey,
     IngestResponse,
     Problem,
@@ -100,7 +110,7 @@ _PROBLEMS = {
 
 HEALTH_503 = {
     503: ResponseSpec(
-        data_container=dict[str, Any],
+        data_container=Health,
         description="Not (or no longer) ready: starting, draining, failed, or store unavailable.",
         examples=[Example(summary="Models still loading", value={"status": "starting"})],
     )
@@ -145,6 +155,23 @@ def provide_runner(state: State) -> ModelRunner:
     """Runs model calls off the event loop, bounded in number and in time."""
     runner: ModelRunner = state.runner
     return runner
+
+
+def path_id(doc_id: str) -> str:
+    """The document id of a ``/v1/documents/{doc_id}`` path, which arrives still encoded.
+
+    The router sees the id segment percent-encoded (``app.keep_encoded_ids``), so that an
+    id with a slash stays one segment; decoded here.
+    """
+    return unquote(doc_id)
+
+
+DOC_ID_DESCRIPTION = (
+    "The document id, percent-encoded as one path segment (`/` as `%2F`, space as `%20`)."
+)
+DocIdParam = Annotated[
+    str, PathParameter(description=DOC_ID_DESCRIPTION, examples=[Example(value=EXAMPLE_DOC)])
+]
 
 
 def document_out(doc: DocumentRecord, engine: Engine, *, with_claims: bool = True) -> DocumentOut:
@@ -283,10 +310,11 @@ class DocumentController(Controller):
 
     @get("/{doc_id:str}", summary="Get a document with its claims", responses=problems(404))
     async def get_document(
-        self, doc_id: FromPath[str], engine: NamedDependency[Engine]
+        self, doc_id: DocIdParam, engine: NamedDependency[Engine]
     ) -> DocumentOut:
         """The stored document, its status and its claims with offsets."""
-        return await to_thread.run_sync(lambda: document_out(engine.document(doc_id), engine))
+        key = path_id(doc_id)
+        return await to_thread.run_sync(lambda: document_out(engine.document(key), engine))
 
     @get(
         "/{doc_id:str}/versions",
@@ -294,11 +322,12 @@ class DocumentController(Controller):
         responses=problems(404),
     )
     async def versions(
-        self, doc_id: FromPath[str], engine: NamedDependency[Engine]
+        self, doc_id: DocIdParam, engine: NamedDependency[Engine]
     ) -> list[DocumentVersion]:
         """The audit trail: every replaced version, oldest first."""
-        engine.document(doc_id)
-        rows = await to_thread.run_sync(engine.store.versions, doc_id)
+        key = path_id(doc_id)
+        engine.document(key)
+        rows = await to_thread.run_sync(engine.store.versions, key)
         return [
             DocumentVersion(
                 version=v.version,
@@ -319,19 +348,39 @@ class DocumentController(Controller):
     )
     async def retract(
         self,
-        doc_id: FromPath[str],
+        doc_id: DocIdParam,
         data: RequestBody[RetractRequest],
         engine: NamedDependency[Engine],
     ) -> DocumentOut:
-        """Keep the document for the record but never use it as evidence again."""
-        doc = await to_thread.run_sync(engine.store.retract_document, doc_id, data.reason)
+        """Keep the document for the record but never use it as evidence again.
+
+        Re-sending its content does not bring it back (the ingest result says
+        ``retracted``); ``POST /v1/documents/{doc_id}/unretract`` does.
+        """
+        doc = await to_thread.run_sync(engine.store.retract_document, path_id(doc_id), data.reason)
+        return document_out(doc, engine, with_claims=False)
+
+    @post(
+        "/{doc_id:str}/unretract",
+        status_code=HTTP_200_OK,
+        summary="Undo a retraction",
+        opt=WRITER,
+        responses=problems(403, 404),
+    )
+    async def unretract(self, doc_id: DocIdParam, engine: NamedDependency[Engine]) -> DocumentOut:
+        """Use a retracted document as evidence again, with its status before the retraction.
+
+        A document that is not retracted is left as it is (a retried call is harmless).
+        """
+        doc = await to_thread.run_sync(engine.store.unretract_document, path_id(doc_id))
         return document_out(doc, engine, with_claims=False)
 
     @delete("/{doc_id:str}", summary="Delete a document", opt=WRITER, responses=problems(403, 404))
-    async def delete_document(self, doc_id: FromPath[str], engine: NamedDependency[Engine]) -> None:
+    async def delete_document(self, doc_id: DocIdParam, engine: NamedDependency[Engine]) -> None:
         """Remove the document, its claims, vectors and versions."""
-        engine.document(doc_id)
-        await to_thread.run_sync(engine.store.delete_document, doc_id)
+        key = path_id(doc_id)
+        engine.document(key)
+        await to_thread.run_sync(engine.store.delete_document, key)
 
 
 class CheckController(Controller):
@@ -479,12 +528,12 @@ class FeedbackController(Controller):
 
 
 @get("/health/live", tags=["health"], summary="The process is up", responses=HEALTH_503)
-async def live(state: State) -> Response[dict[str, Any]]:
+async def live(state: State) -> Response[Health]:
     """200 while the process serves requests; 503 if start-up failed (restart it)."""
     error = getattr(state, "startup_error", None)
     if error:
-        return Response({"status": "failed", "detail": error}, status_code=503)
-    return Response({"status": "ok"})
+        return Response(Health(status="failed", detail=error), status_code=503)
+    return Response(Health(status="ok"))
 
 
 @get(
@@ -493,24 +542,24 @@ async def live(state: State) -> Response[dict[str, Any]]:
     summary="Models loaded and store reachable",
     responses=HEALTH_503,
 )
-async def ready(state: State) -> Response[dict[str, Any]]:
+async def ready(state: State) -> Response[Health]:
     """200 once the models are loaded and the store answers; 503 before, and while draining."""
     engine: Engine | None = getattr(state, "engine", None)
+    unavailable = HTTP_503_SERVICE_UNAVAILABLE
     if getattr(state, "draining", False):
-        return Response({"status": "draining"}, status_code=HTTP_503_SERVICE_UNAVAILABLE)
+        return Response(Health(status="draining"), status_code=unavailable)
     if engine is None:
         error = getattr(state, "startup_error", None)
-        body = {"status": "failed", "detail": error} if error else {"status": "starting"}
-        return Response(body, status_code=HTTP_503_SERVICE_UNAVAILABLE)
+        body = Health(status="failed", detail=error) if error else Health(status="starting")
+        return Response(body, status_code=unavailable)
     try:
         claims = await to_thread.run_sync(engine.store.count_claims)
     except Exception as exc:  # any store failure means not ready, never a 500
         return Response(
-            {"status": "store unavailable", "detail": str(exc)},
-            status_code=HTTP_503_SERVICE_UNAVAILABLE,
+            Health(status="store unavailable", detail=str(exc)), status_code=unavailable
         )
     return Response(
-        {"status": "ready", "claims": claims, "index_version": engine.store.index_version()}
+        Health(status="ready", claims=claims, index_version=engine.store.index_version())
     )
 
 

@@ -6,11 +6,13 @@ from collections.abc import Callable
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote
 
 from litestar import Litestar, Response
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import MutableScopeHeaders
 from litestar.di import Provide
+from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
@@ -22,7 +24,8 @@ from litestar.plugins.problem_details import (
 )
 from litestar.routes import HTTPRoute
 from litestar.static_files import create_static_files_router
-from litestar.types import Message, Middleware, Scope
+from litestar.types import ASGIApp, Message, Middleware, Receive, Scope, Send
+from swagger_ui_bundle import swagger_ui_path
 
 from service import errors
 from service.api import (
@@ -51,6 +54,9 @@ from service.telemetry import (
 
 # The newsroom panel (an iframe page) and the script a CMS loads to embed it: plain files.
 WEB_DIR = Path(__file__).resolve().parent / "web"
+# Swagger UI's own files (Apache-2.0, from the swagger-ui-bundle-v2 package), served by the
+# app under the public /schema prefix: the docs page loads nothing from a CDN.
+DOCS_ASSETS = "/schema/assets"
 
 
 def _problem(exc: errors.FactCheckError) -> ProblemDetailsException:
@@ -149,6 +155,12 @@ def create_app(
             ready,
             metrics,
             create_static_files_router(
+                path=DOCS_ASSETS,
+                directories=[Path(str(swagger_ui_path))],
+                name="docs-assets",
+                include_in_schema=False,
+            ),
+            create_static_files_router(
                 path="/panel",
                 directories=[WEB_DIR],
                 html_mode=True,
@@ -180,7 +192,15 @@ def create_app(
                 "contradict them, with a verdict."
             ),
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin()],
+            use_handler_docstrings=True,  # each handler's docstring is its operation's description
+            render_plugins=[
+                SwaggerRenderPlugin(
+                    js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+                    css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+                    standalone_preset_js_url=f"{DOCS_ASSETS}/swagger-ui-standalone-preset.js",
+                    favicon=f"<link rel='icon' href='{DOCS_ASSETS}/favicon-32x32.png'>",
+                )
+            ],
         ),
     )
     allow.methods = {
@@ -189,9 +209,37 @@ def create_app(
         if isinstance(route, HTTPRoute)
     }
     close_request_schemas(app)
-    if keys:
-        document_security(app)
+    document_security(app, required=bool(keys))
+    # Before routing, which no Litestar middleware runs ahead of.
+    app.asgi_handler = keep_encoded_ids(app.asgi_handler)
     return app
+
+
+DOCUMENTS_PATH = "/v1/documents/"
+
+
+def keep_encoded_ids(app: ASGIApp) -> ASGIApp:
+    """Route ``/v1/documents/{doc_id}/...`` on the id segment as sent, still percent-encoded.
+
+    ASGI servers decode ``%2F`` in ``path`` before the router splits it, so an id with a
+    slash (``news%2F2024%2F05%2Fbudget-vote``) would become several segments. The id segment
+    is taken from ``raw_path`` instead, in a normal percent-encoding; the handlers decode it
+    (``api.path_id``). The other segments are decoded as usual.
+    """
+
+    async def route(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == ScopeType.HTTP and scope["path"].startswith(DOCUMENTS_PATH):
+            raw = scope.get("raw_path")
+            segments = (raw.decode("latin-1") if raw else quote(scope["path"])).split("/")
+            if len(segments) > 3 and segments[3]:
+                segments = [
+                    quote(unquote(part), safe="") if i == 3 else unquote(part)
+                    for i, part in enumerate(segments)
+                ]
+                scope["path"] = "/".join(segments)
+        await app(scope, receive, send)
+
+    return route
 
 
 class AllowHeader:
@@ -231,15 +279,29 @@ def close_request_schemas(app: Litestar) -> None:
             schema.additional_properties = False
 
 
-def document_security(app: Litestar) -> None:
-    """Declare the API-key schemes on every operation that needs a key."""
+def document_security(app: Litestar, *, required: bool) -> None:
+    """Declare the API-key schemes, and on every operation that needs a key, when ``required``.
+
+    The schemes are always declared, so that the schema says how a deployment with keys
+    takes them.
+    """
     schema = app.openapi_schema
     schema.components.security_schemes = {
-        "BearerAuth": SecurityScheme(type="http", scheme="bearer"),
+        "BearerAuth": SecurityScheme(
+            type="http",
+            scheme="bearer",
+            description="`Authorization: Bearer <key>`, a key of `FACTCHECK_API_KEYS` "
+            "(reader keys read and check; writer keys also change the corpus).",
+        ),
         "ApiKeyHeader": SecurityScheme(
-            type="apiKey", name="X-API-Key", security_scheme_in="header"
+            type="apiKey",
+            name="X-API-Key",
+            security_scheme_in="header",
+            description="The same key in an `X-API-Key` header.",
         ),
     }
+    if not required:
+        return
     for path, item in (schema.paths or {}).items():
         if path.startswith(PUBLIC_PREFIXES):
             continue

@@ -6,7 +6,8 @@ plain or as ``sha256=<hex digest>`` so that a file at rest need not hold it. Onl
 digests are kept in memory and a presented key is compared against every digest with
 :func:`hmac.compare_digest`.
 
-With keys configured, every route but ``/health/*`` and ``/schema*`` (and CORS preflights,
+With keys configured, every route but ``/health/*``, ``/schema*`` and the panel's static
+files under ``/panel`` (and CORS preflights,
 which browsers send without credentials) needs ``Authorization: Bearer <key>`` or
 ``X-API-Key: <key>``: none or an unknown key is 401 with ``WWW-Authenticate``; a reader key
 on a route marked ``opt={"writer": True}`` is 403.
@@ -30,7 +31,9 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from service.settings import Settings
 
-PUBLIC_PREFIXES = ("/health/", "/schema")
+# Health probes, the API docs and the panel's static files (the panel holds no data: its
+# calls to the API carry the key the host page gives it) need no key.
+PUBLIC_PREFIXES = ("/health/", "/schema", "/panel")
 WRITER_OPT = "writer"  # route opt marking endpoints that change the corpus
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="factcheck"'}
 _HEX_DIGEST = re.compile(r"^[0-9a-fA-F]{64}$")
@@ -44,20 +47,23 @@ class ApiKey(msgspec.Struct, frozen=True):
     digest: bytes
 
 
-def parse_keys(text: str) -> list[ApiKey]:
+def parse_keys(text: str, source: str = "api_keys") -> list[ApiKey]:
     """Parse ``name:role:secret`` entries (newline or comma separated; ``#`` starts a comment)."""
     keys = []
-    for raw in re.split(r"[,\n]", text):
-        entry = raw.split("#", 1)[0].strip()
-        if not entry:
-            continue
+    entries = (raw.split("#", 1)[0].strip() for raw in re.split(r"[,\n]", text))
+    for number, entry in enumerate((e for e in entries if e), start=1):
         parts = entry.split(":", 2)
         if len(parts) != 3 or parts[1] not in ("reader", "writer") or not parts[0] or not parts[2]:
-            raise ValueError(f"API key entries are name:reader|writer:secret, got {parts[0]!r}…")
+            raise ValueError(
+                f"{source}: API key entry {number} is not name:reader|writer:secret "
+                f"(it reads {_redacted(parts)})"
+            )
         name, role, secret = parts
         if secret.startswith("sha256="):
             if not _HEX_DIGEST.match(secret[7:]):
-                raise ValueError(f"API key {name!r}: sha256= needs 64 hex digits")
+                raise ValueError(
+                    f"{source}: API key entry {number} ({name!r}): sha256= needs 64 hex digits"
+                )
             digest = bytes.fromhex(secret[7:])
         else:
             digest = hashlib.sha256(secret.encode()).digest()
@@ -67,12 +73,27 @@ def parse_keys(text: str) -> list[ApiKey]:
     return keys
 
 
+def _redacted(parts: list[str]) -> str:
+    """A malformed entry's shape without its secret: name and role only where the role is one.
+
+    Any other field may be a secret pasted in the wrong place, so none is shown.
+    """
+    if len(parts) == 1:
+        return "one field, not shown"
+    if parts[1] not in ("reader", "writer"):  # then the first field need not be a name
+        return ":".join("***" for _ in parts)
+    return ":".join([repr(parts[0]), parts[1], *("***" for _ in parts[2:])])
+
+
 def load_keys(settings: Settings) -> list[ApiKey]:
     """Every key from the settings and the key file (empty: authentication is off)."""
-    text = settings.api_keys
+    keys = parse_keys(settings.api_keys)
     if settings.api_keys_file:
-        text += "\n" + Path(settings.api_keys_file).read_text(encoding="utf-8")
-    return parse_keys(text)
+        text = Path(settings.api_keys_file).read_text(encoding="utf-8")
+        keys += parse_keys(text, source=settings.api_keys_file)
+    if len({k.name for k in keys}) != len(keys):
+        raise ValueError("API key names must be unique")
+    return keys
 
 
 def presented_key(request: Request[Any, Any, Any]) -> str | None:

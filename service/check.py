@@ -20,6 +20,7 @@ import numpy.typing as npt
 from service.agreement import corroborates, polarity_conflict
 from service.embed import Vectors
 from service.errors import FactCheckError, InvalidInputError
+from service.language import detect
 from service.mismatch import Mismatch, find_mismatches
 from service.retrieve import Candidate, retrieve
 from service.schemas import (
@@ -114,7 +115,12 @@ def search_filter(req: CheckRequest) -> SearchFilter:
 
 def _ref(doc: DocumentRecord) -> DocumentRef:
     return DocumentRef(
-        id=doc.id, title=doc.title, url=doc.url, source=doc.source, published_at=doc.published_at
+        id=doc.id,
+        title=doc.title,
+        url=doc.url,
+        source=doc.source,
+        published_at=doc.published_at,
+        language=doc.language,
     )
 
 
@@ -277,6 +283,7 @@ def _respond(
             contradiction=round(decision.contradiction, 4),
             probabilities={k: round(v, 4) for k, v in decision.probabilities.items()},
         ),
+        language=detect(r.req.statement),
     )
 
 

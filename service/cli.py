@@ -5,15 +5,17 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import textwrap
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 from tqdm import tqdm
 
-from service.corpus import demo_documents, read_documents
+from service.corpus import Corpus, demo_documents, read_corpus
 from service.errors import FactCheckError
-from service.schemas import CheckRequest, DocumentIn
+from service.schemas import CheckRequest, CheckResponse, DocumentIn
 from service.settings import Settings
 
 if TYPE_CHECKING:
@@ -21,11 +23,38 @@ if TYPE_CHECKING:
     from service.verdict import Judged
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+SUPPRESS = argparse.SUPPRESS  # an option left out of the namespace: its help says the default
+
+
+class UsageError(Exception):
+    """A command line that cannot run as given (exit status 2)."""
+
+
+def _settings(args: argparse.Namespace, *, may_create: bool = False) -> Settings:
+    """Settings from the environment and the options; a named ``--store`` must exist.
+
+    Only ``ingest`` and ``serve --demo`` (``may_create``) create a store: any other command
+    given a mistyped path would quietly work on a new, empty one.
+    """
+    store = getattr(args, "store", None)
+    if store and not may_create and not _is_url(store) and not Path(store).exists():
+        raise UsageError(
+            f"store {store} does not exist (`factcheck ingest --store {store} PATH` creates it)"
+        )
     overrides = {name: getattr(args, name, None) for name in ("store", "host", "port")}
     if getattr(args, "demo", False):
         overrides["load_demo"] = True
     return Settings.from_env(**overrides)
+
+
+def _api_key(args: argparse.Namespace) -> str | None:
+    """``--api-key``, else $FACTCHECK_API_KEY (read here, so that no help text shows it)."""
+    key: str | None = getattr(args, "api_key", None) or os.environ.get("FACTCHECK_API_KEY")
+    return key
+
+
+def _is_url(store: str) -> bool:
+    return store.startswith(("postgres://", "postgresql://"))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -36,7 +65,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from service.lifecycle import DrainingServer
     from service.telemetry import configure_logging
 
-    settings = _settings(args)
+    settings = _settings(args, may_create=args.demo)
     configure_logging(as_json=settings.log_json)
     app = create_app(settings)
     config = uvicorn.Config(
@@ -67,14 +96,20 @@ def cmd_prepare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ingest(settings: Settings, docs: Sequence[DocumentIn]) -> None:
+def _ingest(settings: Settings, docs: Sequence[DocumentIn]) -> tuple[dict[str, int], list[str]]:
+    """Ingest one document at a time; the statuses counted, and the documents that failed."""
     from service.engine import Engine
 
     engine = Engine.open(settings)
+    counts: dict[str, int] = {}
+    failed: list[str] = []
     try:
-        counts: dict[str, int] = {}
         for doc in tqdm(docs, desc="ingest", unit="doc"):
-            result = engine.ingest([doc]).documents[0]
+            try:
+                result = engine.ingest([doc]).documents[0]
+            except FactCheckError as exc:  # this document only (an HTML page with no article)
+                failed.append(f"{doc.id}: {exc}")
+                continue
             counts[result.status] = counts.get(result.status, 0) + 1
             for line in result.dropped:
                 tqdm.write(
@@ -86,35 +121,111 @@ def _ingest(settings: Settings, docs: Sequence[DocumentIn]) -> None:
         )
     finally:
         engine.close()
+    return counts, failed
+
+
+def _report(corpus: Corpus, source: str) -> None:
+    """What was read from ``source``, what was skipped and why (failures go to stderr)."""
+    kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(corpus.kinds.items()))
+    print(
+        f"read {len(corpus.documents)} documents from {source}" + (f" ({kinds})" if kinds else "")
+    )
+    if corpus.skipped:
+        print(f"skipped {len(corpus.skipped)}:")
+        for problem in corpus.skipped:
+            print(f"  {problem.where}: {problem.reason}")
+    for problem in corpus.failed:
+        print(f"factcheck: not read: {problem.where}: {problem.reason}", file=sys.stderr)
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    """Ingest a folder of .txt files, a JSONL file, or the demo corpus."""
-    settings = _settings(args)
+    """Ingest a folder, a JSONL file, or the demo corpus; exit 1 if anything failed.
+
+    Bad lines and files are reported and the rest still goes in.
+    """
+    settings = _settings(args, may_create=True)
     if args.demo:
         docs = demo_documents(settings.demo_path)
+        corpus, source = Corpus(documents=docs, kinds={"demo": len(docs)}), settings.demo_path
     elif args.path:
-        docs = list(read_documents(args.path))
+        corpus, source = read_corpus(args.path), args.path
     else:
-        print("give a PATH or --demo", file=sys.stderr)
-        return 2
-    _ingest(settings, docs)
-    return 0
+        raise UsageError("give a PATH or --demo")
+    _report(corpus, source)
+    if not corpus.documents:
+        print("factcheck: error: nothing to ingest", file=sys.stderr)
+        return 1
+    counts, failed = _ingest(settings, corpus.documents)
+    for problem in failed:
+        print(f"factcheck: not ingested: {problem}", file=sys.stderr)
+    problems = len(corpus.failed) + len(failed)
+    if problems:
+        print(f"factcheck: {problems} lines or files failed", file=sys.stderr)
+    return 1 if problems or not counts else 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    """Check one statement in process and print the JSON result."""
-    from service.engine import Engine
+    """Check one statement against a service (``--url``) or in process; print a table or JSON."""
+    fields = {"statement": args.statement, "top_k": args.top_k, "as_of": args.as_of}
+    request = msgspec.convert({k: v for k, v in fields.items() if v is not None}, CheckRequest)
+    url = getattr(args, "url", None)
+    if url:
+        from service.client import FactCheckClient
 
-    engine = Engine.open(_settings(args))
-    try:
-        result = engine.check(
-            CheckRequest(statement=args.statement, top_k=args.top_k, as_of=args.as_of)
-        )
-    finally:
-        engine.close()
-    sys.stdout.write(msgspec.json.format(msgspec.json.encode(result).decode(), indent=2) + "\n")
+        with FactCheckClient(url, api_key=_api_key(args), timeout=args.timeout) as client:
+            result = client.check(request)
+    else:
+        from service.engine import Engine
+
+        engine = Engine.open(_settings(args))
+        try:
+            result = engine.check(request)
+        finally:
+            engine.close()
+    if args.json:
+        sys.stdout.write(msgspec.json.format(msgspec.json.encode(result).decode(), indent=2) + "\n")
+    else:
+        sys.stdout.write(check_table(result))
     return 0
+
+
+def check_table(result: CheckResponse, width: int = 100) -> str:
+    """A check result for people: the verdict and reasons, then one row per passage."""
+    lines = [
+        result.statement,
+        f"verdict: {result.verdict} (confidence {result.confidence:.2f})",
+    ]
+    if result.reasons:
+        lines.append(f"reasons: {', '.join(result.reasons)}")
+    if result.language != "en":
+        lines.append(
+            f"note: the statement reads as `{result.language}`; the service checks English only"
+        )
+    if not result.evidence:
+        lines.append("no passages found")
+        return "\n".join(lines) + "\n"
+    head = f"{'#':>2}  {'stance':<11}  {'sim':>4}  {'document':<16}  {'published':<10}  passage"
+    lines += ["", head, "-" * min(width, len(head) + 40)]
+    indent = len(head) - len("passage")
+    for e in result.evidence:
+        doc = e.document
+        row = (
+            f"{e.rank:>2}  {e.stance:<11}  {e.similarity:4.2f}  {_cut(doc.id, 16):<16}  "
+            f"{(doc.published_at or '')[:10]:<10}  "
+        )
+        lines.append(row + _cut(e.text, max(width - indent, 20)))
+        if e.mismatch is not None:
+            note = f"{e.mismatch.kind} mismatch: {e.mismatch.explanation}"
+            lines += textwrap.wrap(
+                note, width, initial_indent=" " * indent, subsequent_indent=" " * indent
+            )
+        if doc.language != "en":
+            lines.append(" " * indent + f"(document in `{doc.language}`: not English)")
+    return "\n".join(lines) + "\n"
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def cmd_score(args: argparse.Namespace) -> int:
@@ -135,11 +246,12 @@ def cmd_score(args: argparse.Namespace) -> int:
         from service.batch import check_now
         from service.engine import Engine
 
+        settings = _settings(args)
         engines: list[Engine] = []  # opened on first use: a finished job loads no models
 
         def local(items: list[dict[str, Any]]) -> list[Any]:
             if not engines:
-                engines.append(Engine.open(_settings(args)))
+                engines.append(Engine.open(settings))
             return check_now(engines[0], items)
 
         try:
@@ -150,7 +262,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     else:
         from service.client import FactCheckClient
 
-        with FactCheckClient(args.url, api_key=args.api_key, timeout=args.timeout) as client:
+        with FactCheckClient(args.url, api_key=_api_key(args), timeout=args.timeout) as client:
 
             def remote(items: list[dict[str, Any]]) -> list[Any]:
                 return [r.result or r.error for r in client.check_batch(items).results]
@@ -159,11 +271,12 @@ def cmd_score(args: argparse.Namespace) -> int:
                 args.input, args.output, remote, concurrency=args.concurrency, **options
             )
     print(
-        f"{summary.total} records: {summary.scored} scored ({summary.errors} with an error), "
+        f"{summary.total} records: {summary.scored} scored ({summary.errors} with an error, "
+        "scored again by the next run), "
         f"{summary.skipped} already in {args.output}, {summary.duplicates} repeated ids skipped",
         file=sys.stderr,
     )
-    return 0
+    return 1 if summary.errors else 0
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
@@ -195,7 +308,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from service.evaluate import evaluate_feedback, table
 
     if args.dataset == "feedback":
-        engine = Engine.open(_settings(args))
+        engine = Engine.open(_settings(args))  # a named store must exist
         try:
             feedback = evaluate_feedback(engine, top_k=args.top_k)
         finally:
@@ -204,7 +317,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
             msgspec.json.format(msgspec.json.encode(feedback).decode(), indent=2) + "\n"
         )
         return 0
-    report, _ = _run_eval(args.dataset, args.split, args.top_k, args.store)
+    store = getattr(args, "store", None)
+    if store:
+        _settings(args)  # a named store must exist
+    report, _ = _run_eval(args.dataset, args.split, args.top_k, store)
     print(table(report))
     if args.json:
         with open(args.json, "wb") as fh:
@@ -256,67 +372,117 @@ def cmd_fit_verdict(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (every option also reads a FACTCHECK_* variable)."""
-    parser = argparse.ArgumentParser(prog="factcheck", description=__doc__)
+    """The argument parser; every ``--help`` shows each option's default."""
+    fmt = argparse.ArgumentDefaultsHelpFormatter
+    parser = argparse.ArgumentParser(prog="factcheck", description=__doc__, formatter_class=fmt)
     sub = parser.add_subparsers(dest="command", required=True)
+    defaults = Settings()
+    store_help = (
+        "SQLite file or postgresql:// URL; a file must exist "
+        f"(default: $FACTCHECK_STORE, else {defaults.store})"
+    )
 
-    serve = sub.add_parser("serve", help="run the HTTP service")
-    serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
-    serve.add_argument("--store", help="SQLite file or postgresql:// URL (FACTCHECK_STORE)")
+    def add(name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        command: argparse.ArgumentParser = sub.add_parser(name, formatter_class=fmt, **kwargs)
+        return command
+
+    serve = add("serve", help="run the HTTP service")
+    serve.add_argument(
+        "--host", default=SUPPRESS, help=f"(default: $FACTCHECK_HOST, else {defaults.host})"
+    )
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=SUPPRESS,
+        help=f"(default: $FACTCHECK_PORT, else {defaults.port})",
+    )
+    serve.add_argument("--store", default=SUPPRESS, help=store_help + "; created with --demo")
     serve.add_argument("--demo", action="store_true", help="load the demo corpus before serving")
     serve.set_defaults(func=cmd_serve)
 
-    prepare = sub.add_parser(
-        "prepare", help="export the models for ONNX Runtime into FACTCHECK_ONNX_CACHE"
-    )
+    prepare = add("prepare", help="export the models for ONNX Runtime into FACTCHECK_ONNX_CACHE")
     prepare.set_defaults(func=cmd_prepare)
 
-    ingest = sub.add_parser("ingest", help="ingest documents into the store")
-    ingest.add_argument("path", nargs="?", help="folder of .txt files or a JSONL file")
-    ingest.add_argument("--store")
+    ingest = add(
+        "ingest",
+        help="ingest documents into the store",
+        description="Ingest a JSONL file (one document per line) or a folder, read "
+        "recursively: .txt, .md, .html and .json files, metadata from YAML front matter or a "
+        "NAME.meta.json sidecar; the id is the path under the folder without the extension. "
+        "Bad lines and files are reported (exit status 1) and the rest still goes in.",
+    )
+    ingest.add_argument("path", nargs="?", help="a folder or a JSONL file")
+    ingest.add_argument(
+        "--store", default=SUPPRESS, help=store_help.replace("a file must exist", "created")
+    )
     ingest.add_argument("--demo", action="store_true", help="ingest the demo corpus")
     ingest.set_defaults(func=cmd_ingest)
 
-    check = sub.add_parser("check", help="check one statement (in process)")
+    check = add(
+        "check",
+        help="check one statement",
+        description="Check one statement against a running service (--url), or in this "
+        "process on --store; print a table, or the JSON result with --json.",
+    )
     check.add_argument("statement")
-    check.add_argument("--store")
-    check.add_argument("--top-k", type=int, default=5)
+    check.add_argument(
+        "--url",
+        default=os.environ.get("FACTCHECK_URL", SUPPRESS),
+        help="the service to call (default: $FACTCHECK_URL; unset: check in this process)",
+    )
+    check.add_argument(
+        "--api-key",
+        default=SUPPRESS,
+        help="API key for --url (default: $FACTCHECK_API_KEY; never shown here)",
+    )
+    check.add_argument("--timeout", type=float, default=120.0, help="seconds, with --url")
+    check.add_argument("--store", default=SUPPRESS, help=store_help + "; without --url")
+    check.add_argument("--top-k", type=int, default=5, help="passages to judge and show")
     check.add_argument("--as-of", help="date the statement was made (ISO)")
+    check.add_argument("--json", action="store_true", help="print the JSON result")
     check.set_defaults(func=cmd_check)
 
-    score = sub.add_parser(
+    score = add(
         "score",
         help="score a JSONL or CSV file of statements (resumable)",
         description="Score every record of INPUT (a `text` field plus any others, carried "
-        "through) into OUTPUT. Re-running skips what OUTPUT already holds. The format of "
+        "through) into OUTPUT. Re-running skips what OUTPUT already holds with a result and "
+        "scores failed records again; the exit status is 1 while any failed. The format of "
         "each file follows its extension: .csv is CSV, anything else JSONL.",
     )
     score.add_argument("input", help="JSONL or CSV file with a `text` field")
     score.add_argument("-o", "--output", required=True, help="JSONL or CSV file to append to")
-    score.add_argument("--url", default="http://127.0.0.1:8000", help="the service to call")
-    score.add_argument("--api-key", default=os.environ.get("FACTCHECK_API_KEY"))
+    score.add_argument(
+        "--url",
+        default=os.environ.get("FACTCHECK_URL", "http://127.0.0.1:8000"),
+        help="the service to call ($FACTCHECK_URL when set)",
+    )
+    score.add_argument(
+        "--api-key",
+        default=SUPPRESS,
+        help="API key (default: $FACTCHECK_API_KEY; never shown here)",
+    )
     score.add_argument("--timeout", type=float, default=120.0, help="seconds per request")
     score.add_argument("--concurrency", type=int, default=2, help="batches in flight at once")
     score.add_argument("--batch-size", type=int, default=32, help="statements per request")
-    score.add_argument("--top-k", type=int, default=5)
-    score.add_argument("--text-field", default="text")
+    score.add_argument("--top-k", type=int, default=5, help="passages to judge per statement")
+    score.add_argument("--text-field", default="text", help="the statement's field or column")
     score.add_argument("--id-field", default="id", help="the caller's id (else the line number)")
     score.add_argument("--local", action="store_true", help="run the pipeline in this process")
-    score.add_argument("--store", help="SQLite file for --local (FACTCHECK_STORE)")
+    score.add_argument("--store", default=SUPPRESS, help=store_help + "; with --local")
     score.set_defaults(func=cmd_score)
 
-    reindex = sub.add_parser("reindex", help="re-embed the store with the configured model")
-    reindex.add_argument("--store")
+    reindex = add("reindex", help="re-embed the store with the configured model")
+    reindex.add_argument("--store", default=SUPPRESS, help=store_help)
     reindex.set_defaults(func=cmd_reindex)
 
-    evaluate = sub.add_parser("eval", help="score a labelled claim set (fresh store)")
+    evaluate = add("eval", help="score a labelled claim set (fresh store)")
     evaluate.add_argument(
         "dataset",
         help="CLIMATE-FEVER JSONL, a seed set JSONL, the news suite folder "
         "(tests/data/news_suite), or `feedback` (from --store)",
     )
-    evaluate.add_argument("--top-k", type=int, default=5)
+    evaluate.add_argument("--top-k", type=int, default=5, help="passages to judge per claim")
     evaluate.add_argument(
         "--split",
         choices=("all", "train", "test"),
@@ -324,28 +490,37 @@ def build_parser() -> argparse.ArgumentParser:
         help="news suite: the half to check (the whole corpus is ingested either way)",
     )
     evaluate.add_argument("--json", help="write the full report (with predictions) here")
-    evaluate.add_argument("--store", help="store file to use instead of a temporary one")
+    evaluate.add_argument(
+        "--store", default=SUPPRESS, help="store to use, must exist (default: a temporary one)"
+    )
     evaluate.set_defaults(func=cmd_eval)
 
-    fit_verdict = sub.add_parser(
+    fit_verdict = add(
         "fit-verdict", help="fit the verdict model on labelled sets (never on a reported one)"
     )
     fit_verdict.add_argument(
         "datasets", nargs="+", help="dataset paths as for eval; the news suite as PATH:train"
     )
-    fit_verdict.add_argument("--out", default="models/verdict-model.json")
-    fit_verdict.add_argument("--top-k", type=int, default=5)
+    fit_verdict.add_argument("--out", default="models/verdict-model.json", help="model file")
+    fit_verdict.add_argument("--top-k", type=int, default=5, help="passages to judge per claim")
     fit_verdict.set_defaults(func=cmd_fit_verdict)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the console script."""
+    """Entry point of the console script: errors are one line on stderr, never a traceback."""
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except (FactCheckError, ValueError, FileNotFoundError) as exc:
-        print(f"factcheck: error: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("factcheck: interrupted", file=sys.stderr)
+        return 130
+    except UsageError as exc:
+        print(f"factcheck {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # whatever failed, the message says what: no traceback
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"factcheck {args.command}: error: {message}", file=sys.stderr)
         return 1
 
 

@@ -1,7 +1,9 @@
 """A Python client for the factcheck API: :class:`FactCheckClient` and its async twin.
 
-Both speak the API's own types: results are decoded into the msgspec Structs of
-:mod:`service.schemas` (``CheckResponse``, ``BatchResponse``, ``ItemResult``, ...)::
+Both have a method for every route and speak the API's own types: results are decoded
+into the msgspec Structs of :mod:`service.schemas` (``CheckResponse``, ``DocumentOut``,
+``FeedbackOut``, ``Health``, ...). Document ids are percent-encoded for the path, so any id
+works as it is (``fc.get_document("news/2024/05/budget vote")``)::
 
     with FactCheckClient("http://127.0.0.1:8000", api_key="...") as fc:
         result = fc.check("Xi visited Moscow in 2022", top_k=5)
@@ -27,7 +29,8 @@ import itertools
 import time
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
+from urllib.parse import quote
 
 import httpx
 import msgspec
@@ -38,8 +41,15 @@ from service.schemas import (
     CheckResponse,
     DocumentIn,
     DocumentOut,
+    DocumentPage,
+    DocumentVersion,
+    FeedbackOut,
+    FeedbackPage,
+    FeedbackRequest,
+    Health,
     IngestResponse,
     ItemResult,
+    SplitResponse,
 )
 
 T = TypeVar("T")
@@ -167,6 +177,64 @@ def _ingest_headers(key: str | None) -> dict[str, str]:
 _NDJSON = {"content-type": "application/x-ndjson"}
 
 
+class _Call(NamedTuple):
+    """One request of a simple route and the type of its answer (None: no body)."""
+
+    method: str
+    url: str
+    type: Any
+    params: dict[str, Any] | None = None
+    body: Any = None
+
+
+def _document(doc_id: str, suffix: str = "") -> str:
+    """The path of a document: its id percent-encoded as one segment (``/`` as ``%2F``)."""
+    return f"/v1/documents/{quote(doc_id, safe='')}{suffix}"
+
+
+def _list_documents(limit: int, offset: int, source: str | None) -> _Call:
+    params: dict[str, Any] = {"limit": limit, "offset": offset}
+    if source is not None:
+        params["source"] = source
+    return _Call("GET", "/v1/documents", DocumentPage, params=params)
+
+
+def _retract(doc_id: str, reason: str) -> _Call:
+    return _Call("POST", _document(doc_id, "/retract"), DocumentOut, body={"reason": reason})
+
+
+def _feedback(judgement: FeedbackRequest) -> _Call:
+    return _Call("POST", "/v1/feedback", FeedbackOut, body=judgement)
+
+
+def _split(text: str) -> _Call:
+    return _Call("POST", "/v1/split", SplitResponse, body={"text": text})
+
+
+def _request_options(call: _Call) -> dict[str, Any]:
+    options: dict[str, Any] = {"params": call.params}
+    if call.body is not None:
+        options |= {"content": msgspec.json.encode(call.body), "headers": _JSON}
+    return options
+
+
+def _result(call: _Call, response: httpx.Response) -> Any:
+    if call.type is None:
+        _raise_for(response)
+        return None
+    return _decode(response, call.type)
+
+
+def _health(response: httpx.Response) -> Health:
+    """A health answer, 503 included: it says why the service is not ready."""
+    if response.status_code == 503:
+        try:
+            return msgspec.json.decode(response.content, type=Health)
+        except msgspec.DecodeError:
+            pass  # not the service's own answer (a proxy's): raised below as busy
+    return _decode(response, Health)
+
+
 class _Base:
     """Configuration shared by both clients."""
 
@@ -289,13 +357,65 @@ class FactCheckClient(_Base):
         response = self._send("POST", "/v1/documents", content=body, headers=headers)
         return _decode(response, IngestResponse)
 
+    def _call(self, call: _Call) -> Any:
+        return _result(call, self._send(call.method, call.url, **_request_options(call)))
+
+    def list_documents(
+        self, *, limit: int = 50, offset: int = 0, source: str | None = None
+    ) -> DocumentPage:
+        """A page of documents, newest publication date first."""
+        page: DocumentPage = self._call(_list_documents(limit, offset, source))
+        return page
+
     def get_document(self, doc_id: str) -> DocumentOut:
-        """A stored document with its claims."""
-        return _decode(self._send("GET", f"/v1/documents/{doc_id}"), DocumentOut)
+        """A stored document with its claims (any id: it is encoded for the path)."""
+        doc: DocumentOut = self._call(_Call("GET", _document(doc_id), DocumentOut))
+        return doc
+
+    def versions(self, doc_id: str) -> list[DocumentVersion]:
+        """Earlier versions of a corrected document, oldest first."""
+        rows: list[DocumentVersion] = self._call(
+            _Call("GET", _document(doc_id, "/versions"), list[DocumentVersion])
+        )
+        return rows
+
+    def retract(self, doc_id: str, reason: str = "") -> DocumentOut:
+        """Keep a document for the record but never use it as evidence."""
+        doc: DocumentOut = self._call(_retract(doc_id, reason))
+        return doc
+
+    def unretract(self, doc_id: str) -> DocumentOut:
+        """Use a retracted document as evidence again."""
+        doc: DocumentOut = self._call(_Call("POST", _document(doc_id, "/unretract"), DocumentOut))
+        return doc
 
     def delete(self, doc_id: str) -> None:
         """Delete a document (its claims, vectors and versions)."""
-        _raise_for(self._send("DELETE", f"/v1/documents/{doc_id}"))
+        self._call(_Call("DELETE", _document(doc_id), None))
+
+    def split(self, text: str) -> SplitResponse:
+        """Every sentence of a draft with its offsets."""
+        sentences: SplitResponse = self._call(_split(text))
+        return sentences
+
+    def feedback(self, judgement: FeedbackRequest) -> FeedbackOut:
+        """Store an editor's accept/reject judgement on an evidence link."""
+        stored: FeedbackOut = self._call(_feedback(judgement))
+        return stored
+
+    def list_feedback(self, *, limit: int = 50, offset: int = 0) -> FeedbackPage:
+        """A page of judgements, newest first."""
+        params = {"limit": limit, "offset": offset}
+        page: FeedbackPage = self._call(_Call("GET", "/v1/feedback", FeedbackPage, params=params))
+        return page
+
+    def health(self, *, ready: bool = True) -> Health:
+        """``/health/ready`` (or ``/health/live``), asked once: a 503 answer is returned too."""
+        try:
+            response = self._http.get("/health/ready" if ready else "/health/live")
+        except httpx.TransportError as exc:
+            raise ServiceUnreachableError(str(exc) or type(exc).__name__) from exc
+        return _health(response)
 
 
 class AsyncFactCheckClient(_Base):
@@ -370,13 +490,67 @@ class AsyncFactCheckClient(_Base):
         response = await self._send("POST", "/v1/documents", content=body, headers=headers)
         return _decode(response, IngestResponse)
 
+    async def _call(self, call: _Call) -> Any:
+        return _result(call, await self._send(call.method, call.url, **_request_options(call)))
+
+    async def list_documents(
+        self, *, limit: int = 50, offset: int = 0, source: str | None = None
+    ) -> DocumentPage:
+        """A page of documents, newest publication date first."""
+        page: DocumentPage = await self._call(_list_documents(limit, offset, source))
+        return page
+
     async def get_document(self, doc_id: str) -> DocumentOut:
-        """A stored document with its claims."""
-        return _decode(await self._send("GET", f"/v1/documents/{doc_id}"), DocumentOut)
+        """A stored document with its claims (any id: it is encoded for the path)."""
+        doc: DocumentOut = await self._call(_Call("GET", _document(doc_id), DocumentOut))
+        return doc
+
+    async def versions(self, doc_id: str) -> list[DocumentVersion]:
+        """Earlier versions of a corrected document, oldest first."""
+        rows: list[DocumentVersion] = await self._call(
+            _Call("GET", _document(doc_id, "/versions"), list[DocumentVersion])
+        )
+        return rows
+
+    async def retract(self, doc_id: str, reason: str = "") -> DocumentOut:
+        """Keep a document for the record but never use it as evidence."""
+        doc: DocumentOut = await self._call(_retract(doc_id, reason))
+        return doc
+
+    async def unretract(self, doc_id: str) -> DocumentOut:
+        """Use a retracted document as evidence again."""
+        call = _Call("POST", _document(doc_id, "/unretract"), DocumentOut)
+        doc: DocumentOut = await self._call(call)
+        return doc
 
     async def delete(self, doc_id: str) -> None:
         """Delete a document (its claims, vectors and versions)."""
-        _raise_for(await self._send("DELETE", f"/v1/documents/{doc_id}"))
+        await self._call(_Call("DELETE", _document(doc_id), None))
+
+    async def split(self, text: str) -> SplitResponse:
+        """Every sentence of a draft with its offsets."""
+        sentences: SplitResponse = await self._call(_split(text))
+        return sentences
+
+    async def feedback(self, judgement: FeedbackRequest) -> FeedbackOut:
+        """Store an editor's accept/reject judgement on an evidence link."""
+        stored: FeedbackOut = await self._call(_feedback(judgement))
+        return stored
+
+    async def list_feedback(self, *, limit: int = 50, offset: int = 0) -> FeedbackPage:
+        """A page of judgements, newest first."""
+        params = {"limit": limit, "offset": offset}
+        call = _Call("GET", "/v1/feedback", FeedbackPage, params=params)
+        page: FeedbackPage = await self._call(call)
+        return page
+
+    async def health(self, *, ready: bool = True) -> Health:
+        """``/health/ready`` (or ``/health/live``), asked once: a 503 answer is returned too."""
+        try:
+            response = await self._http.get("/health/ready" if ready else "/health/live")
+        except httpx.TransportError as exc:
+            raise ServiceUnreachableError(str(exc) or type(exc).__name__) from exc
+        return _health(response)
 
 
 async def _andjson(items: Iterable[Item] | AsyncIterable[Item]) -> AsyncIterator[bytes]:

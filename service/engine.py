@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from concurrent.futures import Future
+from pathlib import Path
 
 from service.batching import MicroBatcher
 from service.calibrate import load as load_verdict_model
@@ -35,7 +36,7 @@ class Engine:
         self.store = store
         self.embedder = embedder
         self.stance = stance
-        self.models = ModelInfo(embedding=embedder.name, stance=stance.name)
+        self.models = ModelInfo(embedding=model_name(embedder.name), stance=model_name(stance.name))
         self.pipeline = Pipeline(
             store=store,
             encode=timed("embedding", embedder.encode_queries),
@@ -106,6 +107,15 @@ class Engine:
         if doc is None:
             raise NotFoundError(f"no document with id {doc_id!r}")
         return doc
+
+
+def model_name(name_or_path: str) -> str:
+    """What responses call a model: its hub name, or for a local model its folder's name.
+
+    A server path says nothing to a client and tells it how the server is laid out.
+    """
+    path = Path(name_or_path)
+    return path.name if path.is_absolute() or path.exists() else name_or_path
 
 
 def embedding_info(embedder: Embedder) -> EmbeddingInfo:

@@ -5,32 +5,64 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Sequence
+from typing import Any
 
+import msgspec
 import numpy as np
 
 from service.embed import Vectors
-from service.schemas import DocumentIn, DroppedLine, IngestResult, parse_date
+from service.html import extract
+from service.language import ENGLISH, detect
+from service.schemas import MAX_TITLE_CHARS, DocumentIn, DroppedLine, IngestResult, parse_date
 from service.split import Split, split_document
 from service.store import DocumentRecord, Store
 
 
 def content_hash(doc: DocumentIn) -> str:
-    """A hash of everything a client sent; equal hashes mean re-sending changes nothing."""
-    payload = json.dumps(
-        [
-            doc.title,
-            doc.text,
-            doc.url,
-            doc.source,
-            doc.published_at,
-            doc.language,
-            doc.metadata,
-            doc.layout,
-        ],
-        sort_keys=True,
-        ensure_ascii=False,
-    )
+    """A hash of everything a client sent; equal hashes mean re-sending changes nothing.
+
+    Fields added to the API later enter it only when they differ from their defaults, so
+    documents stored before them keep their hashes ("en" was the language's default).
+    """
+    fields: list[Any] = [
+        doc.title,
+        doc.text,
+        doc.url,
+        doc.source,
+        doc.published_at,
+        doc.language or "en",
+        doc.metadata,
+        doc.layout,
+    ]
+    if doc.format != "text":
+        fields.append(doc.format)
+    payload = json.dumps(fields, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def prepare(doc: DocumentIn) -> DocumentIn:
+    """The document as stored: article text out of HTML, and its language.
+
+    The request's own fields win over what the page says about itself.
+
+    Raises:
+        InvalidInputError: An HTML document holds no article text.
+    """
+    if doc.format == "html":
+        page = extract(doc.text)
+        metadata = {"author": page.author} if page.author else {}
+        doc = msgspec.structs.replace(
+            doc,
+            text=page.text,
+            title=doc.title or (page.title or "")[:MAX_TITLE_CHARS],
+            url=doc.url or page.url,
+            published_at=doc.published_at or page.published_at,
+            metadata={**metadata, **doc.metadata},
+            format="text",
+        )
+    if doc.language is None:
+        doc = msgspec.structs.replace(doc, language=detect(doc.text))
+    return doc
 
 
 def document_id(doc: DocumentIn) -> str:
@@ -38,19 +70,19 @@ def document_id(doc: DocumentIn) -> str:
     return doc.id or "doc-" + hashlib.sha256(doc.text.encode()).hexdigest()[:16]
 
 
-def to_record(doc: DocumentIn) -> DocumentRecord:
-    """The store record for an incoming document (before claims are attached)."""
+def to_record(sent: DocumentIn, doc: DocumentIn) -> DocumentRecord:
+    """The store record of a document as ``sent`` and ``prepare``-d (before its claims)."""
     return DocumentRecord(
-        id=document_id(doc),
+        id=document_id(sent),
         title=doc.title,
         text=doc.text,
         url=doc.url,
         source=doc.source,
         published_at=doc.published_at,
         published_date=parse_date(doc.published_at, "published_at") if doc.published_at else None,
-        language=doc.language,
+        language=doc.language or ENGLISH,
         metadata=doc.metadata,
-        content_hash=content_hash(doc),
+        content_hash=content_hash(sent),
     )
 
 
@@ -67,21 +99,25 @@ def ingest(
     """
     results: list[IngestResult | None] = []
     pending: list[tuple[int, DocumentRecord, Split]] = []
-    for doc in docs:
-        record = to_record(doc)
-        existing = store.get_document(record.id)
-        if existing is not None and existing.content_hash == record.content_hash:
+    for sent in docs:
+        existing = store.get_document(document_id(sent))
+        if existing is not None and existing.content_hash == content_hash(sent):
+            retracted = existing.status == "retracted"
             results.append(
                 IngestResult(
-                    id=record.id,
-                    status="unchanged",
+                    id=existing.id,
+                    status="retracted" if retracted else "unchanged",
                     version=existing.version,
                     claims=existing.claim_count,
+                    retracted=retracted,
                 )
             )
             continue
-        split = split_document(doc.text, title=doc.title, language=doc.language, layout=doc.layout)
-        pending.append((len(results), record, split))
+        doc = prepare(sent)
+        split = split_document(
+            doc.text, title=doc.title, language=doc.language or ENGLISH, layout=doc.layout
+        )
+        pending.append((len(results), to_record(sent, doc), split))
         results.append(None)
     texts = [c.text for _, _, split in pending for c in split.claims]
     vectors = encode(texts) if texts else np.zeros((0, 0), dtype=np.float32)
@@ -90,14 +126,17 @@ def ingest(
         count = len(split.claims)
         status, stored = store.put_document(record, split.claims, vectors[offset : offset + count])
         offset += count
+        retracted = stored.status == "retracted"
         results[position] = IngestResult(
             id=stored.id,
-            status=status,
+            # the same content stored meanwhile by another writer
+            status="retracted" if retracted and status == "unchanged" else status,
             version=stored.version,
             claims=stored.claim_count,
             dropped=[
                 DroppedLine(start=s.start, end=s.end, text=s.text, reason=why)
                 for s, why in split.dropped
             ],
+            retracted=retracted,
         )
     return [r for r in results if r is not None]

@@ -51,18 +51,34 @@ _NOT_BLANK = (
 # ECMA regex has no `\Z`, so the schema carries `$` and the newline is excluded explicitly.
 _END = r"$(?!\n)"
 
+# Document ids: any printable text (slashes, spaces, any script) without control
+# characters, up to MAX_ID_CHARS. (?![\s\S]) is the end of the string in both Python and
+# JSON Schema (ECMA) regexes; Python's $ would also match before a final newline.
+MAX_ID_CHARS = 512
+_CONTROL = r"\x00-\x1f\x7f-\x9f"
+DOCUMENT_ID_PATTERN = rf"^[^{_CONTROL}]*[^{_CONTROL} ][^{_CONTROL}]*(?![\s\S])"
 DocumentId = Annotated[
     str,
     Meta(
         min_length=1,
-        max_length=200,
-        pattern=rf"^[A-Za-z0-9][A-Za-z0-9._:\-]*{_END}",
-        description="Caller-chosen document id; derived from the content when absent.",
+        max_length=MAX_ID_CHARS,
+        pattern=DOCUMENT_ID_PATTERN,
+        description=(
+            f"Caller-chosen document id, derived from the content when absent: any text of "
+            f"1-{MAX_ID_CHARS} characters, not only spaces, without control characters "
+            "(slashes, spaces and any script are fine). In a URL path it is percent-encoded "
+            "as one segment: `news/2024/05/budget vote` is "
+            "`/v1/documents/news%2F2024%2F05%2Fbudget%20vote`."
+        ),
         examples=[EXAMPLE_DOC],
     ),
 ]
+MAX_TITLE_CHARS = 1_000
 Title = Annotated[
-    str, Meta(max_length=1_000, description="Headline of the article.", examples=[EXAMPLE_TITLE])
+    str,
+    Meta(
+        max_length=MAX_TITLE_CHARS, description="Headline of the article.", examples=[EXAMPLE_TITLE]
+    ),
 ]
 # Text that is not all white space (see _NOT_BLANK).
 ArticleText = Annotated[
@@ -159,8 +175,32 @@ PageOffsetOut = Annotated[int, Meta(examples=[0])]
 
 Stance = Annotated[Literal["supports", "neutral", "contradicts"], Meta(examples=["contradicts"])]
 Verdict = Annotated[
-    Literal["supported", "refuted", "conflicting", "not_enough_info"], Meta(examples=["refuted"])
+    Literal["supported", "refuted", "conflicting", "not_enough_info"],
+    Meta(
+        description=(
+            "`supported`: independent sources together support the statement (noisy-OR of "
+            "the strongest passage per source, weighted by relevance, at least 0.5) and none "
+            "contradict it as strongly; `refuted`: they contradict it; `conflicting`: both "
+            "support and contradiction pass 0.5; `not_enough_info`: neither does (no passage "
+            "on the topic, or none decisive)."
+        ),
+        examples=["refuted"],
+    ),
 ]
+REASONS_DESCRIPTION = (
+    "Why the verdict is what it is, as `code` or `code:count`: "
+    "`supported_by_sources:N` / `contradicted_by_sources:N` (independent sources whose "
+    "passages support / contradict past 0.5); `time_mismatch:N`, `number_mismatch:N`, "
+    "`entity_mismatch:N`, `polarity_mismatch:N` (contradicting passages with a time, "
+    "number, named-entity or did-not-happen conflict found by the rules); "
+    "`no_relevant_evidence` "
+    "(no passage on the topic); `no_decisive_evidence` (on-topic passages, none decisive)."
+)
+CONFIDENCE_DESCRIPTION = (
+    "The calibrated probability that the verdict is right: the fitted verdict model's "
+    "probability of it (`scores.probabilities`), fitted on labelled claims never reported on. "
+    "Of many results with confidence 0.7, about 70 % are right."
+)
 DocumentStatus = Annotated[Literal["active", "corrected", "retracted"], Meta(examples=["active"])]
 
 
@@ -220,13 +260,30 @@ class DocumentIn(Request):
     url: Url | None = None
     source: SourceName | None = None
     published_at: DateString | None = None
-    language: LanguageCode = "en"
+    language: Annotated[
+        LanguageCode | None,
+        Meta(
+            description="The text's language; detected when absent. The service checks "
+            "English: passages of other languages are flagged in check results.",
+            examples=["en"],
+        ),
+    ] = None
     metadata: Annotated[
         dict[str, Any], Meta(examples=[{"section": "world", "desk": "Moscow bureau"}])
     ] = msgspec.field(default_factory=dict)
     # "article": scraped text, cleaned of site furniture and split into sentences.
     # "lines": curated text, one passage per line, each line kept whole.
     layout: Annotated[Literal["article", "lines"], Meta(examples=["article"])] = "article"
+    format: Annotated[
+        Literal["text", "html"],
+        Meta(
+            description="`text`: plain text, cleaned line by line. `html`: a web page; the "
+            "article text is extracted (navigation, ads, bylines, comments and footers left "
+            "out) and stored as the document's text, with the page's title, date, author "
+            "(`metadata.author`) and canonical URL where the request gives none.",
+            examples=["text"],
+        ),
+    ] = "text"
 
     def __post_init__(self) -> None:
         if self.published_at is not None:
@@ -256,10 +313,29 @@ class IngestResult(Base):
     """What happened to one ingested document."""
 
     id: Annotated[str, Meta(examples=[EXAMPLE_DOC])]
-    status: Annotated[Literal["created", "unchanged", "replaced"], Meta(examples=["created"])]
+    status: Annotated[
+        Literal["created", "unchanged", "replaced", "retracted"],
+        Meta(
+            description=(
+                "`created`: new id. `unchanged`: same content as stored, nothing written. "
+                "`replaced`: new content for an existing id (the old version is kept). "
+                "`retracted`: same content as a retracted document, which stays retracted "
+                "(`POST /v1/documents/{doc_id}/unretract` brings it back)."
+            ),
+            examples=["created"],
+        ),
+    ]
     version: Version
     claims: Annotated[int, Meta(examples=[38])]
     dropped: list[DroppedLine] = msgspec.field(default_factory=list)
+    retracted: Annotated[
+        bool,
+        Meta(
+            description="The document is retracted: stored, never evidence. A new version "
+            "of a retracted document stays retracted.",
+            examples=[False],
+        ),
+    ] = False
 
 
 class IngestResponse(Base):
@@ -277,6 +353,14 @@ class DocumentRef(Base):
     url: StoredUrl = None
     source: Annotated[str | None, Meta(examples=["reuters"])] = None
     published_at: Annotated[str | None, Meta(examples=["2023-03-17"])] = None
+    language: Annotated[
+        str,
+        Meta(
+            description="The document's language (given at ingest, else detected). Not `en`: "
+            "the passage was judged by English models and its stance means little.",
+            examples=["en"],
+        ),
+    ] = "en"
 
 
 class ClaimOut(Base):
@@ -491,22 +575,52 @@ class CheckResponse(Base):
 
     statement: Annotated[str, Meta(examples=[EXAMPLE_STATEMENT])]
     verdict: Verdict
-    confidence: Annotated[
-        Probability,
-        Meta(
-            description="The calibrated probability that the verdict is right (the fitted "
-            "verdict model's probability of it; see `scores`).",
-            examples=[0.7258],
-        ),
-    ]
+    confidence: Annotated[Probability, Meta(description=CONFIDENCE_DESCRIPTION, examples=[0.7258])]
     evidence: list[Evidence]
     models: ModelInfo
     index_version: IndexVersion
     timings: Timings
     reasons: Annotated[
-        list[str], Meta(examples=[["contradicted_by_sources:3", "time_mismatch:2"]])
+        list[str],
+        Meta(
+            description=REASONS_DESCRIPTION,
+            examples=[["contradicted_by_sources:3", "time_mismatch:2"]],
+        ),
     ] = msgspec.field(default_factory=list)
     scores: VerdictScores | None = None
+    language: Annotated[
+        str,
+        Meta(
+            description="The statement's language (ISO 639-1) when it is surely not English, "
+            "else `en`. The service checks English only: for another language the verdict "
+            "means little.",
+            examples=["en"],
+        ),
+    ] = "en"
+
+
+# -- health ---------------------------------------------------------------------------------
+
+
+class Health(Base, omit_defaults=True):
+    """What ``/health/live`` and ``/health/ready`` answer (200, or 503 with the reason)."""
+
+    status: Annotated[
+        Literal["ok", "ready", "starting", "draining", "failed", "store unavailable"],
+        Meta(
+            description="live: `ok` or `failed` (start-up failed: restart). ready: `ready`, "
+            "or `starting`, `draining`, `failed`, `store unavailable` with 503.",
+            examples=["ready"],
+        ),
+    ]
+    claims: Annotated[
+        int | None, Meta(description="Searchable claims (ready only).", examples=[38])
+    ] = None
+    index_version: Annotated[IndexVersion | None, Meta(examples=["5"])] = None
+    detail: Annotated[
+        str | None,
+        Meta(description="Why it is not ready.", examples=["StoreError: the store is gone"]),
+    ] = None
 
 
 # -- split and feedback (the newsroom panel) -------------------------------------------------

@@ -4,7 +4,8 @@ Each input record has a ``text`` field (the statement) and any other fields, whi
 carried through to its output record next to the result (``verdict``, ``confidence``,
 ``reasons``, evidence, or ``error``). A record's key is its caller ``id`` when it has one,
 else its line number (JSONL: line of the file; CSV: data row). A re-run skips every key
-OUTPUT already holds, so an interrupted job resumes where it stopped: each output
+OUTPUT already holds with a result, so an interrupted job resumes where it stopped and
+records that failed (an error instead of a result) are scored again: each output
 record is written with one ``write`` call straight to the file (no buffering), so a
 kill leaves whole records only, and a torn tail (a power cut) is cut off before resuming.
 """
@@ -22,6 +23,7 @@ from typing import Any
 
 import msgspec
 
+from service.errors import InvalidInputError
 from service.schemas import CheckResponse, ItemError
 
 Outcome = CheckResponse | ItemError
@@ -87,7 +89,11 @@ def read_records(path: str | Path) -> Iterator[Record]:
 
 
 def done_keys(path: str | Path, id_field: str) -> set[str]:
-    """Keys of the records OUTPUT already holds; a torn last line is cut off first."""
+    """Keys of the records OUTPUT holds with a result; a torn last line is cut off first.
+
+    Records with an error are taken out of OUTPUT (rewritten whole, then renamed over it)
+    so that this run scores them again and OUTPUT keeps one record per key.
+    """
     path = Path(path)
     if not path.exists():
         return set()
@@ -95,11 +101,43 @@ def done_keys(path: str | Path, id_field: str) -> set[str]:
         data = fh.read()
         if data and not data.endswith(b"\n"):
             fh.truncate(data.rfind(b"\n") + 1)
-    return {
-        record_key(r.fields, int(r.fields.get("line") or 0), id_field)
-        for r in read_records(path)
-        if r.problem is None
-    }
+    done, failed = set(), False
+    for r in read_records(path):
+        if r.problem is None and r.fields.get("error") in (None, ""):
+            done.add(record_key(r.fields, int(r.fields.get("line") or 0), id_field))
+        else:
+            failed = True
+    if failed:
+        _drop_failed(path)
+    return done
+
+
+def _drop_failed(path: Path) -> None:
+    """Rewrite OUTPUT without its error records (atomically: a kill leaves the old file)."""
+    kept = bytearray()
+    if is_csv(path):  # a record may span lines: go through the CSV reader
+        with open(path, encoding="utf-8", newline="") as fh:
+            reader = csv.DictReader(fh)
+            buffer = io.StringIO()
+            writer = csv.DictWriter(buffer, reader.fieldnames or [], lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(row for row in reader if not row.get("error"))
+        kept += buffer.getvalue().encode("utf-8")
+    else:
+        with open(path, "rb") as fh:
+            for raw in fh:
+                try:
+                    record = msgspec.json.decode(raw)
+                except msgspec.DecodeError:
+                    continue  # not a record of ours
+                if isinstance(record, dict) and record.get("error") is None:
+                    kept += raw
+    temporary = path.with_name(path.name + ".tmp")
+    with open(temporary, "wb") as fh:
+        fh.write(kept)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(temporary, path)
 
 
 def output_fields(record: Record, outcome: Outcome, csv_out: bool) -> dict[str, Any]:
@@ -191,6 +229,7 @@ def score_file(
     ``progress(total, already_done)`` is called once and must return an object with an
     ``update(n)`` method (a tqdm bar does).
     """
+    check_text_field(input_path, text_field)
     done = done_keys(output_path, id_field)
     summary = Summary(total=sum(1 for _ in read_records(input_path)))
     todo: list[Record] = []
@@ -220,6 +259,30 @@ def score_file(
     finally:
         writer.close()
     return summary
+
+
+def check_text_field(path: str | Path, text_field: str) -> None:
+    """Refuse INPUT, before anything is written, when no record has the text field.
+
+    Raises:
+        InvalidInputError: A CSV header without the column, or JSONL records without it.
+    """
+    if is_csv(path):
+        columns = csv_columns(path)
+        if text_field not in columns:
+            raise InvalidInputError(
+                f"{path} has no `{text_field}` column (columns: {', '.join(columns) or 'none'}); "
+                "name the statement's column with --text-field",
+                field="text_field",
+            )
+        return
+    readable = [r for r in read_records(path) if r.problem is None]
+    if readable and not any(text_field in r.fields for r in readable):
+        raise InvalidInputError(
+            f"no record of {path} has a `{text_field}` field (the first has: "
+            f"{', '.join(readable[0].fields) or 'none'}); name it with --text-field",
+            field="text_field",
+        )
 
 
 def _item(record: Record, text_field: str, id_field: str, top_k: int) -> dict[str, Any]:

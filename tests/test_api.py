@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from litestar.testing import TestClient
@@ -108,6 +109,131 @@ def test_retracted_documents_are_kept_but_never_evidence(client: TestClient) -> 
     assert all(e["document"]["id"] != "port-1" for e in evidence)
 
 
+def test_retraction_is_reversible_and_never_undone_by_a_resend(client: TestClient) -> None:  # type: ignore[type-arg]
+    def cited() -> bool:
+        evidence = check(client, "Rotterdam port storm cranes", top_k=50)["evidence"]
+        return any(e["document"]["id"] == "port-1" for e in evidence)
+
+    client.post("/v1/documents", json=[ARTICLE, OTHER])
+    client.post("/v1/documents/port-1/retract", json={"reason": "fabricated quotes"})
+    # The same content again: not "unchanged", and still retracted.
+    again = client.post("/v1/documents", json=ARTICLE).json()["documents"][0]
+    assert (again["status"], again["retracted"]) == ("retracted", True)
+    # New content: a new version, still retracted with its reason.
+    corrected = {**ARTICLE, "text": ARTICLE["text"].replace("two cranes", "three cranes")}
+    replaced = client.post("/v1/documents", json=corrected).json()["documents"][0]
+    assert (replaced["status"], replaced["retracted"], replaced["version"]) == ("replaced", True, 2)
+    doc = client.get("/v1/documents/port-1").json()
+    assert (doc["status"], doc["retraction_reason"]) == ("retracted", "fabricated quotes")
+    assert not cited()
+
+    response = client.post("/v1/documents/port-1/unretract")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["status"], body["retraction_reason"], body["version"]) == ("corrected", None, 2)
+    assert cited()
+    # Unretracting again changes nothing; an unknown id is a 404.
+    assert client.post("/v1/documents/port-1/unretract").json()["status"] == "corrected"
+    assert client.post("/v1/documents/nope/unretract").status_code == 404
+    first = client.post("/v1/documents/wheat-1/retract", json={}).json()
+    assert first["status"] == "retracted"
+    assert client.post("/v1/documents/wheat-1/unretract").json()["status"] == "active"
+    assert client.post("/v1/documents", json=OTHER).json()["documents"][0]["status"] == "unchanged"
+
+
+ODD_IDS = ["news/2024/05/budget-vote", "budget vote 2024", "Ünïcode/日本語 ?#%&+", "a/b/versions"]
+
+
+@pytest.mark.parametrize("doc_id", ODD_IDS)
+def test_ids_with_slashes_spaces_and_any_script(client: TestClient, doc_id: str) -> None:  # type: ignore[type-arg]
+    response = client.post("/v1/documents", json={**ARTICLE, "id": doc_id})
+    assert response.status_code == 201, response.text
+    assert response.json()["documents"][0]["id"] == doc_id
+    path = f"/v1/documents/{quote(doc_id, safe='')}"
+    assert "/" not in path.removeprefix("/v1/documents/")  # one segment, %2F inside
+    doc = client.get(path).json()
+    assert doc["id"] == doc_id and doc["claims"]
+    client.post("/v1/documents", json={**ARTICLE, "id": doc_id, "text": OTHER["text"]})
+    assert [v["version"] for v in client.get(f"{path}/versions").json()] == [1]
+    assert client.post(f"{path}/retract", json={}).json()["status"] == "retracted"
+    assert client.post(f"{path}/unretract").json()["status"] == "corrected"
+    evidence = check(client, "record wheat harvest in Kansas")["evidence"]
+    assert evidence[0]["document"]["id"] == doc_id
+    assert client.delete(path).status_code == 204
+    assert client.get(path).status_code == 404
+    assert doc_id in client.get(path).json()["detail"]
+    # The same id unencoded is another path: its slashes are path separators.
+    if "/" in doc_id:
+        assert client.get(f"/v1/documents/{doc_id}").status_code in (404, 405)
+
+
+PAGE = """<!doctype html><html lang="en"><head>
+<title>Storm closes Rotterdam port | Harbour News</title>
+<meta name="author" content="Jane Doe">
+<meta property="article:published_time" content="2024-02-06T08:00:00Z">
+<link rel="canonical" href="https://example.org/port"></head>
+<body><nav><a href="/">Home</a> | <a href="/world">World</a> | <a href="/login">Log in</a></nav>
+<div class="cookie">We use cookies to improve your experience. Accept all cookies</div>
+<article><h1>Storm closes Rotterdam port</h1><p class="byline">By Jane Doe</p>
+<p>The port of Rotterdam was closed on Tuesday after a storm damaged two cranes.
+Officials said repairs would take at least a week.</p>
+<p>Shipping companies diverted vessels to Antwerp and Hamburg while engineers inspected
+the quays, the port authority said in a statement.</p></article>
+<aside><h3>Related stories</h3><ul><li><a href="/a">Wheat harvest hits record</a></li></ul>
+</aside><footer>© 2024 Harbour News. All rights reserved.</footer></body></html>"""
+
+
+def test_html_documents_are_extracted_with_their_metadata(client: TestClient) -> None:  # type: ignore[type-arg]
+    sent = {"id": "page-1", "format": "html", "text": PAGE, "source": "harbour-news"}
+    result = client.post("/v1/documents", json=sent)
+    assert result.status_code == 201, result.text
+    doc = client.get("/v1/documents/page-1").json()
+    assert (doc["title"], doc["published_at"], doc["url"]) == (
+        "Storm closes Rotterdam port",
+        "2024-02-06",
+        "https://example.org/port",
+    )
+    assert doc["metadata"] == {"author": "Jane Doe"} and doc["source"] == "harbour-news"
+    for furniture in ("<", "cookies", "Log in", "By Jane Doe", "Related stories", "©"):
+        assert furniture not in doc["text"]
+    texts = [c["text"] for c in doc["claims"]]
+    assert any("two cranes" in t for t in texts) and any("Antwerp" in t for t in texts)
+    for claim in doc["claims"]:  # offsets point into the stored, extracted text
+        assert doc["text"][claim["start"] : claim["end"]] == claim["text"]
+    again = client.post("/v1/documents", json=sent).json()["documents"][0]
+    assert again["status"] == "unchanged"  # the same page again changes nothing
+    # The request's own fields win over the page's.
+    client.post("/v1/documents", json={**sent, "id": "page-2", "title": "Port shut"})
+    assert client.get("/v1/documents/page-2").json()["title"] == "Port shut"
+    evidence = check(client, "A storm damaged cranes in Rotterdam")["evidence"]
+    assert evidence[0]["document"]["id"] in {"page-1", "page-2"}
+
+
+def test_html_without_an_article_is_a_422(client: TestClient) -> None:  # type: ignore[type-arg]
+    page = {"format": "html", "text": "<html><head><title>Empty</title></head><body></body></html>"}
+    response = client.post("/v1/documents", json=[OTHER, page])
+    assert response.status_code == 422
+    assert response.json()["field"] == "text" and "article" in response.json()["detail"]
+    assert client.get("/v1/documents/wheat-1").status_code == 404  # nothing of the batch
+
+
+def test_languages_are_detected_stored_and_reported(client: TestClient) -> None:  # type: ignore[type-arg]
+    german = {
+        "id": "de-1",
+        "title": "Sturm schließt Rotterdamer Hafen",
+        "text": "Der Hafen von Rotterdam wurde am Dienstag geschlossen, nachdem ein Sturm "
+        "zwei Kräne beschädigt hatte. Die Reparaturen dauern mindestens eine Woche.",
+    }
+    client.post("/v1/documents", json=[ARTICLE, german, {**OTHER, "language": "en"}])
+    assert client.get("/v1/documents/de-1").json()["language"] == "de"
+    assert client.get("/v1/documents/port-1").json()["language"] == "en"
+    body = check(client, "Der Hafen von Rotterdam wurde geschlossen", top_k=5)
+    assert body["language"] == "de"
+    languages = {e["document"]["id"]: e["document"]["language"] for e in body["evidence"]}
+    assert languages["de-1"] == "de" and languages["port-1"] == "en"
+    assert check(client, "Putin met Xi")["language"] == "en"  # short English stays English
+
+
 def test_filters(client: TestClient) -> None:  # type: ignore[type-arg]
     client.post("/v1/documents", json=[ARTICLE, OTHER])
     statement = "Rotterdam port closed and wheat harvest record"
@@ -142,7 +268,11 @@ def test_check_response_shape(client: TestClient) -> None:  # type: ignore[type-
     for e in evidence:
         assert (e["probabilities"] is None) == (e in off_topic)
     assert {e["stance"] for e in off_topic} == {"neutral"}
-    assert body["models"]["embedding"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert body["models"] == {  # names, never the server's paths
+        "embedding": "sentence-transformers/all-MiniLM-L6-v2",
+        "stance": "factcheck-nli-minilm-l6",
+    }
+    assert body["language"] == "en"
     assert set(body["timings"]) == {"embed_ms", "retrieve_ms", "judge_ms", "total_ms", "batch_size"}
 
 
@@ -197,7 +327,10 @@ def test_bad_check_input_is_a_problem_naming_the_field(
         (b"[1, 2, 3]", None),
         (b'{"text": "x", "published_at": "not a date"}', "published_at"),
         (b'{"text": ""}', "text"),
-        (b'{"text": "A sentence here.", "id": "bad id with spaces"}', "id"),
+        (b'{"text": "A sentence here.", "id": "bad\\u0007id"}', "id"),
+        (b'{"text": "A sentence here.", "id": "line\\nbreak"}', "id"),
+        (b'{"text": "A sentence here.", "id": "   "}', "id"),
+        (b'{"text": "A sentence here.", "id": "' + b"x" * 513 + b'"}', "id"),
         (b'{"text": "A sentence here.", "extra": 1}', "extra"),
     ],
 )

@@ -26,7 +26,15 @@ from service.client import (
     ServiceBusyError,
     ServiceUnreachableError,
 )
-from service.schemas import DocumentOut, IngestResponse
+from service.schemas import (
+    DocumentOut,
+    DocumentPage,
+    DocumentVersion,
+    FeedbackOut,
+    FeedbackRequest,
+    Health,
+    IngestResponse,
+)
 from tests.test_api import ARTICLE, OTHER
 
 STORM = "A storm damaged cranes in the port of Rotterdam"
@@ -91,6 +99,72 @@ def test_async_client_against_a_live_server(live_url: str) -> None:
                 await fc.delete("port-1")
 
     asyncio.run(run())
+
+
+def test_a_method_for_every_route_with_any_document_id(live_url: str) -> None:
+    doc_id = "news/2024/05/budget vote ü"  # a slash, spaces and a non-ASCII letter
+    with FactCheckClient(live_url, timeout=60) as fc:
+        assert fc.health(ready=False) == Health(status="ok")
+        assert fc.health().status == "ready" and fc.health().claims == 0
+        fc.ingest([DocumentIn(**{**ARTICLE, "id": doc_id}), DocumentIn(**OTHER)])  # type: ignore[arg-type]
+        page = fc.list_documents(limit=1)
+        assert isinstance(page, DocumentPage) and page.total == 2
+        assert [d.id for d in page.items] == [doc_id]  # newest publication first
+        assert fc.list_documents(source="farm-daily").items[0].id == "wheat-1"
+        assert fc.get_document(doc_id).id == doc_id
+        fc.ingest(DocumentIn(**{**ARTICLE, "id": doc_id, "text": "The port reopened on Friday."}))  # type: ignore[arg-type]
+        versions = fc.versions(doc_id)
+        assert [v.version for v in versions] == [1] and isinstance(versions[0], DocumentVersion)
+        retracted = fc.retract(doc_id, "wrong port")
+        assert (retracted.status, retracted.retraction_reason) == ("retracted", "wrong port")
+        assert fc.unretract(doc_id).status == "corrected"
+
+        sentences = fc.split("Xi visited Moscow. He met Putin.").sentences
+        assert [s.text for s in sentences] == ["Xi visited Moscow.", "He met Putin."]
+        evidence = fc.check("record wheat harvest in Kansas", top_k=1).evidence[0]
+        judgement = FeedbackRequest(
+            statement="record wheat harvest in Kansas",
+            claim_id=evidence.claim_id,
+            judgement="accept",
+            editor_id="desk-7",
+        )
+        stored = fc.feedback(judgement)
+        assert isinstance(stored, FeedbackOut) and stored.document_id == "wheat-1"
+        assert [f.id for f in fc.list_feedback().items] == [stored.id]
+
+        fc.delete(doc_id)
+        with pytest.raises(DocumentNotFoundError, match="budget vote"):
+            fc.versions(doc_id)
+        with pytest.raises(DocumentNotFoundError):
+            fc.unretract(doc_id)
+
+    async def run() -> None:
+        async with AsyncFactCheckClient(live_url, timeout=60) as afc:
+            assert (await afc.health()).claims == 2  # wheat-1 as two claims
+            await afc.ingest(DocumentIn(**{**ARTICLE, "id": doc_id}))  # type: ignore[arg-type]
+            assert (await afc.list_documents()).total == 2
+            assert (await afc.retract(doc_id)).status == "retracted"
+            assert (await afc.unretract(doc_id)).status == "active"
+            assert await afc.versions(doc_id) == []
+            assert (await afc.split("One. Two.")).sentences[1].text == "Two."
+            assert (await afc.list_feedback(limit=1)).total == 1
+            await afc.feedback(
+                FeedbackRequest(statement="s", claim_id=stored.claim_id, judgement="reject")
+            )
+            assert (await afc.list_feedback()).total == 2
+            await afc.delete(doc_id)
+            with pytest.raises(DocumentNotFoundError):
+                await afc.get_document(doc_id)
+
+    asyncio.run(run())
+
+
+def test_health_reports_503_answers_instead_of_raising() -> None:
+    def handle(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(503, json={"status": "starting"})
+
+    with FactCheckClient(transport=httpx.MockTransport(handle)) as fc:
+        assert fc.health() == Health(status="starting")
 
 
 # -- retries and errors, on a mock transport --------------------------------------------------

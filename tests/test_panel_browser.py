@@ -283,7 +283,83 @@ def test_panel_explains_time_mismatches_in_words(page: Any, demo_server: str) ->
     playwright.expect(page.locator("#progress")).to_have_text(re.compile("^All 1 sentence checked"))
     page.locator("#marked .sentence").click()
     cards = page.locator("#cards .card")
-    playwright.expect(cards.first.locator(".mismatch")).to_have_text(
-        f"⏱ Time mismatch: {explanation}"
-    )
+    mismatch = cards.first.locator(".mismatch")
+    playwright.expect(mismatch).to_have_text(f"Time mismatch: {explanation}")
+    # The clock is drawn (an SVG with its shapes), not a glyph the fonts may lack.
+    clock = mismatch.locator("svg.icon")
+    assert clock.get_attribute("aria-hidden") == "true"
+    assert clock.locator("circle, path").count() == 2
+    box = clock.bounding_box()
+    assert box is not None and box["width"] > 8 and box["height"] > 8
     assert cards.nth(1).locator(".mismatch").count() == 0  # absent field: nothing shown
+
+
+def test_panel_says_when_a_sentence_is_not_english(page: Any, demo_server: str) -> None:
+    page.goto(f"{demo_server}/panel/")
+    page.get_by_label("Text to check").fill("Xi Jinping ist 2022 nach Moskau gereist.")
+    page.get_by_role("button", name="Check sentences").click()
+    playwright.expect(page.locator("#progress")).to_have_text(re.compile("^All 1 sentence checked"))
+    page.locator("#marked .sentence").click()
+    playwright.expect(page.locator("#evidence-summary .language-note")).to_contain_text(
+        "another language (de)"
+    )
+
+
+@pytest.fixture
+def keyed_server(
+    settings: Settings, engine_factory: Callable[[Settings], Engine], cms: str
+) -> Iterator[str]:
+    custom = msgspec.structs.replace(
+        settings, load_demo=True, cors_origins=(cms,), api_keys="cms:writer:secret-123"
+    )
+    yield from serve(custom, engine_factory)
+
+
+def test_panel_files_are_public_with_keys_on_and_its_calls_carry_the_key(
+    page: Any, cms: str, keyed_server: str
+) -> None:
+    for name in ("", "panel.js", "panel.css", "factcheck-embed.js"):  # no key: still served
+        assert page.request.get(f"{keyed_server}/panel/{name}").status == 200
+    assert page.request.get(f"{keyed_server}/v1/documents").status == 401  # the data is not
+
+    requests: list[Any] = []
+    page.on("request", lambda r: requests.append(r) if "/v1/" in r.url else None)
+    open_cms(page, cms, keyed_server, "data-target='#fc' data-api-key='secret-123'")
+    result = page.evaluate(
+        """t => new Promise(resolve => {
+            addEventListener("message", e => {
+                if (e.data && e.data.type === "factcheck:result") resolve(e.data);
+            });
+            FactCheck.panel.check(t);
+        })""",
+        PARAGRAPH,
+    )
+    assert len(result["sentences"]) == 2
+    assert {s["verdict"] for s in result["sentences"]} <= MARKS
+    frame = page.frame_locator("iframe[title='Fact-check panel']")
+    playwright.expect(frame.locator("#message")).to_be_hidden()
+    posts = [r for r in requests if r.method == "POST"]
+    assert {r.url.rsplit("/", 1)[1] for r in posts} == {"split", "check"}
+    assert all(r.headers.get("authorization") == "Bearer secret-123" for r in posts)
+
+
+def test_swagger_page_works_offline(page: Any, empty_server: str) -> None:
+    """The API docs render every operation with nothing fetched from beyond the service."""
+    fetched: list[str] = []
+    page.on("request", lambda r: fetched.append(r.url))
+    page.goto(f"{empty_server}/schema/swagger")
+    operations = page.locator(".opblock")
+    playwright.expect(operations.first).to_be_visible()
+    schema = page.request.get(f"{empty_server}/schema/openapi.json").json()
+    count = sum(
+        1
+        for item in schema["paths"].values()
+        for method in item
+        if method in {"get", "post", "delete"}
+    )
+    playwright.expect(operations).to_have_count(count)
+    playwright.expect(
+        page.locator(".opblock-summary-path", has_text="/v1/documents/{doc_id}/unretract")
+    ).to_be_visible()
+    playwright.expect(page.locator(".btn.authorize")).to_be_visible()  # the bearer scheme
+    assert fetched and all(url.startswith(f"{empty_server}/") for url in fetched), fetched

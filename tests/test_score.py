@@ -82,8 +82,9 @@ def test_cli_resumes_after_sigkill_without_losing_or_repeating_a_result(
     with output.open("ab") as fh:  # as if a power cut had torn the last record
         fh.write(b'{"id": "s999", "verdict": "supp')
     second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
-    assert second.returncode == 0, second.stderr
-    assert f"{sum(partial.values())} already in" in second.stderr
+    assert second.returncode == 1, second.stderr  # the bad line failed
+    done = sum(partial.values()) - (1 if "line:21" in partial else 0)  # a failure is redone
+    assert f"{done} already in" in second.stderr
 
     final = _keys(output)
     assert set(final) == expected and max(final.values()) == 1  # nothing lost, nothing twice
@@ -92,7 +93,8 @@ def test_cli_resumes_after_sigkill_without_losing_or_repeating_a_result(
     errors = [r for r in records if r["error"] is not None]
     assert [r["line"] for r in errors] == [21]
     again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
-    assert "0 scored" in again.stderr and output.read_bytes().count(b"\n") == len(expected)
+    assert again.returncode == 1 and "1 scored (1 with an error" in again.stderr  # only it
+    assert output.read_bytes().count(b"\n") == len(expected)  # one record per key still
 
 
 def test_csv_in_and_out_with_resume(
@@ -114,11 +116,13 @@ def test_csv_in_and_out_with_resume(
     finally:
         engine.close()
     assert (first.total, first.scored, first.errors) == (5, 5, 1)
-    assert (second.scored, second.skipped) == (0, 5)
+    assert (second.scored, second.skipped, second.errors) == (1, 4, 1)  # the failed row again
     with output.open(newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert [r["ref"] for r in rows] == ["r0", "r1", "r2", "r3", "r9"]
     assert rows[0]["note"] == "note, with a comma 0" and rows[0]["top_document"] == "port-1"
     assert rows[0]["verdict"] in {"supported", "refuted", "conflicting", "not_enough_info"}
     assert rows[4]["verdict"] == "" and rows[4]["error"].startswith("422")
-    assert done_keys(output, "ref") == {f"id:r{n}" for n in (0, 1, 2, 3, 9)}
+    assert done_keys(output, "ref") == {f"id:r{n}" for n in (0, 1, 2, 3)}  # r9 failed
+    with output.open(newline="", encoding="utf-8") as fh:  # and was taken out to be redone
+        assert [r["ref"] for r in csv.DictReader(fh)] == ["r0", "r1", "r2", "r3"]

@@ -152,13 +152,19 @@ class Store(Protocol):
     def put_document(
         self, doc: DocumentRecord, claims: Sequence[Claim], vectors: Vectors
     ) -> tuple[PutStatus, DocumentRecord]:
-        """Insert or atomically replace a document with its claims and vectors."""
+        """Insert or atomically replace a document with its claims and vectors.
+
+        A new version of a retracted document stays retracted, with its reason.
+        """
 
     def delete_document(self, doc_id: str) -> bool:
         """Remove a document, its claims and versions; False if it did not exist."""
 
     def retract_document(self, doc_id: str, reason: str) -> DocumentRecord:
         """Mark a document retracted: kept, never used as evidence."""
+
+    def unretract_document(self, doc_id: str) -> DocumentRecord:
+        """Undo a retraction: the document is evidence again (a no-op if not retracted)."""
 
     def versions(self, doc_id: str) -> list[VersionRecord]:
         """Earlier versions of a document, oldest first."""

@@ -231,6 +231,8 @@ class PostgresStore:
                     "corrected",
                     old.created_at,
                 )
+                if old.status == "retracted":  # a new version does not undo a retraction
+                    doc.status, doc.retraction_reason = "retracted", old.retraction_reason
                 conn.execute(
                     "INSERT INTO document_versions VALUES (%s, %s, %s, %s, %s, %s) "
                     "ON CONFLICT (document_id, version) DO UPDATE SET title = excluded.title, "
@@ -256,13 +258,14 @@ class PostgresStore:
                     doc.version,
                     doc.created_at,
                     doc.updated_at,
-                    None,
+                    doc.retraction_reason,
                 ),
             )
             with conn.cursor() as cur:
                 cur.executemany(
-                    'INSERT INTO claims (document_id, seq, text, start, "end", context, embedding) '
-                    "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                    "INSERT INTO claims "
+                    '(document_id, seq, text, start, "end", context, embedding, searchable) '
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
                     [
                         (
                             doc.id,
@@ -272,6 +275,7 @@ class PostgresStore:
                             c.end,
                             c.context,
                             np.asarray(v, np.float32),
+                            doc.status != "retracted",
                         )
                         for c, v in zip(claims, vectors, strict=True)
                     ],
@@ -302,6 +306,26 @@ class PostgresStore:
             conn.execute("UPDATE claims SET searchable = false WHERE document_id = %s", (doc_id,))
             self._bump(conn)
             doc = self._get(conn, doc_id)
+        assert doc is not None
+        return doc
+
+    def unretract_document(self, doc_id: str) -> DocumentRecord:
+        """Put a retracted document's claims back into search; others are left as they are."""
+        with self._tx() as conn:
+            doc = self._get(conn, doc_id)
+            if doc is None:
+                raise NotFoundError(f"no document with id {doc_id!r}")
+            if doc.status == "retracted":
+                conn.execute(
+                    "UPDATE documents SET status = CASE WHEN version > 1 THEN 'corrected' "
+                    "ELSE 'active' END, retraction_reason = NULL, updated_at = %s WHERE id = %s",
+                    (_now(), doc_id),
+                )
+                conn.execute(
+                    "UPDATE claims SET searchable = true WHERE document_id = %s", (doc_id,)
+                )
+                self._bump(conn)
+                doc = self._get(conn, doc_id)
         assert doc is not None
         return doc
 

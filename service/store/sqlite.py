@@ -398,6 +398,8 @@ class SqliteStore:
                     "corrected",
                     old["created_at"],
                 )
+                if old["status"] == "retracted":  # a new version does not undo a retraction
+                    doc.status, doc.retraction_reason = "retracted", old["retraction_reason"]
                 db.execute(
                     "INSERT OR REPLACE INTO document_versions VALUES (?, ?, ?, ?, ?, ?)",
                     (doc.id, old["version"], old["title"], old["text"], old["published_at"], now),
@@ -424,7 +426,7 @@ class SqliteStore:
                     doc.version,
                     doc.created_at,
                     doc.updated_at,
-                    None,
+                    doc.retraction_reason,
                 ),
             )
             ids = []
@@ -446,7 +448,10 @@ class SqliteStore:
             self._bump(db)
             doc.claim_count = len(ids)
             self._index.remove(removed)
-            self._index.add(np.asarray(ids, dtype=np.int64), np.asarray(vectors, dtype=np.float32))
+            if doc.status != "retracted":
+                self._index.add(
+                    np.asarray(ids, dtype=np.int64), np.asarray(vectors, dtype=np.float32)
+                )
         return status, doc
 
     def _claim_ids(self, db: sqlite3.Connection, doc_id: str) -> list[int]:
@@ -482,6 +487,30 @@ class SqliteStore:
             doc = self.get_document(doc_id)
         if doc is None:  # unreachable while the lock is held; a 404, never a 500, if not
             raise NotFoundError(f"no document with id {doc_id!r}")
+        return doc
+
+    def unretract_document(self, doc_id: str) -> DocumentRecord:
+        """Put a retracted document's claims back into search; others are left as they are."""
+        with self._tx() as db:
+            row = db.execute("SELECT status FROM documents WHERE id = ?", (doc_id,)).fetchone()
+            if row is None:
+                raise NotFoundError(f"no document with id {doc_id!r}")
+            if row["status"] == "retracted":
+                db.execute(
+                    "UPDATE documents SET status = CASE WHEN version > 1 THEN 'corrected' "
+                    "ELSE 'active' END, retraction_reason = NULL, updated_at = ? WHERE id = ?",
+                    (_now(), doc_id),
+                )
+                rows = db.execute(
+                    "SELECT id, embedding FROM claims WHERE document_id = ?", (doc_id,)
+                ).fetchall()
+                self._bump(db)
+                if rows:
+                    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+                    matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
+                    self._index.add(ids, matrix.reshape(len(rows), self.embedding.dimension))
+        doc = self.get_document(doc_id)
+        assert doc is not None
         return doc
 
     def versions(self, doc_id: str) -> list[VersionRecord]:

@@ -10,12 +10,32 @@
 (() => {
   "use strict";
 
+  // A clock drawn in SVG: U+23F1 (stopwatch) is in no font Chromium finds on a plain
+  // Linux desktop and showed as an empty box.
+  function clockIcon() {
+    const ns = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(ns, "svg");
+    for (const [name, value] of Object.entries({
+      viewBox: "0 0 16 16", width: "1em", height: "1em", class: "icon",
+      "aria-hidden": "true", focusable: "false",
+    })) svg.setAttribute(name, value);
+    const shape = (tag, attributes) => {
+      const node = document.createElementNS(ns, tag);
+      for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+      svg.append(node);
+    };
+    const stroke = { fill: "none", stroke: "currentColor", "stroke-width": "1.6", "stroke-linecap": "round" };
+    shape("circle", { cx: "8", cy: "8", r: "6.2", ...stroke });
+    shape("path", { d: "M8 4.4V8l2.6 1.6", ...stroke });
+    return svg;
+  }
+
   // What kind of conflict the service found between statement and passage, in words.
   const MISMATCH_LABELS = {
-    time: ["⏱", "Time mismatch"],
-    number: ["#", "Number mismatch"],
-    entity: ["≠", "Different person or place"],
-    polarity: ["✗", "Did not happen"],
+    time: [clockIcon, "Time mismatch"],
+    number: [() => icon("#"), "Number mismatch"],
+    entity: [() => icon("≠"), "Different person or place"],
+    polarity: [() => icon("✗"), "Did not happen"],
   };
 
   const VERDICTS = {
@@ -271,10 +291,11 @@
     for (const part of [doc.source, doc.published_at && `published ${doc.published_at}`]) {
       if (part) meta.append(` · ${part}`);
     }
-    const label = MISMATCH_LABELS[evidence.mismatch?.kind] ?? MISMATCH_LABELS.time;
+    if (doc.language && doc.language !== "en") meta.append(` · in ${doc.language}, not English`);
+    const [glyph, label] = MISMATCH_LABELS[evidence.mismatch?.kind] ?? MISMATCH_LABELS.time;
     const mismatch = evidence.mismatch?.explanation
-      ? el("p", { className: "mismatch" }, icon(label[0] + " "),
-        el("strong", { textContent: label[1] + ": " }), evidence.mismatch.explanation)
+      ? el("p", { className: "mismatch" }, glyph(), " ",
+        el("strong", { textContent: label + ": " }), evidence.mismatch.explanation)
       : null;
     const item = el("li", { className: `card s-${evidence.stance}` },
       el("h3", {}, title), meta, passage(evidence), mismatch, scores(evidence),
@@ -301,6 +322,14 @@
       const v = VERDICTS[sentence.result.verdict];
       summary.append(`${v.icon} ${v.label} (confidence ${Math.round(sentence.result.confidence * 100)}%).`);
       for (const evidence of sentence.result.evidence) cards.append(card(sentence.text, evidence));
+    }
+    const language = sentence.result?.language;
+    if (language && language !== "en") {
+      summary.append(el("span", {
+        className: "language-note",
+        textContent: ` This sentence reads as another language (${language}); the service ` +
+          "checks English only, so its verdict means little.",
+      }));
     }
     $("evidence-heading").focus();
   }
