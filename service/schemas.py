@@ -544,11 +544,17 @@ class Evidence(Base):
     weights: EvidenceWeights | None = None
     on_topic: Annotated[
         bool,
-        Meta(description="False under the relevance floor: shown apart, counted for nothing."),
+        Meta(
+            description="False under the relevance floor: shown apart, counted for nothing.",
+            examples=[True],
+        ),
     ] = True
     corroborated: Annotated[
         bool,
-        Meta(description="The rules read the statement's event here with the same details."),
+        Meta(
+            description="The rules read the statement's event here with the same details.",
+            examples=[False],
+        ),
     ] = False
 
 
