@@ -152,6 +152,10 @@ def test_panel_marks_each_sentence_and_shows_evidence(page: Any, demo_server: st
     highlighted = first_card.locator(".passage mark").inner_text()
     assert highlighted and highlighted in first_card.locator(".passage").inner_text()
     playwright.expect(first_card.locator(".scores")).to_contain_text("Similarity")
+    # the number beside the stance is the verdict's weight; the model's output is labelled
+    stance_row = first_card.locator(".scores div").first.inner_text()
+    assert "weight" in stance_row or "Neutral" in stance_row, stance_row
+    playwright.expect(first_card.locator(".scores")).to_contain_text("Model")
 
     # The editor accepts the first evidence link; the service stores it.
     first_card.get_by_label("Comment on this evidence (optional)").fill("right article")

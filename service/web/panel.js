@@ -232,15 +232,19 @@
 
   function scores(evidence) {
     const stance = STANCES[evidence.stance] || { icon: "", label: evidence.stance };
-    const p = evidence.probabilities?.[evidence.stance];
+    // the stance is read off the verdict's weights, so the number beside it is a weight too
+    const w = evidence.weights?.[evidence.stance];
+    const p = evidence.probabilities;
     const row = (term, value) => el("div", {}, el("dt", { textContent: term }), el("dd", { textContent: value }));
-    return el(
-      "dl",
-      { className: "scores" },
-      row("Stance", `${stance.icon} ${stance.label}${p != null ? ` (${p.toFixed(2)})` : ""}`),
-      row("Similarity", evidence.similarity.toFixed(2)),
-      row("Rank", String(evidence.rank)),
-    );
+    const rows = [
+      row("Stance", `${stance.icon} ${stance.label}${w != null ? ` (weight ${w.toFixed(2)})` : ""}`),
+    ];
+    if (p) {
+      rows.push(row("Model", `supports ${p.supports.toFixed(2)} · neutral ${p.neutral.toFixed(2)} · ` +
+        `contradicts ${p.contradicts.toFixed(2)}`));
+    }
+    rows.push(row("Similarity", evidence.similarity.toFixed(2)), row("Rank", String(evidence.rank)));
+    return el("dl", { className: "scores" }, ...rows);
   }
 
   function feedbackControls(statement, evidence) {
@@ -321,7 +325,16 @@
     } else {
       const v = VERDICTS[sentence.result.verdict];
       summary.append(`${v.icon} ${v.label} (confidence ${Math.round(sentence.result.confidence * 100)}%).`);
-      for (const evidence of sentence.result.evidence) cards.append(card(sentence.text, evidence));
+      const offTopic = sentence.result.evidence.filter((e) => e.on_topic === false);
+      for (const evidence of sentence.result.evidence) {
+        if (evidence.on_topic !== false) cards.append(card(sentence.text, evidence));
+      }
+      if (offTopic.length) {
+        // shown apart: retrieved, but under the relevance floor, so they count for nothing
+        cards.append(el("li", { className: "off-topic-heading", textContent:
+          `Off topic (not counted): ${offTopic.length} passage${offTopic.length > 1 ? "s" : ""}` }));
+        for (const evidence of offTopic) cards.append(card(sentence.text, evidence));
+      }
     }
     const language = sentence.result?.language;
     if (language && language !== "en") {
