@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 from pathlib import Path
 
+from service import language
 from service.batching import MicroBatcher
 from service.calibrate import load as load_verdict_model
 from service.check import Pipeline, check_many
@@ -69,6 +70,7 @@ class Engine:
     def open(cls, settings: Settings, *, allow_model_change: bool = False) -> Engine:
         """Load both models and open the store (refusing a store of another embedding model)."""
         embedder, stance = load_models(settings)
+        language.identifier()  # here, not in the first ingest or check
         store = open_configured_store(settings, embedder, allow_model_change=allow_model_change)
         return cls(settings, store, embedder, stance)
 

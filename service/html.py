@@ -7,9 +7,10 @@ and splits, so claim offsets point into it.
 
 from __future__ import annotations
 
+import logging
+
 import msgspec
 
-from service.errors import InvalidInputError
 from service.schemas import parse_date
 
 
@@ -23,20 +24,25 @@ class Extracted(msgspec.Struct, frozen=True, kw_only=True):
     url: str | None = None
 
 
-def extract(html: str) -> Extracted:
-    """The article text and metadata of ``html``.
+# trafilatura logs a page it finds nothing in as an error; for the service that is an
+# ordinary answer (a document without claims), not a fault to alert on.
+logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 
-    Raises:
-        InvalidInputError: The page holds no article text.
+
+def extract(html: str) -> Extracted:
+    """The article text and metadata of ``html``; the text is empty when it holds none.
+
+    No deduplication: trafilatura's drops text it has seen in *earlier* pages of the
+    process, so a corrected page would lose its unchanged paragraphs.
     """
     # Imported here: trafilatura takes half a second to import, and most runs need no HTML.
     from trafilatura import bare_extraction
     from trafilatura.settings import Document
 
-    doc = bare_extraction(html, with_metadata=True, include_comments=False, deduplicate=True)
-    text = (doc.text or "").strip() if isinstance(doc, Document) else ""
-    if not isinstance(doc, Document) or not text:
-        raise InvalidInputError("the HTML holds no article text", field="text")
+    doc = bare_extraction(html, with_metadata=True, include_comments=False)
+    if not isinstance(doc, Document):
+        return Extracted(text="")
+    text = (doc.text or "").strip()
     date = doc.date
     if date is not None:
         try:

@@ -17,6 +17,8 @@ from service.schemas import MAX_TITLE_CHARS, DocumentIn, DroppedLine, IngestResu
 from service.split import Split, split_document
 from service.store import DocumentRecord, Store
 
+NO_ARTICLE = "no article text in the HTML"
+
 
 def content_hash(doc: DocumentIn) -> str:
     """A hash of everything a client sent; equal hashes mean re-sending changes nothing.
@@ -43,10 +45,8 @@ def content_hash(doc: DocumentIn) -> str:
 def prepare(doc: DocumentIn) -> DocumentIn:
     """The document as stored: article text out of HTML, and its language.
 
-    The request's own fields win over what the page says about itself.
-
-    Raises:
-        InvalidInputError: An HTML document holds no article text.
+    The request's own fields win over what the page says about itself. A page with no
+    article text becomes a document without text (and so without claims).
     """
     if doc.format == "html":
         page = extract(doc.text)
@@ -60,7 +60,7 @@ def prepare(doc: DocumentIn) -> DocumentIn:
             metadata={**metadata, **doc.metadata},
             format="text",
         )
-    if doc.language is None:
+    if doc.language is None and doc.text.strip():
         doc = msgspec.structs.replace(doc, language=detect(doc.text))
     return doc
 
@@ -98,7 +98,7 @@ def ingest(
     (and length-sorts) across documents instead of running one small batch per document.
     """
     results: list[IngestResult | None] = []
-    pending: list[tuple[int, DocumentRecord, Split]] = []
+    pending: list[tuple[int, DocumentRecord, Split, list[DroppedLine]]] = []
     for sent in docs:
         existing = store.get_document(document_id(sent))
         if existing is not None and existing.content_hash == content_hash(sent):
@@ -117,12 +117,18 @@ def ingest(
         split = split_document(
             doc.text, title=doc.title, language=doc.language or ENGLISH, layout=doc.layout
         )
-        pending.append((len(results), to_record(sent, doc), split))
+        dropped = [
+            DroppedLine(start=s.start, end=s.end, text=s.text, reason=why)
+            for s, why in split.dropped
+        ]
+        if sent.format == "html" and not doc.text:
+            dropped.append(DroppedLine(start=0, end=0, text="", reason=NO_ARTICLE))
+        pending.append((len(results), to_record(sent, doc), split, dropped))
         results.append(None)
-    texts = [c.text for _, _, split in pending for c in split.claims]
+    texts = [c.text for _, _, split, _ in pending for c in split.claims]
     vectors = encode(texts) if texts else np.zeros((0, 0), dtype=np.float32)
     offset = 0
-    for position, record, split in pending:
+    for position, record, split, dropped in pending:
         count = len(split.claims)
         status, stored = store.put_document(record, split.claims, vectors[offset : offset + count])
         offset += count
@@ -133,10 +139,7 @@ def ingest(
             status="retracted" if retracted and status == "unchanged" else status,
             version=stored.version,
             claims=stored.claim_count,
-            dropped=[
-                DroppedLine(start=s.start, end=s.end, text=s.text, reason=why)
-                for s, why in split.dropped
-            ],
+            dropped=dropped,
             retracted=retracted,
         )
     return [r for r in results if r is not None]

@@ -24,7 +24,8 @@ MIN_PROBABILITY = 0.5
 
 
 @cache
-def _identifier() -> LanguageIdentifier:
+def identifier() -> LanguageIdentifier:
+    """The model, loaded once (half a second: the engine loads it at start-up)."""
     identifier = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
     identifier.set_languages(LANGUAGES.split())
     return identifier
@@ -32,5 +33,5 @@ def _identifier() -> LanguageIdentifier:
 
 def detect(text: str) -> str:
     """The ISO 639-1 code of ``text``'s language when it is surely not English, else ``en``."""
-    language, probability = _identifier().classify(text)
+    language, probability = identifier().classify(text)
     return str(language) if probability >= MIN_PROBABILITY else ENGLISH

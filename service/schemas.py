@@ -112,8 +112,14 @@ SourceName = Annotated[
         examples=["reuters"],
     ),
 ]
-LanguageCode = Annotated[
-    str, Meta(pattern=rf"^[a-z]{{2,3}}(-[A-Za-z]{{2,4}})?{_END}", examples=["en"])
+DocumentLanguage = Annotated[
+    str,
+    Meta(
+        pattern=rf"^[a-z]{{2,3}}(-[A-Za-z]{{2,4}})?{_END}",
+        description="The text's language; detected when absent. The service checks "
+        "English: passages of other languages are flagged in check results.",
+        examples=["en"],
+    ),
 ]
 # ISO 8601 calendar dates (leap years included) with an optional time: what parse_date
 # accepts, so that the schema admits no string the service rejects. [0-9], not \d: Python's
@@ -260,14 +266,7 @@ class DocumentIn(Request):
     url: Url | None = None
     source: SourceName | None = None
     published_at: DateString | None = None
-    language: Annotated[
-        LanguageCode | None,
-        Meta(
-            description="The text's language; detected when absent. The service checks "
-            "English: passages of other languages are flagged in check results.",
-            examples=["en"],
-        ),
-    ] = None
+    language: DocumentLanguage | None = None
     metadata: Annotated[
         dict[str, Any], Meta(examples=[{"section": "world", "desk": "Moscow bureau"}])
     ] = msgspec.field(default_factory=dict)

@@ -209,12 +209,14 @@ def test_html_documents_are_extracted_with_their_metadata(client: TestClient) ->
     assert evidence[0]["document"]["id"] in {"page-1", "page-2"}
 
 
-def test_html_without_an_article_is_a_422(client: TestClient) -> None:  # type: ignore[type-arg]
-    page = {"format": "html", "text": "<html><head><title>Empty</title></head><body></body></html>"}
-    response = client.post("/v1/documents", json=[OTHER, page])
-    assert response.status_code == 422
-    assert response.json()["field"] == "text" and "article" in response.json()["detail"]
-    assert client.get("/v1/documents/wheat-1").status_code == 404  # nothing of the batch
+def test_html_without_an_article_is_a_document_without_claims(client: TestClient) -> None:  # type: ignore[type-arg]
+    page = {"id": "empty", "format": "html", "text": "<html><head><title>Hi</title></head></html>"}
+    response = client.post("/v1/documents", json=[page, OTHER])
+    assert response.status_code == 201, response.text
+    result = response.json()["documents"][0]
+    assert (result["status"], result["claims"]) == ("created", 0)
+    assert [d["reason"] for d in result["dropped"]] == ["no article text in the HTML"]
+    assert client.get("/v1/documents/empty").json()["text"] == ""
 
 
 def test_languages_are_detected_stored_and_reported(client: TestClient) -> None:  # type: ignore[type-arg]

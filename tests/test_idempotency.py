@@ -57,7 +57,7 @@ def test_ten_concurrent_requests_with_one_key_ingest_once(live_url: str) -> None
 def test_a_retry_replays_the_first_response(client: TestClient) -> None:  # type: ignore[type-arg]
     first = post(client, ARTICLE, "retry-1")
     # The same document, written another way (key order, a default spelled out): same body.
-    again = post(client, {"language": "en", **dict(reversed(ARTICLE.items()))}, "retry-1")
+    again = post(client, {"layout": "article", **dict(reversed(ARTICLE.items()))}, "retry-1")
     assert (again.status_code, again.json()) == (first.status_code, first.json())
     assert first.status_code == 201 and first.json()["documents"][0]["status"] == "created"
 

@@ -116,6 +116,25 @@ def test_bad_key_configuration_is_refused(bad: str) -> None:
         parse_keys(bad)
 
 
+@pytest.mark.parametrize(
+    ("bad", "entry", "shown"),
+    [
+        ("desk:writer:fine, TOPSECRET-1", "entry 2", "one field, not shown"),
+        ("TOPSECRET-1:admin:x", "entry 1", "***:***:***"),
+        ("cms:reader:", "entry 1", "'cms':reader:***"),
+        ("TOPSECRET-1:TOPSECRET-2", "entry 1", "***:***"),
+    ],
+)
+def test_a_malformed_key_is_named_by_entry_and_never_echoed(
+    bad: str, entry: str, shown: str
+) -> None:
+    with pytest.raises(ValueError) as error:
+        parse_keys(bad, source="FACTCHECK_API_KEYS")
+    message = str(error.value)
+    assert message.startswith(f"FACTCHECK_API_KEYS: API key {entry} ") and shown in message
+    assert "TOPSECRET" not in message and "fine" not in message
+
+
 def test_key_file_and_comments(tmp_path: Any, configured: Callable[..., TestClient]) -> None:  # type: ignore[type-arg]
     path = tmp_path / "keys"
     path.write_text(f"# newsroom keys\ncms:reader:{READER}  # the CMS plugin\n\n")

@@ -1,7 +1,8 @@
 """Held-out evaluation of an NLI cross-encoder: accuracy, per-class F1, confusion matrices.
 
-    python -m training.evaluate_stance models/factcheck-nli-minilm-l6 [--json X.json] [--md X.md]
+    python -m training.evaluate_stance models/factcheck-nli-minilm-l6-v2 [--json X.json] [--md X.md]
         [--backend torch|torch-bf16|onnx|onnx-int8]   # the runtime, as the service runs it
+        [--sets test,dev,hard]                        # which groups of sets (default: all)
 
 Test sets (never trained or tuned on): RTE test (2-way: a predicted neutral or
 contradiction counts as not_entailment), SICK TEST, climate-fever dev (claim-evidence
@@ -180,6 +181,7 @@ def main() -> None:
     ap.add_argument(
         "--backend", default="torch", choices=("torch", "torch-bf16", "onnx", "onnx-int8")
     )
+    ap.add_argument("--sets", default="test,dev,hard", help="comma list of test, dev, hard")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     from sentence_transformers import CrossEncoder
@@ -190,7 +192,12 @@ def main() -> None:
             model.float()
     else:
         model = ServiceRuntime(args.model, args.backend, args.threads)
-    metrics = evaluate(model)
+    groups = set(args.sets.split(","))
+    metrics = evaluate(model) if "test" in groups else {}
+    if "dev" in groups:
+        metrics |= evaluate_dev(model)
+    if "hard" in groups:
+        metrics |= {f"hard_{k}": v for k, v in evaluate_hard(model).items()}
     md = markdown(metrics)
     print(md)
     if args.json:
