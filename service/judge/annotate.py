@@ -136,7 +136,7 @@ def _annotation(doc: Doc, ref: datetime.date | None) -> Annotation:
     for k, t in enumerate(times):
         token = doc.char_span(t.start, t.end, alignment_mode="expand")
         node = token.root if token is not None else None
-        while node is not None and node.i not in heads and node.head is not node:
+        while node is not None and node.i not in heads and node.head.i != node.i:
             node = node.head
         if node is not None and node.i in heads:
             dated.setdefault(node.idx, []).append(k)

@@ -116,6 +116,7 @@ def extract_frames(doc: Doc, entities: list[Entity]) -> list[Frame]:
     """The frames of a parsed text, in the order of their predicates."""
     by_char = {i: k for k, e in enumerate(entities) for i in range(e.start, e.end)}
     out: list[Frame] = []
+    heads = {t.i for t in predicate_tokens(doc)}
     for t in predicate_tokens(doc):
         lemma, args_of = t.lemma_.lower(), [t]
         light = next((c for c in t.children if c.dep_ == "dobj"), None)
@@ -126,7 +127,7 @@ def extract_frames(doc: Doc, entities: list[Entity]) -> list[Frame]:
             for role, arg_head in _arg_heads(head, skip=light if len(args_of) == 2 else None):
                 if role not in args:
                     args[role] = _arg(role, arg_head, lemma, by_char, entities)
-        if "subj" not in args and t.dep_ == "conj" and t.head in predicate_tokens(doc):
+        if "subj" not in args and t.dep_ == "conj" and t.head.i in heads:
             for role, arg_head in _arg_heads(t.head, skip=None):
                 if role == "subj":
                     args[role] = _arg(role, arg_head, lemma, by_char, entities)
@@ -148,7 +149,7 @@ def extract_frames(doc: Doc, entities: list[Entity]) -> list[Frame]:
 
 def _arg_heads(t: Token, skip: Token | None) -> Iterator[tuple[str, Token]]:
     for c in t.children:
-        if c is skip:
+        if skip is not None and c.i == skip.i:
             continue
         dep = c.dep_
         if dep in _SUBJECT:
@@ -196,7 +197,7 @@ def _irrealis(t: Token) -> bool:
     if t.sent.text.rstrip().endswith("?"):
         return True
     node = t
-    while node.dep_ in ("ccomp", "xcomp", "advcl", "conj") and node.head is not node:
+    while node.dep_ in ("ccomp", "xcomp", "advcl", "conj") and node.head.i != node.i:
         node = node.head
         if node.lemma_.lower() in _DENIALS or any(c.dep_ == "neg" for c in node.children):
             return True

@@ -164,7 +164,7 @@ def _frame_of(attach: Token, predicates: frozenset[int]) -> tuple[int, str]:
     """The predicate above ``attach`` (or an "acl" participle below it) and the role."""
     node, child = attach, attach
     while node.i not in predicates:
-        if node.head is node:
+        if node.head.i == node.i:
             below = [c for c in attach.children if c.dep_ == "acl" and c.i in predicates]
             return (below[0].idx, "obj") if below else (-1, "")
         child, node = node, node.head
