@@ -55,6 +55,8 @@ from service.judge.words import (
     sentences,
     skip_aux,
     stem,
+)
+from service.judge.words import (
     words as _words,
 )
 from service.temporal import Interval, Tenses, TimeExpression

@@ -109,9 +109,7 @@ def _named(doc: Doc) -> list[Span]:
 def _entity(doc: Doc, start: int, end: int, kind: Kind) -> Entity:
     span = doc[start:end]
     text = span.text
-    possessive = bool(_POSSESSIVE_RE.search(text)) or (
-        end < len(doc) and doc[end].tag_ == "POS"
-    )
+    possessive = bool(_POSSESSIVE_RE.search(text)) or (end < len(doc) and doc[end].tag_ == "POS")
     text = _POSSESSIVE_RE.sub("", text)
     key = re.sub(r"^the\s+", "", text.lower().replace(".", ""))
     places: tuple[str, ...] = ()

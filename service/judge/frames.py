@@ -296,8 +296,7 @@ def polarity_conflicts(s: Annotation, p: Annotation) -> list[Mismatch]:
                     kind="polarity",
                     statement_span=fs.text,
                     passage_span=fp.text,
-                    explanation=f"The statement says it {fs.text}; the passage says it "
-                    f"{fp.text}.",
+                    explanation=f"The statement says it {fs.text}; the passage says it {fp.text}.",
                 )
             ]
     return []

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SCORE_RE", "Quantity", "extract_quantities", "number_conflicts"]
 
-_INF = float("inf")
+_INF = 1e308  # "open above": the stored JSON has no infinity
 _AMOUNTS = frozenset({"MONEY", "PERCENT", "QUANTITY", "CARDINAL"})
 SCORE_RE = re.compile(r"(?<![0-9.,:/-])([0-9]{1,2})\s*[-–]\s*([0-9]{1,2})(?![0-9,:/]|[.-][0-9])")
 _WORD_RE = re.compile(r"[0-9][0-9,]*(?:\.[0-9]+)?[a-z]*|[a-z]+|[$€£¥%]")
@@ -122,7 +122,7 @@ def _quantity(doc: Doc, ent: Span, predicates: frozenset[int]) -> Quantity | Non
         doc[start - 1].text in _CURRENCIES or doc[start - 1].lower_ in _QUALIFIER_WORDS
     ):
         start -= 1
-    words = _WORD_RE.findall(doc[start:ent.end].text.lower())
+    words = _WORD_RE.findall(doc[start : ent.end].text.lower())
     parsed = _parse(words)
     if parsed is None:
         return None
@@ -199,7 +199,7 @@ def _parse(words: list[str]) -> tuple[float, float, str] | None:
         elif not m[2] and value >= 1000:  # "10,000": rounded to its last non-zero digit
             zeros = len(m[1].replace(",", "")) - len(m[1].replace(",", "").rstrip("0"))
             step = min(10.0**zeros, value * 0.2)
-    elif first in _WORDS and (first not in ("a", "an") or rest[:1] and rest[0] in _SCALES):
+    elif first in _WORDS and (first not in ("a", "an") or (rest[:1] and rest[0] in _SCALES)):
         value, step = float(_WORDS[first]), 1.0
     else:
         return None
@@ -266,8 +266,7 @@ def number_conflicts(s: Annotation, p: Annotation, statement: str, passage: str)
                     kind="number",
                     statement_span=qs.text,
                     passage_span=same[0].text,
-                    explanation=f"The statement gives {qs.text}; the passage gives "
-                    f"{same[0].text}.",
+                    explanation=f"The statement gives {qs.text}; the passage gives {same[0].text}.",
                 )
             )
     out.extend(_score_conflicts(statement, passage))
