@@ -163,9 +163,11 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
-    """Re-embed every claim of the store with the configured embedding model."""
+    """Re-embed every claim with the configured model; re-annotate stale annotations."""
     from service.embed import Embedder, offline_mode
     from service.engine import embedding_info, open_configured_store
+    from service.ingest import reannotate
+    from service.judge.annotate import ANNOTATION_VERSION
 
     settings = _settings(args)
     offline_mode(settings.offline)
@@ -176,9 +178,11 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     store = open_configured_store(settings, embedder, allow_model_change=True)
     try:
         count = store.reembed(embedding_info(embedder), embedder.encode)
+        annotated = reannotate(store)  # missing or older annotations only
     finally:
         store.close()
     print(f"re-embedded {count} claims with {embedder.name}")
+    print(f"annotated {annotated} claims (annotation version {ANNOTATION_VERSION})")
     return 0
 
 
@@ -284,7 +288,9 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--store", help="SQLite file for --local (FACTCHECK_STORE)")
     score.set_defaults(func=cmd_score)
 
-    reindex = sub.add_parser("reindex", help="re-embed the store with the configured model")
+    reindex = sub.add_parser(
+        "reindex", help="re-embed the store with the configured model, rebuild stale annotations"
+    )
     reindex.add_argument("--store")
     reindex.set_defaults(func=cmd_reindex)
 

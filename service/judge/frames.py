@@ -181,7 +181,11 @@ def _arg(
         or (role == "obj" and GROUPS.get(lemma) == "visit")
     ):
         role = "place"
-    quantity = head.like_num or any(c.dep_ == "nummod" for c in head.children)
+    quantity = (
+        head.like_num
+        or head.ent_type_ in ("MONEY", "PERCENT", "QUANTITY", "CARDINAL")
+        or any(c.dep_ == "nummod" for c in head.children)
+    )
     return Arg(role, tuple(t.lemma_.lower() for t in tokens), ents, quantity)
 
 
@@ -219,11 +223,19 @@ def agree(a: Arg, b: Arg, s: Annotation, p: Annotation) -> bool:
 
 
 def aligned(fs: Frame, fp: Frame, s: Annotation, p: Annotation, skip: str = "") -> bool:
-    """Same group, every shared role but ``skip`` agrees, at least one does (module doc)."""
+    """Same group, every shared role but ``skip`` agrees, at least one does (module doc).
+
+    Amounts are left to the number detector: "rose 5% to $1.2bn" aligns with "rose 4% to
+    $1.19bn" so that each amount can be compared.
+    """
     if fs.group != fp.group or fs.negated != fp.negated or fs.asserted != fp.asserted:
         return False
-    shared = [(a, fp.arg(a.role)) for a in fs.args if a.role != skip and fp.arg(a.role)]
-    return bool(shared) and all(b is not None and agree(a, b, s, p) for a, b in shared)
+    shared = [
+        (a, b)
+        for a in fs.args
+        if a.role != skip and (b := fp.arg(a.role)) is not None and not (a.quantity or b.quantity)
+    ]
+    return bool(shared) and all(agree(a, b, s, p) for a, b in shared)
 
 
 def same_occasion(fs: Frame, fp: Frame, s: Annotation, p: Annotation) -> bool | None:

@@ -118,10 +118,13 @@ def extract_quantities(
 
 def _quantity(doc: Doc, ent: Span, predicates: frozenset[int]) -> Quantity | None:
     start = ent.start
-    while start > 0 and (
-        doc[start - 1].text in _CURRENCIES or doc[start - 1].lower_ in _QUALIFIER_WORDS
-    ):
+    if start > 0 and doc[start - 1].text in _CURRENCIES:  # "$" left out of "$1.2bn"
         start -= 1
+    for qual, _ in _QUALIFIERS:  # a qualifier left out: "about $5 billion"
+        n = len(qual.split())
+        if start >= n and " ".join(t.lower_ for t in doc[start - n : start]) == qual:
+            start -= n
+            break
     words = _WORD_RE.findall(doc[start : ent.end].text.lower())
     parsed = _parse(words)
     if parsed is None:
@@ -148,9 +151,6 @@ def _quantity(doc: Doc, ent: Span, predicates: frozenset[int]) -> Quantity | Non
     text = doc[start:end].text
     return Quantity(text, doc[start].idx, doc[start].idx + len(text), lo, hi, unit, noun,
                     frame_start, role)  # fmt: skip
-
-
-_QUALIFIER_WORDS = frozenset(w for q, _ in _QUALIFIERS for w in q.split())
 
 
 def _counted(noun: Token) -> str:
