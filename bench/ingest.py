@@ -1,6 +1,6 @@
 """End-to-end ingest throughput against the raw encoder, in one run.
 
-    python bench/ingest.py [--batch-docs 50]
+    python bench/ingest.py [--batch-docs 50] [--max-claims 2000]
 
 Documents: the demo seed articles plus the Climate-FEVER (dev + train) evidence
 sentences grouped into one article per Wikipedia page (~1,000 documents, ~3,000
@@ -10,7 +10,10 @@ SQLite store, default settings); documents are POSTed to /v1/documents in reques
 document. The floor is ``SentenceTransformer.encode`` (same model, batch size 64,
 normalised) on exactly the claims the service stored, in this process, measured
 before and after the service run (the machine is shared; both are printed, the ratio
-uses their mean).
+uses their mean). ``--max-claims`` keeps the first documents up to that many claims.
+
+Ingest also annotates each claim with spaCy (service/judge/annotate.py); the "spaCy
+annotate" row is that step alone on the same claims, in this process.
 """
 
 from __future__ import annotations
@@ -58,17 +61,29 @@ def raw_encode(texts: list[str]) -> float:
     return len(texts) / (time.perf_counter() - t0)
 
 
+def annotate_rate(texts: list[str]) -> float:
+    """Claims per second of the ingest's spaCy annotation on ``texts``."""
+    from service.judge.annotate import annotate_many
+
+    annotate_many([(t, None) for t in texts[:64]])  # loads the pipeline
+    t0 = time.perf_counter()
+    annotate_many([(t, None) for t in texts])
+    return len(texts) / (time.perf_counter() - t0)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--batch-docs", type=int, default=50, help="documents per request")
+    ap.add_argument("--max-claims", type=int, default=0, help="0: every document")
     args = ap.parse_args()
 
-    docs = documents()
-    texts = [
-        c.text
-        for d in docs
-        for c in split_document(d.text, title=d.title, language=d.language).claims
-    ]
+    docs: list[DocumentIn] = []
+    texts: list[str] = []
+    for d in documents():
+        if args.max_claims and len(texts) >= args.max_claims:
+            break
+        docs.append(d)
+        texts += [c.text for c in split_document(d.text, title=d.title, language=d.language).claims]
     print(f"machine: {machine()}")
     print(f"documents: {len(docs)}, claims: {len(texts)}")
     raw_before = raw_encode(texts)
@@ -91,6 +106,7 @@ def main() -> None:
     service = stored / elapsed
     raw_after = raw_encode(texts)
     raw = (raw_before + raw_after) / 2
+    spacy_rate = annotate_rate(texts)
     print(f"machine after: {machine()}")
     print()
     print(
@@ -110,6 +126,13 @@ def main() -> None:
                     len(texts) / raw_after,
                     raw_after,
                     raw_after / raw,
+                ],
+                [
+                    "spaCy annotate (ingest's annotation step alone)",
+                    len(texts),
+                    len(texts) / spacy_rate,
+                    spacy_rate,
+                    spacy_rate / raw,
                 ],
                 [
                     f"service: POST /v1/documents ({args.batch_docs} docs/request)",

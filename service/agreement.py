@@ -27,8 +27,8 @@ without a time ("Xi visited Moscow") is true if the event ever happened, so only
 saying it never happened up to publication ("has not condemned", "never") conflicts with it.
 A negated statement conflicts only with an affirmed event dated inside the statement's time.
 
-:func:`corroborates`: the passage names all the statement's entities (a city agrees with its
-country, "Xi" with "Xi Jinping") and reports the event with the statement's polarity, and,
+:func:`corroborates`: the passage names all the statement's entities (spaCy's; a city agrees
+with its country, "Xi" with "Xi Jinping") and reports the event with the statement's polarity, and,
 when the statement names a time, dates it inside that time: by a time in the event's clause,
 else, for a present-tense report, by its publication (a fortnight before to a month after),
 for a future-tense one, by the half year after publication.
@@ -42,28 +42,26 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from service.mismatch import (
-    _AROUND_PUBLICATION,
-    _CLAUSE_END,
-    _CONTROL,
-    _NEGATORS,
-    _PLACES,
-    _WORD_RE,
-    Mismatch,
-    _anchored_times,
-    _entities,
-    _Entity,
-    _event_stem,
-    _events,
-    _sentences,
-    _skip_aux,
-    _stem,
-    _times,
-    _words,
+from service.judge.annotate import Annotation, passage_annotation, statement_annotation
+from service.judge.entities import Entity, contains, same_referent
+from service.judge.result import Mismatch
+from service.judge.timing import AROUND_PUBLICATION, anchored_times
+from service.judge.words import (
+    CLAUSE_END,
+    CONTROL,
+    NEGATORS,
+    WORD_RE,
+    event_stem,
+    sentences,
+    skip_aux,
+    stem,
+)
+from service.judge.words import (
+    words as _words,
 )
 from service.temporal import Interval, Tenses, TimeExpression, shift
 
-__all__ = ["REFUSAL_HORIZON", "corroborates", "mentions_event", "polarity_conflict"]
+__all__ = ["REFUSAL_HORIZON", "corroborates", "polarity_conflict"]
 
 REFUSAL_HORIZON = datetime.timedelta(days=180)  # "difficult ... in the near future"
 _REFUSAL_MEMORY = datetime.timedelta(days=365)  # how far back a refusal report speaks
@@ -92,8 +90,33 @@ class _Claim:
 
     event: str
     negated: bool
-    subject: _Entity
-    entities: list[_Entity]
+    subject: Entity
+    entities: tuple[Entity, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Name:
+    """An entity placed on the word tokens of one sentence."""
+
+    entity: Entity
+    first: int  # token indices, inclusive..exclusive
+    last: int
+    possessive: bool
+
+
+def _names(sentence: str, offset: int, entities: tuple[Entity, ...]) -> list[_Name]:
+    """The entities inside ``sentence`` (at ``offset`` in its text) by word token index."""
+    spans = [m.span() for m in WORD_RE.finditer(sentence)]
+    out: list[_Name] = []
+    for e in entities:
+        inside = [
+            i for i, (a, b) in enumerate(spans) if a + offset < e.end and e.start < b + offset
+        ]
+        if inside:
+            last = sentence[spans[inside[-1]][0] : spans[inside[-1]][1]]
+            possessive = e.possessive or last.endswith(("'s", "’s"))
+            out.append(_Name(e, inside[0], inside[-1] + 1, possessive))
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,15 +127,15 @@ class _Mention:
 
 
 def _lower_token(low: list[str], words: list[str], k: int) -> bool:
-    return k < len(low) and words[k][0].islower() and low[k] not in _CLAUSE_END
+    return k < len(low) and words[k][0].islower() and low[k] not in CLAUSE_END
 
 
 def _refusal_at(low: list[str], k: int) -> int | None:
     """Index after a refusal word (and its particle) at ``k``, else None."""
-    stem = _stem(low[k])
-    if stem in _REFUSALS:
+    st = stem(low[k])
+    if st in _REFUSALS:
         return k + 1
-    if _PHRASAL.get(stem) is not None and low[k + 1 : k + 2] == [_PHRASAL[stem]]:
+    if _PHRASAL.get(st) is not None and low[k + 1 : k + 2] == [_PHRASAL[st]]:
         return k + 2
     return None
 
@@ -121,68 +144,66 @@ def _governed(low: list[str], words: list[str], k: int) -> str | None:
     """The event a refusal governs: "... to <verb>" in its clause, else its first noun."""
     noun = None
     for j in range(k, min(k + _WINDOW, len(low))):
-        if low[j] in _CLAUSE_END:
+        if low[j] in CLAUSE_END:
             break
         if low[j] == "to" and _lower_token(low, words, j + 1) and low[j + 1] not in ("the", "a"):
-            return _event_stem(low, j + 1)
+            return event_stem(low, j + 1)
         if noun is None and words[j][0].islower() and low[j] not in ("the", "a", "an", "his"):
-            noun = _stem(low[j])
+            noun = stem(low[j])
     return noun
 
 
 @functools.lru_cache(maxsize=256)  # read once per statement, not once per passage and rule
-def _claim(statement: str) -> _Claim | None:
+def _claim(statement: str, statement_ref: datetime.date | None) -> _Claim | None:
     """Read the statement's event; None for modal, wished or subject-less statements."""
-    sents = _sentences(statement)
+    sents = sentences(statement)
     if not sents:
         return None
-    words = _WORD_RE.findall(sents[0])
+    words = WORD_RE.findall(sents[0])
     low = [w.lower() for w in words]
-    ents = _entities(words)
-    for e in ents:
-        if e.possessive:
+    ents = statement_annotation(statement, statement_ref).entities
+    for name in _names(sents[0], statement.find(sents[0]), ents):
+        e = name.entity
+        if name.possessive:
             continue
-        k = _skip_aux(low, e.last)
-        between = low[e.last : k]
+        k = skip_aux(low, name.last)
+        between = low[name.last : k]
         if not _lower_token(low, words, k) or any(w in _MODALS for w in between):
             continue
-        negated = any(w in _NEGATORS or w.endswith("n't") for w in between)
+        negated = any(w in NEGATORS or w.endswith("n't") for w in between)
         after = _refusal_at(low, k)
         if after is not None:
             event = _governed(low, words, after)
             if event is None:
                 return None
             return _Claim(event, not negated, e, ents)
-        if low[k] in _CONTROL or _stem(low[k]) in _WISHES:
+        if low[k] in CONTROL or stem(low[k]) in _WISHES:
             return None  # "Xi agreed to visit": an intention, not an event
-        return _Claim(_event_stem(low, k), negated, e, ents)
+        return _Claim(event_stem(low, k), negated, e, ents)
     return None
 
 
-def _same_place_or_name(a: _Entity, b: _Entity) -> bool:
-    if a.same(b):
-        return True
-    # Moscow is in Russia
-    return a.kind == b.kind == "PLACE" and (_PLACES[a.name] == b.name or _PLACES[b.name] == a.name)
+def _same_place_or_name(a: Entity, b: Entity) -> bool:
+    return same_referent(a, b) or contains(a, b) or contains(b, a)  # Moscow is in Russia
 
 
-def _mentions(claim: _Claim, passage: str) -> list[_Mention]:
+def _mentions(claim: _Claim, passage: str, p: Annotation) -> list[_Mention]:
     """Every mention of the claim's event in the passage, with its reading."""
     out: list[_Mention] = []
     offset = 0
-    for sent in _sentences(passage):
+    for sent in sentences(passage):
         offset = passage.find(sent, offset)
-        matches = list(_WORD_RE.finditer(sent))
+        matches = list(WORD_RE.finditer(sent))
         words = [m.group() for m in matches]
         low = [w.lower() for w in words]
-        ents = _events(sent)[1]
-        if not any(_same_place_or_name(claim.subject, e) for e in ents):
+        ents = _names(sent, offset, p.entities)
+        if not any(_same_place_or_name(claim.subject, e.entity) for e in ents):
             continue
         for k, w in enumerate(words):
-            if not w[0].islower() or _event_stem(low, k) != claim.event:
+            if not w[0].islower() or event_stem(low, k) != claim.event:
                 continue
             start = k
-            while start > 0 and low[start - 1] not in _CLAUSE_END and k - start < _WINDOW:
+            while start > 0 and low[start - 1] not in CLAUSE_END and k - start < _WINDOW:
                 start -= 1
             reading, perfect = _read(claim, low, ents, start, k)
             out.append(_Mention(reading, offset + matches[k].start(), perfect))
@@ -190,13 +211,13 @@ def _mentions(claim: _Claim, passage: str) -> list[_Mention]:
 
 
 def _read(
-    claim: _Claim, low: list[str], ents: list[_Entity], start: int, k: int
+    claim: _Claim, low: list[str], ents: list[_Name], start: int, k: int
 ) -> tuple[Reading, bool]:
     before = low[start:k]
     neg = [
         j
         for j in range(start, k)
-        if low[j] in _NEGATORS
+        if low[j] in NEGATORS
         or low[j].endswith("n't")
         or low[j] in _RELUCTANT
         or _refusal_at(low, j) is not None
@@ -206,8 +227,10 @@ def _read(
     if neg:
         perfect = any(w in _PERFECT or w in ("hasn't", "haven't") for w in low[start : neg[0] + 1])
         return "negated", perfect
-    governed = any(start <= e.first < k and _same_place_or_name(claim.subject, e) for e in ents)
-    if not governed or any(w in _MODALS or w in _CONTROL or _stem(w) in _WISHES for w in before):
+    governed = any(
+        start <= e.first < k and _same_place_or_name(claim.subject, e.entity) for e in ents
+    )
+    if not governed or any(w in _MODALS or w in CONTROL or stem(w) in _WISHES for w in before):
         return "other", False
     if before[-1:] == ["to"] and not (len(before) > 1 and before[-2] in _SCHEDULED):
         return "other", False  # "it was Xi's turn to visit", "a request for Xi to visit"
@@ -217,52 +240,33 @@ def _read(
 def _cancelled_after(low: list[str], k: int) -> bool:
     """Whether a cancellation follows the mention: "was called off", "did not take place"."""
     for j in range(k + 1, min(k + 6, len(low))):
-        if low[j] in _CLAUSE_END:
+        if low[j] in CLAUSE_END:
             return False
-        if _refusal_at(low, j) is not None and _stem(low[j]) not in ("turn", "rul"):
+        if _refusal_at(low, j) is not None and stem(low[j]) not in ("turn", "rul"):
             return True
-        if (low[j] in _NEGATORS or low[j].endswith("n't")) and any(
-            _stem(w) in ("tak", "happen", "go") for w in low[j + 1 : j + 3]
+        if (low[j] in NEGATORS or low[j].endswith("n't")) and any(
+            stem(w) in ("tak", "happen", "go") for w in low[j + 1 : j + 3]
         ):
             return True
     return False
 
 
-def mentions_event(statement: str, passage: str) -> bool | None:
-    """Whether the passage has a word for the statement's event (None: no event read).
-
-    Without one, a passage can confirm or deny the statement only by paraphrase, the stance
-    model's weakest reading (service/verdict.py weighs it so).
-    """
-    claim = _claim(statement)
-    if claim is None:
-        return None
-    return claim.event in _event_stems(passage)
-
-
-@functools.lru_cache(maxsize=4096)  # a passage meets many statements in a batch
-def _event_stems(passage: str) -> frozenset[str]:
-    low = [w.lower() for w in _WORD_RE.findall(passage)]
-    return frozenset(_event_stem(low, k) for k in range(len(low)))
-
-
-def _names_all(claim: _Claim, passage: str) -> bool:
-    # _events parses each sentence once (cached) for the entity rule too
-    p_ents = [e for s in _sentences(passage) for e in _events(s)[1]]
-    return all(any(_same_place_or_name(a, b) for b in p_ents) for a in claim.entities)
+def _names_all(claim: _Claim, p: Annotation) -> bool:
+    return all(any(_same_place_or_name(a, b) for b in p.entities) for a in claim.entities)
 
 
 def _dated(
     claim: _Claim,
-    s_times: list[TimeExpression],
+    s_times: tuple[TimeExpression, ...],
     passage: str,
+    p: Annotation,
     mention: _Mention,
     published: datetime.date | None,
 ) -> bool:
     """Whether the passage dates the mentioned event inside one of the statement's times."""
-    p_times = _anchored_times({claim.event}, passage, _times(passage, published))
+    p_times = anchored_times({claim.event}, passage, p.times)
     if p_times:
-        return any(s.interval.overlaps(p.interval) for s in s_times for p in p_times)
+        return any(s.interval.overlaps(t.interval) for s in s_times for t in p_times)
     if published is None:
         return False
     tense = Tenses(passage).at(mention.pos)
@@ -271,19 +275,21 @@ def _dated(
     if tense == "future":
         when = Interval(published, shift(published, REFUSAL_HORIZON))
     else:
-        before, after = _AROUND_PUBLICATION
+        before, after = AROUND_PUBLICATION
         when = Interval(shift(published, -before), shift(published, after))
     return any(s.interval.overlaps(when) for s in s_times)
 
 
-@functools.lru_cache(maxsize=1024)  # both polarity_conflict and corroborates read each pair
 def _readings(
-    statement: str, passage: str
+    statement: str,
+    statement_ref: datetime.date | None,
+    passage: str,
+    p: Annotation,
 ) -> tuple[_Claim, tuple[_Mention, ...], tuple[_Mention, ...]] | None:
-    claim = _claim(statement)
-    if claim is None or not _names_all(claim, passage):
+    claim = _claim(statement, statement_ref)
+    if claim is None or not _names_all(claim, p):
         return None
-    mentions = _mentions(claim, passage)
+    mentions = _mentions(claim, passage, p)
     negated = tuple(m for m in mentions if m.reading == "negated")
     affirmed = tuple(m for m in mentions if m.reading == "affirmed")
     return claim, negated, affirmed
@@ -294,13 +300,19 @@ def polarity_conflict(
     statement_ref: datetime.date | None,
     passage: str,
     published: datetime.date | None,
+    *,
+    annotation: Annotation | None = None,
 ) -> Mismatch | None:
-    """The passage reports the statement's event with the opposite polarity (module doc)."""
-    read = _readings(statement, passage)
+    """The passage reports the statement's event with the opposite polarity (module doc).
+
+    ``annotation`` is the passage's stored one (made here when None).
+    """
+    p = annotation or passage_annotation(passage, published)
+    read = _readings(statement, statement_ref, passage, p)
     if read is None:
         return None
     claim, negated, affirmed = read
-    s_times = _times(statement, statement_ref)
+    s_times = statement_annotation(statement, statement_ref).times
     if not claim.negated:
         if not negated or affirmed:
             return None
@@ -316,7 +328,7 @@ def polarity_conflict(
         return _conflict(statement, passage, negated[0], "did not happen")
     if negated or not affirmed or not s_times:
         return None
-    if not any(_dated(claim, s_times, passage, m, published) for m in affirmed):
+    if not any(_dated(claim, s_times, passage, p, m, published) for m in affirmed):
         return None
     return _conflict(statement, passage, affirmed[0], "happened")
 
@@ -344,14 +356,17 @@ def corroborates(
     statement_ref: datetime.date | None,
     passage: str,
     published: datetime.date | None,
+    *,
+    annotation: Annotation | None = None,
 ) -> bool:
     """The passage reports the statement's event with its names, polarity and time."""
-    read = _readings(statement, passage)
+    p = annotation or passage_annotation(passage, published)
+    read = _readings(statement, statement_ref, passage, p)
     if read is None:
         return False
     claim, negated, affirmed = read
     agree, disagree = (negated, affirmed) if claim.negated else (affirmed, negated)
     if not agree or disagree:
         return False
-    s_times = _times(statement, statement_ref)
-    return not s_times or any(_dated(claim, s_times, passage, m, published) for m in agree)
+    s_times = statement_annotation(statement, statement_ref).times
+    return not s_times or any(_dated(claim, s_times, passage, p, m, published) for m in agree)

@@ -20,6 +20,7 @@ import numpy.typing as npt
 from service.agreement import corroborates, polarity_conflict
 from service.embed import Vectors
 from service.errors import FactCheckError, InvalidInputError
+from service.judge.annotate import Annotation, passage_annotation
 from service.language import detect
 from service.mismatch import Mismatch, find_mismatches
 from service.retrieve import Candidate, retrieve
@@ -233,11 +234,13 @@ def _screen(
     query: Vectors,
 ) -> _Screened:
     similarity = float(np.dot(vector, query))
-    mismatch = _mismatch(statement, as_of, claim.text, doc, similarity)
-    corroborated = (
-        mismatch is None
-        and relevance(similarity) > 0.0
-        and corroborates(statement, as_of, claim.text, doc.published_date)
+    if relevance(similarity) == 0.0:  # off-topic passages are not compared
+        return _Screened(cand, rank, claim, doc, similarity, None, False)
+    # the annotation stored at ingest (made now for a claim stored without a current one)
+    annotation = passage_annotation(claim.text, doc.published_date, claim.annotation)
+    mismatch = _mismatch(statement, as_of, claim.text, doc, annotation)
+    corroborated = mismatch is None and corroborates(
+        statement, as_of, claim.text, doc.published_date, annotation=annotation
     )
     return _Screened(cand, rank, claim, doc, similarity, mismatch, corroborated)
 
@@ -288,15 +291,17 @@ def _respond(
 
 
 def _mismatch(
-    statement: str, as_of: dt.date | None, passage: str, doc: DocumentRecord, similarity: float
+    statement: str,
+    as_of: dt.date | None,
+    passage: str,
+    doc: DocumentRecord,
+    annotation: Annotation,
 ) -> Mismatch | None:
-    """The first conflict of an on-topic passage (off-topic ones are not compared)."""
-    if relevance(similarity) == 0.0:
-        return None
-    found = find_mismatches(statement, as_of, passage, doc.published_date)
+    """The first conflict of an on-topic passage."""
+    found = find_mismatches(statement, as_of, passage, doc.published_date, annotation=annotation)
     if found:
         return found[0]
-    return polarity_conflict(statement, as_of, passage, doc.published_date)
+    return polarity_conflict(statement, as_of, passage, doc.published_date, annotation=annotation)
 
 
 def _evidence(s: _Screened, p: npt.NDArray[np.float32] | None, w: Weighed) -> Evidence:

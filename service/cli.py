@@ -280,9 +280,11 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
-    """Re-embed every claim of the store with the configured embedding model."""
+    """Re-embed every claim with the configured model; re-annotate stale annotations."""
     from service.embed import Embedder, offline_mode
     from service.engine import embedding_info, open_configured_store
+    from service.ingest import reannotate
+    from service.judge.annotate import ANNOTATION_VERSION
 
     settings = _settings(args)
     offline_mode(settings.offline)
@@ -293,9 +295,11 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     store = open_configured_store(settings, embedder, allow_model_change=True)
     try:
         count = store.reembed(embedding_info(embedder), embedder.encode)
+        annotated = reannotate(store)  # missing or older annotations only
     finally:
         store.close()
     print(f"re-embedded {count} claims with {embedder.name}")
+    print(f"annotated {annotated} claims (annotation version {ANNOTATION_VERSION})")
     return 0
 
 
@@ -472,7 +476,9 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--store", default=SUPPRESS, help=store_help + "; with --local")
     score.set_defaults(func=cmd_score)
 
-    reindex = add("reindex", help="re-embed the store with the configured model")
+    reindex = add(
+        "reindex", help="re-embed the store with the configured model, rebuild stale annotations"
+    )
     reindex.add_argument("--store", default=SUPPRESS, help=store_help)
     reindex.set_defaults(func=cmd_reindex)
 

@@ -20,6 +20,7 @@ from service.check import Pipeline, check_many
 from service.embed import Embedder, offline_mode
 from service.errors import NotFoundError
 from service.ingest import ingest
+from service.judge.annotate import warm_up
 from service.metrics import QUEUE_DEPTH, timed
 from service.schemas import CheckRequest, CheckResponse, DocumentIn, IngestResponse, ModelInfo
 from service.settings import Settings
@@ -68,9 +69,10 @@ class Engine:
 
     @classmethod
     def open(cls, settings: Settings, *, allow_model_change: bool = False) -> Engine:
-        """Load both models and open the store (refusing a store of another embedding model)."""
+        """Load the models and open the store (refusing a store of another embedding model)."""
         embedder, stance = load_models(settings)
         language.identifier()  # here, not in the first ingest or check
+        warm_up()  # spaCy, for the rules: not on the first request
         store = open_configured_store(settings, embedder, allow_model_change=allow_model_change)
         return cls(settings, store, embedder, stance)
 

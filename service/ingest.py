@@ -1,4 +1,9 @@
-"""Ingest pipeline: document → clean → split → embed → index (one transaction per document)."""
+"""Ingest pipeline: document → clean → split → embed + annotate → index.
+
+Each document is committed in one transaction with its claims, their vectors and their
+annotations (service/judge/annotate.py: spaCy's parse, read once here so that a check
+parses only its statement).
+"""
 
 from __future__ import annotations
 
@@ -12,12 +17,15 @@ import numpy as np
 
 from service.embed import Vectors
 from service.html import extract
+from service.judge.annotate import ANNOTATION_VERSION, annotate_many
+from service.judge.annotate import encode as encode_annotation
 from service.language import ENGLISH, detect
 from service.schemas import MAX_TITLE_CHARS, DocumentIn, DroppedLine, IngestResult, parse_date
 from service.split import Split, split_document
 from service.store import DocumentRecord, Store
 
 NO_ARTICLE = "no article text in the HTML"
+_REANNOTATE_BATCH = 512  # claims per spaCy pass and per write transaction
 
 
 def content_hash(doc: DocumentIn) -> str:
@@ -95,7 +103,9 @@ def ingest(
 
     Unchanged documents (same id, same content) are recognised before any model call.
     The claims of all changed documents are embedded in one call: the encoder batches
-    (and length-sorts) across documents instead of running one small batch per document.
+    (and length-sorts) across documents instead of running one small batch per document;
+    they are annotated in one spaCy pass likewise, their times resolved against their
+    document's publication date.
     """
     results: list[IngestResult | None] = []
     pending: list[tuple[int, DocumentRecord, Split, list[DroppedLine]]] = []
@@ -127,10 +137,26 @@ def ingest(
         results.append(None)
     texts = [c.text for _, _, split, _ in pending for c in split.claims]
     vectors = encode(texts) if texts else np.zeros((0, 0), dtype=np.float32)
+    annotations = [
+        encode_annotation(a)
+        for a in annotate_many(
+            [
+                (c.text, record.published_date)
+                for _, record, split, _ in pending
+                for c in split.claims
+            ]
+        )
+    ]
     offset = 0
     for position, record, split, dropped in pending:
         count = len(split.claims)
-        status, stored = store.put_document(record, split.claims, vectors[offset : offset + count])
+        status, stored = store.put_document(
+            record,
+            split.claims,
+            vectors[offset : offset + count],
+            annotations[offset : offset + count],
+            ANNOTATION_VERSION,
+        )
         offset += count
         retracted = stored.status == "retracted"
         results[position] = IngestResult(
@@ -143,3 +169,20 @@ def ingest(
             retracted=retracted,
         )
     return [r for r in results if r is not None]
+
+
+def reannotate(store: Store) -> int:
+    """Annotate the claims whose stored annotation is missing or of another version.
+
+    Claims stored before annotations existed, or by an older ANNOTATION_VERSION; run by
+    ``factcheck reindex``. Returns how many claims were annotated.
+    """
+    count = 0
+    while stale := store.stale_annotations(ANNOTATION_VERSION, _REANNOTATE_BATCH):
+        found = annotate_many([(c.text, c.published_date) for c in stale])
+        store.set_annotations(
+            ANNOTATION_VERSION,
+            [(c.id, encode_annotation(a)) for c, a in zip(stale, found, strict=True)],
+        )
+        count += len(stale)
+    return count

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from service.agreement import corroborates, mentions_event, polarity_conflict
+from service.agreement import corroborates, polarity_conflict
 
 JULY_2022 = dt.date(2022, 7, 5)  # the reports of Xi declining Putin's invitation
 MARCH_2023 = dt.date(2023, 3, 17)  # the announcements of the March 2023 state visit
@@ -86,16 +86,6 @@ def test_has_not_conflicts_even_without_a_time() -> None:
     found = polarity_conflict(statement, None, NOT_CONDEMNED, MARCH_2023)
     assert found is not None
     assert found.passage_span == "condemned"
-
-
-def test_mentions_event_looks_for_the_statements_event_word() -> None:
-    statement = "China has condemned Russia's invasion of Ukraine"
-    assert mentions_event(statement, NOT_CONDEMNED) is True
-    assert mentions_event(statement, "China has refused to condemn Russian aggression") is True
-    war = "Since the Russian invasion of Ukraine, China has kept close relations with Russia."
-    assert mentions_event(statement, war) is False
-    assert mentions_event("Xi visited Moscow", "Xi paid a state visit to Russia") is True
-    assert mentions_event("it is likely to rain", war) is None  # no named subject: unread
 
 
 def test_statements_about_the_refusal_agree_with_reports_of_it() -> None:

@@ -68,6 +68,17 @@ class ClaimRecord(msgspec.Struct, frozen=True, kw_only=True):
     start: int
     end: int
     context: str
+    # The claim's annotation (service/judge/annotate.py) as stored: msgspec JSON, or None
+    # for a claim stored without one. The JSON carries its version; readers check it.
+    annotation: bytes | None = None
+
+
+class StaleClaim(msgspec.Struct, frozen=True):
+    """A claim to (re-)annotate: its id, text and its document's publication date."""
+
+    id: int
+    text: str
+    published_date: dt.date | None
 
 
 class VersionRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -150,11 +161,18 @@ class Store(Protocol):
         """A page of documents (newest first) and the total count."""
 
     def put_document(
-        self, doc: DocumentRecord, claims: Sequence[Claim], vectors: Vectors
+        self,
+        doc: DocumentRecord,
+        claims: Sequence[Claim],
+        vectors: Vectors,
+        annotations: Sequence[bytes] | None = None,
+        annotation_version: int = 0,
     ) -> tuple[PutStatus, DocumentRecord]:
-        """Insert or atomically replace a document with its claims and vectors.
+        """Insert or atomically replace a document with its claims, vectors and annotations.
 
         A new version of a retracted document stays retracted, with its reason.
+        ``annotations`` (one per claim, made with ``annotation_version``) may be None: the
+        claims are then stored unannotated (version 0) until ``set_annotations``.
         """
 
     def delete_document(self, doc_id: str) -> bool:
@@ -185,6 +203,12 @@ class Store(Protocol):
 
     def count_claims(self) -> int:
         """How many searchable claims the store holds."""
+
+    def stale_annotations(self, version: int, limit: int) -> list[StaleClaim]:
+        """Up to ``limit`` claims whose annotation is not of ``version``, by id."""
+
+    def set_annotations(self, version: int, annotations: Sequence[tuple[int, bytes]]) -> None:
+        """Store (claim id, annotation) pairs made with ``version``; search is unaffected."""
 
     def reembed(self, embedding: EmbeddingInfo, encode: Any, batch_size: int = 256) -> int:
         """Re-embed every claim with a new model (``encode(texts) -> vectors``); count them."""

@@ -54,6 +54,7 @@ from service.store.base import (
     IdempotencyRecord,
     PutStatus,
     SearchFilter,
+    StaleClaim,
     Vectors,
     VersionRecord,
     model_mismatch,
@@ -71,7 +72,11 @@ _DOC_COLUMNS = (
     "id, title, text, url, source, published_at, published_date, language, metadata, "
     "content_hash, status, version, created_at, updated_at, retraction_reason"
 )
-_CLAIM_COLUMNS = 'c.id, c.document_id, c.seq, c.text, c.start, c."end", c.context'
+# jsonb read back as text: msgspec decodes the annotation faster than psycopg's json loads
+_CLAIM_COLUMNS = (
+    'c.id, c.document_id, c.seq, c.text, c.start, c."end", c.context, '
+    "c.annotation::text AS annotation"
+)
 
 
 def _now() -> str:
@@ -84,7 +89,10 @@ def _doc(row: DictRow, claim_count: int = 0) -> DocumentRecord:
 
 
 def _claim(row: DictRow) -> ClaimRecord:
-    return ClaimRecord(**{k: row[k] for k in ClaimRecord.__struct_fields__})
+    fields = {k: row[k] for k in ClaimRecord.__struct_fields__}
+    if fields["annotation"] is not None:
+        fields["annotation"] = fields["annotation"].encode()
+    return ClaimRecord(**fields)
 
 
 def display_url(url: str) -> str:
@@ -212,11 +220,20 @@ class PostgresStore:
         return [_doc(r, r["n"]) for r in rows], int(total["n"])
 
     def put_document(
-        self, doc: DocumentRecord, claims: Sequence[Claim], vectors: Vectors
+        self,
+        doc: DocumentRecord,
+        claims: Sequence[Claim],
+        vectors: Vectors,
+        annotations: Sequence[bytes] | None = None,
+        annotation_version: int = 0,
     ) -> tuple[PutStatus, DocumentRecord]:
         """Insert, or replace the old claims atomically; the old text goes to the audit table."""
         if len(claims) != len(vectors):
             raise ValueError("one vector per claim")
+        stored: Sequence[bytes | None] = annotations or [None] * len(claims)
+        if len(stored) != len(claims):
+            raise ValueError("one annotation per claim")
+        version = 0 if annotations is None else annotation_version
         now = _now()
         with self._tx() as conn:
             old = self._get(conn, doc.id)
@@ -263,9 +280,9 @@ class PostgresStore:
             )
             with conn.cursor() as cur:
                 cur.executemany(
-                    "INSERT INTO claims "
-                    '(document_id, seq, text, start, "end", context, embedding, searchable) '
-                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                    'INSERT INTO claims (document_id, seq, text, start, "end", context, embedding, '
+                    "searchable, annotation, annotation_version) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s)",
                     [
                         (
                             doc.id,
@@ -276,8 +293,10 @@ class PostgresStore:
                             c.context,
                             np.asarray(v, np.float32),
                             doc.status != "retracted",
+                            None if a is None else a.decode(),
+                            version,
                         )
-                        for c, v in zip(claims, vectors, strict=True)
+                        for c, v, a in zip(claims, vectors, stored, strict=True)
                     ],
                 )
             self._bump(conn)
@@ -421,6 +440,25 @@ class PostgresStore:
             row = conn.execute("SELECT count(*) AS n FROM claims WHERE searchable").fetchone()
         assert row is not None
         return int(row["n"])
+
+    def stale_annotations(self, version: int, limit: int) -> list[StaleClaim]:
+        """Claims not annotated with ``version``, with their documents' dates."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT c.id, c.text, d.published_date FROM claims c "
+                "JOIN documents d ON d.id = c.document_id "
+                "WHERE c.annotation_version != %s ORDER BY c.id LIMIT %s",
+                (version, limit),
+            ).fetchall()
+        return [StaleClaim(int(r["id"]), r["text"], r["published_date"]) for r in rows]
+
+    def set_annotations(self, version: int, annotations: Sequence[tuple[int, bytes]]) -> None:
+        """Store annotations in one transaction (no index_version bump: search is unchanged)."""
+        with self._connect() as conn, conn.cursor() as cur:
+            cur.executemany(
+                "UPDATE claims SET annotation = %s::jsonb, annotation_version = %s WHERE id = %s",
+                [(raw.decode(), version, claim_id) for claim_id, raw in annotations],
+            )
 
     def reembed(
         self,

@@ -36,6 +36,7 @@ from service.store.base import (
     IdempotencyRecord,
     PutStatus,
     SearchFilter,
+    StaleClaim,
     Vectors,
     VersionRecord,
     model_mismatch,
@@ -48,7 +49,7 @@ _LOAD_CHUNK = 50_000  # rows per fetch when loading vectors: no 1.5 GB of bytes 
 _TEXT_SLACK = 20  # extra lexical hits fetched to make up for retracted claims
 _PRUNE_MIN_CLAIMS, _KEEP_RAREST = 50_000, 3  # see SqliteStore._lexical_words
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: claims.annotation and claims.annotation_version
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (
@@ -87,7 +88,9 @@ CREATE TABLE IF NOT EXISTS claims (
     start INTEGER NOT NULL,
     "end" INTEGER NOT NULL,
     context TEXT NOT NULL,
-    embedding BLOB NOT NULL
+    embedding BLOB NOT NULL,
+    annotation BLOB,  -- msgspec JSON (service/judge/annotate.py); NULL: not annotated
+    annotation_version INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS claims_document ON claims(document_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS claims_fts USING fts5(
@@ -167,6 +170,7 @@ def _claim(row: sqlite3.Row) -> ClaimRecord:
         start=row["start"],
         end=row["end"],
         context=row["context"],
+        annotation=row["annotation"],
     )
 
 
@@ -220,6 +224,7 @@ class SqliteStore:
         self._loaded_version = -1
         with self._lock:
             self._db.executescript(_SCHEMA)
+            self._upgrade()
         stored = self._check_model(allow_model_change)
         if stored == embedding:  # else the file awaits `reembed`: its vectors may not fit
             self._refresh()
@@ -246,6 +251,18 @@ class SqliteStore:
                     raise
             except sqlite3.Error as exc:
                 raise StoreError(f"the store could not complete a write: {exc}") from exc
+
+    def _upgrade(self) -> None:
+        """Add the annotation columns to a file made before them (schema version 1)."""
+        columns = {r[1] for r in self._db.execute("PRAGMA table_info(claims)")}
+        if "annotation" in columns:
+            return
+        with self._tx() as db:
+            db.execute("ALTER TABLE claims ADD COLUMN annotation BLOB")
+            db.execute(
+                "ALTER TABLE claims ADD COLUMN annotation_version INTEGER NOT NULL DEFAULT 0"
+            )
+            self._set_meta(db, "schema_version", str(SCHEMA_VERSION))
 
     def _meta(self, key: str) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -377,11 +394,20 @@ class SqliteStore:
         return [_doc(r, r["n"]) for r in rows], int(total)
 
     def put_document(
-        self, doc: DocumentRecord, claims: Sequence[Claim], vectors: Vectors
+        self,
+        doc: DocumentRecord,
+        claims: Sequence[Claim],
+        vectors: Vectors,
+        annotations: Sequence[bytes] | None = None,
+        annotation_version: int = 0,
     ) -> tuple[PutStatus, DocumentRecord]:
         """Insert, or replace old claims atomically; the old text goes to the audit table."""
         if len(claims) != len(vectors):
             raise ValueError("one vector per claim")
+        stored: Sequence[bytes | None] = annotations or [None] * len(claims)
+        if len(stored) != len(claims):
+            raise ValueError("one annotation per claim")
+        version = 0 if annotations is None else annotation_version
         now = _now()
         with self._tx() as db:
             old = db.execute(
@@ -430,10 +456,10 @@ class SqliteStore:
                 ),
             )
             ids = []
-            for claim, vector in zip(claims, vectors, strict=True):
+            for claim, vector, annotation in zip(claims, vectors, stored, strict=True):
                 cur = db.execute(
-                    'INSERT INTO claims (document_id, seq, text, start, "end", context, embedding) '
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    'INSERT INTO claims (document_id, seq, text, start, "end", context, embedding, '
+                    "annotation, annotation_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         doc.id,
                         claim.seq,
@@ -442,6 +468,8 @@ class SqliteStore:
                         claim.end,
                         claim.context,
                         np.asarray(vector, dtype=np.float32).tobytes(),
+                        annotation,
+                        version,
                     ),
                 )
                 ids.append(int(cur.lastrowid or 0))
@@ -527,7 +555,7 @@ class SqliteStore:
         """The document's claims in order."""
         with self._lock:
             rows = self._db.execute(
-                'SELECT id, document_id, seq, text, start, "end", context FROM claims '
+                'SELECT id, document_id, seq, text, start, "end", context, annotation FROM claims '
                 "WHERE document_id = ? ORDER BY seq",
                 (doc_id,),
             ).fetchall()
@@ -645,7 +673,7 @@ class SqliteStore:
         with self._lock:
             rows = self._db.execute(
                 'SELECT c.id, c.document_id, c.seq, c.text, c.start, c."end", c.context, '
-                "c.embedding "
+                "c.embedding, c.annotation "
                 f"FROM claims c WHERE c.id IN ({marks})",
                 list(claim_ids),
             ).fetchall()
@@ -671,6 +699,25 @@ class SqliteStore:
         """Searchable claims."""
         self._refresh()
         return len(self._index)
+
+    def stale_annotations(self, version: int, limit: int) -> list[StaleClaim]:
+        """Claims not annotated with ``version``, with their documents' dates."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT c.id, c.text, d.published_date FROM claims c "
+                "JOIN documents d ON d.id = c.document_id "
+                "WHERE c.annotation_version != ? ORDER BY c.id LIMIT ?",
+                (version, limit),
+            ).fetchall()
+        return [StaleClaim(r[0], r[1], dt.date.fromisoformat(r[2]) if r[2] else None) for r in rows]
+
+    def set_annotations(self, version: int, annotations: Sequence[tuple[int, bytes]]) -> None:
+        """Store annotations in one transaction (no index_version bump: search is unchanged)."""
+        with self._tx() as db:
+            db.executemany(
+                "UPDATE claims SET annotation = ?, annotation_version = ? WHERE id = ?",
+                [(raw, version, claim_id) for claim_id, raw in annotations],
+            )
 
     def reembed(
         self,

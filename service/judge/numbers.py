@@ -1,0 +1,327 @@
+"""Quantities with units, qualifiers and rounding; number conflicts between aligned quantities.
+
+spaCy finds the amounts (MONEY, PERCENT, QUANTITY, CARDINAL; times and scores are masked
+first); each is parsed into a range of values and a unit:
+
+* **unit**: a currency ("$4.2 billion" and "4.2 billion dollars" are both USD), "%" (also
+  "percent", "per cent"), "pp" (percentage points), a measure ("3 tonnes"), the noun a
+  cardinal counts ("3 people"), or nothing for a bare number ("12 were killed").
+* **rounding**: a number is exact to its last written digit: "$1.2bn" is 1.15–1.25bn and
+  agrees with "$1.19bn"; "$5 billion" is 4.5–5.5bn and conflicts with "$4.2 billion"; "12"
+  conflicts with "10". Round thousands ("10,000") are read as rounded to their last non-zero
+  digit, within 10%.
+* **qualifiers** widen the range: "more than/at least/over" (open above), "fewer than/up
+  to/under" (open below), "about/around/some/roughly/close to" (±20%), "nearly/almost"
+  (up to 20% below); "dozens/hundreds/thousands of" are wide ranges of their own.
+
+Two quantities are compared when their units agree (a bare number matches a counted noun)
+and they sit in the same role of aligned frames (:mod:`service.judge.frames`: same
+predicate, the other shared arguments agree), or, outside any frame, modify the same noun.
+A statement quantity conflicts when every comparable passage quantity's range misses its
+own. Scores ("3-1", "a 9-0 vote") conflict when they differ, and match results when the
+statement's winner is the passage's loser, or a draw meets a win.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from service.judge.frames import aligned
+from service.judge.result import Mismatch
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, Span, Token
+
+    from service.judge.annotate import Annotation
+    from service.judge.frames import Frame
+
+__all__ = ["SCORE_RE", "Quantity", "extract_quantities", "number_conflicts"]
+
+_INF = 1e308  # "open above": the stored JSON has no infinity
+_AMOUNTS = frozenset({"MONEY", "PERCENT", "QUANTITY", "CARDINAL"})
+SCORE_RE = re.compile(r"(?<![0-9.,:/-])([0-9]{1,2})\s*[-–]\s*([0-9]{1,2})(?![0-9,:/]|[.-][0-9])")
+_WORD_RE = re.compile(r"[0-9][0-9,]*(?:\.[0-9]+)?[a-z]*|[a-z]+|[$€£¥%]")
+_NUMBER_RE = re.compile(r"([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.([0-9]+))?(bn|b|mn|m|k|tn)?\Z")
+_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
+    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
+    "eighty": 80, "ninety": 90, "a": 1, "an": 1,
+}  # fmt: skip
+_SCALES = {
+    "hundred": 100.0, "thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12,
+    "bn": 1e9, "b": 1e9, "mn": 1e6, "m": 1e6, "k": 1e3, "tn": 1e12, "dozen": 12.0,
+}  # fmt: skip
+_VAGUE = {
+    "dozens": (12.0, 199.0), "scores": (40.0, 199.0), "hundreds": (100.0, 1999.0),
+    "thousands": (1e3, 99_999.0), "millions": (1e6, 999e6), "billions": (1e9, 999e9),
+}  # fmt: skip
+_QUALIFIERS = (  # longest first
+    ("no more than", "max"), ("fewer than", "max"), ("less than", "max"),
+    ("more than", "min"), ("at least", "min"), ("at most", "max"), ("up to", "max"),
+    ("as many as", "max"), ("upwards of", "min"), ("close to", "about"), ("nearly", "below"),
+    ("almost", "below"), ("about", "about"), ("around", "about"), ("approximately", "about"),
+    ("roughly", "about"), ("some", "about"), ("over", "min"), ("under", "max"),
+    ("exactly", "exact"), ("only", "exact"),
+)  # fmt: skip
+_CURRENCIES = {
+    "$": "USD", "dollar": "USD", "dollars": "USD", "usd": "USD", "€": "EUR", "euro": "EUR",
+    "euros": "EUR", "eur": "EUR", "£": "GBP", "pound": "GBP", "pounds": "GBP", "gbp": "GBP",
+    "sterling": "GBP", "¥": "JPY", "yen": "JPY", "yuan": "CNY", "renminbi": "CNY",
+    "rupee": "INR", "rupees": "INR", "rouble": "RUB", "roubles": "RUB", "ruble": "RUB",
+    "rubles": "RUB",
+}  # fmt: skip
+_PERCENT = frozenset({"%", "percent", "pct"})
+_MODIFIER_DEPS = frozenset({"nummod", "compound", "amod", "nmod", "quantmod", "npadvmod"})
+_ROLES = {
+    "nsubj": "subj", "csubj": "subj", "nsubjpass": "obj", "dobj": "obj", "dative": "obj",
+    "attr": "attr", "oprd": "attr", "npadvmod": "extent",
+}  # fmt: skip
+
+
+class Quantity(msgspec.Struct, frozen=True, array_like=True):
+    """An amount in a text: its span, value range, unit and where it sits in the parse."""
+
+    text: str
+    start: int
+    end: int
+    lo: float
+    hi: float
+    unit: str  # "USD", "%", "pp", a measure or counted noun, "" for a bare number
+    noun: str  # the noun it modifies ("budget"), else ""
+    frame_start: int  # character offset of its frame's predicate, -1 outside any frame
+    role: str  # its role in that frame
+
+
+def extract_quantities(
+    doc: Doc, masked: list[tuple[int, int]], predicates: frozenset[int]
+) -> list[Quantity]:
+    """The amounts of a parsed text outside the ``masked`` character spans (times, scores).
+
+    ``predicates`` holds the token indices that head a frame.
+    """
+    out: list[Quantity] = []
+    for ent in doc.ents:
+        if ent.label_ not in _AMOUNTS or any(
+            ent.start_char < e and s < ent.end_char for s, e in masked
+        ):
+            continue
+        q = _quantity(doc, ent, predicates)
+        if q is not None:
+            out.append(q)
+    return out
+
+
+def _quantity(doc: Doc, ent: Span, predicates: frozenset[int]) -> Quantity | None:
+    start = ent.start
+    if start > 0 and doc[start - 1].text in _CURRENCIES:  # "$" left out of "$1.2bn"
+        start -= 1
+    for qual, _ in _QUALIFIERS:  # a qualifier left out: "about $5 billion"
+        n = len(qual.split())
+        if start >= n and " ".join(t.lower_ for t in doc[start - n : start]) == qual:
+            start -= n
+            break
+    words = _WORD_RE.findall(doc[start : ent.end].text.lower())
+    parsed = _parse(words)
+    if parsed is None:
+        return None
+    lo, hi, unit = parsed
+    root, end = ent.root, ent.end
+    noun, attach = "", root
+    if root.dep_ in _MODIFIER_DEPS and root.head.pos_ in ("NOUN", "PROPN") and root.head.i >= end:
+        attach = root.head
+        if ent.label_ == "CARDINAL" and not unit:
+            unit, end = _counted(attach), attach.i + 1
+        else:
+            noun = attach.lemma_.lower()
+    elif ent.label_ == "CARDINAL" and not unit:
+        of = [p for c in root.children if c.lower_ == "of" for p in c.children if p.dep_ == "pobj"]
+        unit = _counted(of[0]) if of else ""
+    if ent.label_ == "QUANTITY" and not unit:
+        unit = ent[-1].lemma_.lower()
+    if not unit and lo == hi - 1 and 1900 <= lo + 0.5 <= 2099 and "," not in ent.text:
+        return None  # a year the time extractor left
+    if ent.label_ == "MONEY" and not unit:
+        unit = "money"
+    frame_start, role = _frame_of(attach, predicates)
+    text = doc[start:end].text
+    return Quantity(text, doc[start].idx, doc[start].idx + len(text), lo, hi, unit, noun,
+                    frame_start, role)  # fmt: skip
+
+
+def _counted(noun: Token) -> str:
+    lemma = noun.lemma_.lower()
+    if lemma == "point" and any(c.lower_ == "percentage" for c in noun.children):
+        return "pp"
+    return _CURRENCIES.get(lemma, "%" if lemma in _PERCENT else lemma)
+
+
+def _frame_of(attach: Token, predicates: frozenset[int]) -> tuple[int, str]:
+    """The predicate above ``attach`` (or an "acl" participle below it) and the role."""
+    node, child = attach, attach
+    while node.i not in predicates:
+        if node.head.i == node.i:
+            below = [c for c in attach.children if c.dep_ == "acl" and c.i in predicates]
+            return (below[0].idx, "obj") if below else (-1, "")
+        child, node = node, node.head
+    if child is attach or child.dep_ != "prep":
+        return node.idx, _ROLES.get(child.dep_, child.dep_)
+    return node.idx, f"prep:{child.lemma_.lower()}"
+
+
+def _parse(words: list[str]) -> tuple[float, float, str] | None:
+    """(lo, hi, unit) of an amount's words: qualifier, currency, number, scales, unit."""
+    text = " ".join(words)
+    kind = "exact"
+    for qual, qkind in _QUALIFIERS:
+        if text == qual or text.startswith(qual + " "):
+            kind, words = qkind, words[len(qual.split()) :]
+            break
+    unit = ""
+    if words and words[0] in _CURRENCIES:
+        unit, words = _CURRENCIES[words[0]], words[1:]
+    if not words:
+        return None
+    first, rest = words[0], words[1:]
+    if first in _VAGUE:
+        lo, hi = _VAGUE[first]
+        return lo, hi, unit or _unit(rest)
+    m = _NUMBER_RE.match(first)
+    if m:
+        value = float(m[1].replace(",", "") + "." + (m[2] or "0"))
+        step = 10.0 ** -len(m[2] or "")
+        if m[3]:
+            value, step = value * _SCALES[m[3]], step * _SCALES[m[3]]
+        elif not m[2] and value >= 1000:  # "10,000": rounded to its last non-zero digit
+            zeros = len(m[1].replace(",", "")) - len(m[1].replace(",", "").rstrip("0"))
+            step = min(10.0**zeros, value * 0.2)
+    elif first in _WORDS and (first not in ("a", "an") or (rest[:1] and rest[0] in _SCALES)):
+        value, step = float(_WORDS[first]), 1.0
+    else:
+        return None
+    while rest and rest[0] in _SCALES:
+        value, step, rest = value * _SCALES[rest[0]], step * _SCALES[rest[0]], rest[1:]
+    lo, hi = value - step / 2, value + step / 2
+    return (*_qualified(value, lo, hi, kind), unit or _unit(rest))
+
+
+def _unit(rest: list[str]) -> str:
+    text = " ".join(rest)
+    if text.startswith(("percentage point", "percent point")):
+        return "pp"
+    if rest and (rest[0] in _PERCENT or text.startswith("per cent")):
+        return "%"
+    return _CURRENCIES.get(rest[0], "") if rest else ""
+
+
+def _qualified(value: float, lo: float, hi: float, kind: str) -> tuple[float, float]:
+    if kind == "min":
+        return lo, _INF
+    if kind == "max":
+        return 0.0, hi
+    if kind == "about":
+        return min(lo, value * 0.8), max(hi, value * 1.2)
+    if kind == "below":
+        return min(lo, value * 0.8), hi
+    return lo, hi
+
+
+# --- conflicts ----------------------------------------------------------------------------
+
+
+def _frame(a: Annotation, q: Quantity) -> Frame | None:
+    return next((f for f in a.frames if f.start == q.frame_start), None)
+
+
+def _comparable(qs: Quantity, qp: Quantity, s: Annotation, p: Annotation) -> bool:
+    if qs.unit != qp.unit:
+        bare, other = (qs, qp) if not qs.unit else (qp, qs)
+        if bare.unit or other.unit in ("%", "pp", "money") or other.unit.isupper():
+            return False
+    if qs.noun and qp.noun and qs.noun != qp.noun:
+        return False
+    fs, fp = _frame(s, qs), _frame(p, qp)
+    if fs is None or fp is None:
+        return fs is fp and bool(qs.noun) and qs.noun == qp.noun and bool(qs.unit)
+    return qs.role == qp.role and aligned(fs, fp, s, p, skip=qs.role)
+
+
+def _disjoint(a: Quantity, b: Quantity) -> bool:
+    # rounding ranges are half-open: "12" (11.5–12.5) and "13" (12.5–13.5) do not meet
+    return a.hi <= b.lo or b.hi <= a.lo
+
+
+def number_conflicts(s: Annotation, p: Annotation, statement: str, passage: str) -> list[Mismatch]:
+    """Quantity, score and result conflicts (module doc)."""
+    out: list[Mismatch] = []
+    for qs in s.quantities:
+        same = [qp for qp in p.quantities if _comparable(qs, qp, s, p)]
+        if same and all(_disjoint(qs, qp) for qp in same):
+            out.append(
+                Mismatch(
+                    kind="number",
+                    statement_span=qs.text,
+                    passage_span=same[0].text,
+                    explanation=f"The statement gives {qs.text}; the passage gives {same[0].text}.",
+                )
+            )
+    out.extend(_score_conflicts(statement, passage))
+    return out
+
+
+_RESULT_RE = re.compile(
+    r"(?P<a>[A-Z][\w.’'-]*(?:\s+[A-Z][\w.’'-]*)*)\s+(?:(?:have|has|had|were|was)\s+)?"
+    r"(?P<v>beat|beats|defeated|defeats|thrashed|won|wins|lost|loses|drew|draws|tied|fell)\b"
+    r"(?:\s+(?:to|against|with)\b)?(?:\s+(?P<b>[A-Z][\w.’'-]*(?:\s+[A-Z][\w.’'-]*)*))?"
+)
+
+
+def _results(text: str) -> list[tuple[str, str | None, str, str]]:
+    """Return (winner, loser, outcome, span); a draw has outcome "draw" and both teams."""
+    out: list[tuple[str, str | None, str, str]] = []
+    for m in _RESULT_RE.finditer(text):
+        a, b, v = m["a"].lower(), (m["b"] or "").lower() or None, m["v"].lower()
+        if v in ("drew", "draws", "tied"):
+            out.append((a, b, "draw", m.group()))
+        elif v in ("lost", "loses", "fell"):
+            if b:
+                out.append((b, a, "win", m.group()))
+        else:
+            out.append((a, b, "win", m.group()))
+    return out
+
+
+def _score_conflicts(statement: str, passage: str) -> list[Mismatch]:
+    s_scores = [(sorted(map(int, m.groups())), m.group()) for m in SCORE_RE.finditer(statement)]
+    p_scores = [(sorted(map(int, m.groups())), m.group()) for m in SCORE_RE.finditer(passage)]
+    out: list[Mismatch] = []
+    if s_scores and p_scores and all(p != s_scores[0][0] for p, _ in p_scores):
+        out.append(
+            Mismatch(
+                kind="number",
+                statement_span=s_scores[0][1],
+                passage_span=p_scores[0][1],
+                explanation=f"The statement gives the score {s_scores[0][1]}; "
+                f"the passage gives {p_scores[0][1]}.",
+            )
+        )
+    for sw, sl, so, s_span in _results(statement):
+        for pw, pl, po, p_span in _results(passage):
+            teams_s, teams_p = {sw, sl} - {None}, {pw, pl} - {None}
+            flipped = so == po == "win" and (sw == pl or (sl is not None and sl == pw))
+            draw_vs_win = so != po and len(teams_s & teams_p) == 2
+            if flipped or draw_vs_win:
+                out.append(
+                    Mismatch(
+                        kind="number",
+                        statement_span=s_span,
+                        passage_span=p_span,
+                        explanation=f"The statement says {s_span!r}; the passage says {p_span!r}.",
+                    )
+                )
+                return out
+    return out
