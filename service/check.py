@@ -17,12 +17,13 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from service.agreement import corroborates, polarity_conflict
 from service.embed import Vectors
 from service.errors import FactCheckError, InvalidInputError
+from service.judge.agreement import corroborates, polarity_conflict
 from service.judge.annotate import Annotation, passage_annotation
+from service.judge.mismatch import Mismatch, find_mismatches
+from service.judge.verdict import LOW, Judged, VerdictModel, Weighed, decide, relevance, weigh
 from service.language import detect
-from service.mismatch import Mismatch, find_mismatches
 from service.retrieve import Candidate, retrieve
 from service.schemas import (
     CheckRequest,
@@ -37,7 +38,6 @@ from service.schemas import (
     parse_date,
 )
 from service.store import ClaimRecord, DocumentRecord, SearchFilter, Store
-from service.verdict import LOW, Judged, VerdictModel, Weighed, decide, relevance, weigh
 
 Encode = Callable[[Sequence[str]], Vectors]
 Predict = Callable[[Sequence[tuple[str, str]]], npt.NDArray[np.float32]]

@@ -20,7 +20,7 @@ from service.settings import Settings
 
 if TYPE_CHECKING:
     from service.evaluate import Report
-    from service.verdict import Judged
+    from service.judge.verdict import Judged
 
 
 SUPPRESS = argparse.SUPPRESS  # an option left out of the namespace: its help says the default
@@ -353,7 +353,7 @@ def _run_eval(
 
 def cmd_fit_verdict(args: argparse.Namespace) -> int:
     """Fit the verdict model on labelled sets (``PATH`` or ``PATH:SPLIT`` for the news suite)."""
-    from service.calibrate import fit, save
+    from service.judge.calibrate import fit, save
 
     claims: list[list[Judged]] = []
     gold: list[str] = []

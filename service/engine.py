@@ -15,12 +15,12 @@ from pathlib import Path
 
 from service import language
 from service.batching import MicroBatcher
-from service.calibrate import load as load_verdict_model
 from service.check import Pipeline, check_many
 from service.embed import Embedder, offline_mode
 from service.errors import NotFoundError
 from service.ingest import ingest
 from service.judge.annotate import warm_up
+from service.judge.calibrate import load as load_verdict_model
 from service.metrics import QUEUE_DEPTH, timed
 from service.schemas import CheckRequest, CheckResponse, DocumentIn, IngestResponse, ModelInfo
 from service.settings import Settings

@@ -33,10 +33,10 @@ import msgspec
 from service.corpus import demo_documents
 from service.embed import Vectors
 from service.engine import Engine
+from service.judge.verdict import Judged
 from service.retrieve import retrieve
 from service.schemas import CheckRequest, CheckResponse, DocumentIn
 from service.store import SearchFilter
-from service.verdict import Judged
 
 VERDICTS = ("supported", "refuted", "conflicting", "not_enough_info")
 _CLIMATE_LABELS = {

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
-from service.mismatch import Mismatch
+from service.judge.mismatch import Mismatch
 
 # -- the example story ----------------------------------------------------------------------
 
@@ -461,7 +461,7 @@ class StanceProbabilities(Base):
 
 
 class EvidenceWeights(Base):
-    """What the passage counts for in the verdict (service/verdict.py, step 1)."""
+    """What the passage counts for in the verdict (service/judge/verdict.py, step 1)."""
 
     relevance: Annotated[
         Probability,

@@ -39,7 +39,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # Optional mapping of the stance model's label names to stances, e.g.
     # "LABEL_0=contradicts,LABEL_1=neutral,LABEL_2=supports"; empty uses the standard NLI names.
     stance_labels: str = ""
-    # The fitted verdict model (service/verdict.py, fitted by `factcheck fit-verdict`);
+    # The fitted verdict model (service/judge/verdict.py, fitted by `factcheck fit-verdict`);
     # empty or missing: the plain threshold rule with uncalibrated confidence.
     verdict_model: str = str(PROJECT_ROOT / "models" / "verdict-model.json")
     device: str = "cpu"

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from service.agreement import corroborates, polarity_conflict
+from service.judge.agreement import corroborates, polarity_conflict
 
 JULY_2022 = dt.date(2022, 7, 5)  # the reports of Xi declining Putin's invitation
 MARCH_2023 = dt.date(2023, 3, 17)  # the announcements of the March 2023 state visit

@@ -12,10 +12,10 @@ from datetime import date
 
 import pytest
 
-from service.agreement import corroborates
+from service.judge.agreement import corroborates
 from service.judge.annotate import annotate, decode, encode
 from service.judge.entities import place
-from service.mismatch import Mismatch, find_mismatches
+from service.judge.mismatch import Mismatch, find_mismatches
 from service.temporal import Interval
 
 MON = date(2024, 3, 4)  # a Monday

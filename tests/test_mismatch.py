@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from service.mismatch import Mismatch, find_mismatches
+from service.judge.mismatch import Mismatch, find_mismatches
 from service.temporal import Interval
 
 FRI = date(2023, 3, 17)

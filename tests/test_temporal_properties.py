@@ -11,8 +11,8 @@ import datetime
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from service.agreement import corroborates, polarity_conflict
-from service.mismatch import find_mismatches
+from service.judge.agreement import corroborates, polarity_conflict
+from service.judge.mismatch import find_mismatches
 from service.temporal import extract_times, shift
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]

@@ -7,8 +7,8 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from service.calibrate import fit, load, save
-from service.verdict import FEATURES, Judged, VerdictModel, decide, features, relevance, weigh
+from service.judge.calibrate import fit, load, save
+from service.judge.verdict import FEATURES, Judged, VerdictModel, decide, features, relevance, weigh
 
 
 def p(

@@ -1,4 +1,4 @@
-"""Fitting the verdict model (service/verdict.py) on labelled claims.
+"""Fitting the verdict model (service/judge/verdict.py) on labelled claims.
 
 ``factcheck fit-verdict`` checks labelled sets through the pipeline, keeps each claim's
 judged passages, and fits a multinomial logistic regression (L2-regularised, plain
@@ -19,7 +19,7 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from service.verdict import FEATURES, VERDICTS, Judged, VerdictModel, features
+from service.judge.verdict import FEATURES, VERDICTS, Judged, VerdictModel, features
 
 FLOORS = (0.30, 0.35, 0.40, 0.45)
 L2 = 1e-2

@@ -10,7 +10,7 @@ false mismatch would refute a true statement):
 * entity (:mod:`service.judge.frames`): another name of the same type in the one differing
   slot of aligned predicates ("Tom Becker proposed the plan" / "Ana Ruiz proposed it");
 * polarity (:mod:`service.judge.frames`): antonym predicates about the same subject
-  ("hospitalisations fell" / "rose"). :func:`service.agreement.polarity_conflict` covers
+  ("hospitalisations fell" / "rose"). :func:`service.judge.agreement.polarity_conflict` covers
   the other polarity conflict, a negated or refused event.
 
 A passage's annotation is made at ingest and stored with its claim; callers pass it as

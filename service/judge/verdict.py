@@ -10,7 +10,7 @@ Two steps, each with numbers the response shows.
      models over-read unrelated pairs); it is returned marked ``on_topic: false`` and
      counts for nothing;
    - ``supports = P(supports) · r`` and ``contradicts = P(contradicts) · r``;
-   - a **mismatch** the rules can point to (service/mismatch.py: a time, number, named
+   - a **mismatch** the rules can point to (service/judge/mismatch.py: a time, number, named
      entity or polarity of the same event that differs) adds contradiction: the passage's
      ``contradicts`` becomes ``max(P(contradicts), P(supports)) · r`` and its ``supports``
      0, since it is about the statement's event and disagrees on a detail. This is the only
@@ -31,7 +31,7 @@ Two steps, each with numbers the response shows.
    the verdict is the most probable and ``confidence`` is its probability — the
    calibrated probability that the verdict is right. Its parameters (and the relevance
    floor) are fitted by ``factcheck fit-verdict`` on the news suite's train half,
-   climate-fever train and the seed set (service/calibrate.py), stored in
+   climate-fever train and the seed set (service/judge/calibrate.py), stored in
    ``models/verdict-model.json`` with what they were fitted on.
 
 Without a fitted model (a deployment that removed the file) the rule is the plain
