@@ -352,19 +352,30 @@ def _run_eval(
 
 
 def cmd_fit_verdict(args: argparse.Namespace) -> int:
-    """Fit the verdict model on labelled sets (``PATH`` or ``PATH:SPLIT`` for the news suite)."""
-    from service.judge.calibrate import fit, save
+    """Fit the verdict model on labelled sets (``PATH`` or ``PATH:SPLIT`` for the news suite).
 
-    claims: list[list[Judged]] = []
-    gold: list[str] = []
-    for spec in args.datasets:
-        path, _, split = spec.partition(":")
-        # the passages' features do not depend on a fitted model, so none is loaded
-        report, judged = _run_eval(path, split or "all", args.top_k, None, verdict_model="")
-        claims += judged
-        gold += [p["gold"] for p in report.predictions]
-        print(f"{report.dataset}: {report.claims} claims")
-    model, losses = fit(claims, gold, fitted_on=list(args.datasets))
+    ``--claims FILE`` keeps each claim's judged passages: a refit with other fitting options
+    reads them back instead of running the pipeline again.
+    """
+    from service.judge.calibrate import Labelled, fit, save
+
+    cache = Path(args.claims) if args.claims else None
+    if cache is not None and cache.is_file():
+        labelled = msgspec.json.decode(cache.read_bytes(), type=Labelled)
+    else:
+        labelled = Labelled(sets=list(args.datasets))
+        for spec in args.datasets:
+            path, _, split = spec.partition(":")
+            # the passages' features do not depend on a fitted model, so none is loaded
+            report, judged = _run_eval(path, split or "all", args.top_k, None, verdict_model="")
+            labelled.claims += judged
+            labelled.gold += [p["gold"] for p in report.predictions]
+            print(f"{report.dataset}: {report.claims} claims")
+        if cache is not None:
+            cache.write_bytes(msgspec.json.encode(labelled))
+    model, losses = fit(
+        labelled.claims, labelled.gold, fitted_on=labelled.sets, balanced=args.balanced
+    )
     for floor, loss in losses.items():
         print(f"relevance floor {floor:.2f}: cross-validated log-loss {loss:.4f}")
     save(model, args.out)
@@ -509,6 +520,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fit_verdict.add_argument("--out", default="models/verdict-model.json", help="model file")
     fit_verdict.add_argument("--top-k", type=int, default=5, help="passages to judge per claim")
+    fit_verdict.add_argument("--claims", help="cache of the judged claims (read if it exists)")
+    fit_verdict.add_argument(
+        "--balanced", action="store_true", help="weight each verdict by its inverse frequency"
+    )
     fit_verdict.set_defaults(func=cmd_fit_verdict)
     return parser
 

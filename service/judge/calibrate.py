@@ -2,12 +2,13 @@
 
 ``factcheck fit-verdict`` checks labelled sets through the pipeline, keeps each claim's
 judged passages, and fits a multinomial logistic regression (L2-regularised, plain
-gradient descent: 13 features, a few hundred claims) from :func:`verdict.features` to the
+gradient descent: 15 features, a few hundred claims) from :func:`verdict.features` to the
 gold verdict. The relevance floor is chosen from :data:`FLOORS` by 5-fold cross-validated
-log-loss on the same training claims, then the model is refitted on all of them. Each class
-is weighted by the inverse of its frequency, so the rare verdicts (conflicting) are not
-traded away for accuracy on the common one; the probabilities it outputs are the verdict's
-confidence. Never fitted on a set it is reported on.
+log-loss on the same training claims, then the model is refitted on all of them. Claims
+count alike by default, so the probabilities it outputs are calibrated for the training
+mix and serve as the verdict's confidence; ``balanced`` weights each verdict by the inverse
+of its frequency instead (more rare verdicts predicted, probabilities no longer
+calibrated). Never fitted on a set it is reported on.
 """
 
 from __future__ import annotations
@@ -20,6 +21,15 @@ import numpy as np
 import numpy.typing as npt
 
 from service.judge.verdict import FEATURES, VERDICTS, Judged, VerdictModel, features
+
+
+class Labelled(msgspec.Struct, kw_only=True):
+    """Each training claim's judged passages and gold verdict (``fit-verdict --claims``)."""
+
+    sets: list[str]
+    claims: list[list[Judged]] = msgspec.field(default_factory=list)
+    gold: list[str] = msgspec.field(default_factory=list)
+
 
 FLOORS = (0.30, 0.35, 0.40, 0.45)
 L2 = 1e-2
@@ -56,14 +66,20 @@ def _design(claims: Sequence[Sequence[Judged]], floor: float) -> Matrix:
     return np.array([features(c, floor) for c in claims], dtype=np.float64)
 
 
-def _class_weights(y: npt.NDArray[np.int64]) -> Matrix:
+def _class_weights(y: npt.NDArray[np.int64], balanced: bool) -> Matrix:
+    if not balanced:
+        return np.ones(len(y), dtype=np.float64)
     counts = np.bincount(y, minlength=len(VERDICTS)).astype(np.float64)
     per_class = np.where(counts > 0, len(y) / (len(VERDICTS) * np.maximum(counts, 1)), 0.0)
     return np.asarray(per_class[y], dtype=np.float64)
 
 
 def cross_validated_loss(
-    claims: Sequence[Sequence[Judged]], gold: Sequence[str], floor: float, folds: int = 5
+    claims: Sequence[Sequence[Judged]],
+    gold: Sequence[str],
+    floor: float,
+    folds: int = 5,
+    balanced: bool = False,
 ) -> float:
     """Mean held-out log-loss of the model at this relevance floor (fixed folds)."""
     x = _design(claims, floor)
@@ -72,20 +88,26 @@ def cross_validated_loss(
     losses = []
     for k in range(folds):
         train, test = fold != k, fold == k
-        w = _fit_weights(x[train], y[train], _class_weights(y[train]))
+        w = _fit_weights(x[train], y[train], _class_weights(y[train], balanced))
         losses.append(_log_loss(x[test], y[test], w))
     return float(np.mean(losses))
 
 
 def fit(
-    claims: Sequence[Sequence[Judged]], gold: Sequence[str], *, fitted_on: list[str]
+    claims: Sequence[Sequence[Judged]],
+    gold: Sequence[str],
+    *,
+    fitted_on: list[str],
+    balanced: bool = False,
 ) -> tuple[VerdictModel, dict[float, float]]:
     """The fitted model and the cross-validated log-loss of each candidate floor."""
-    losses = {floor: cross_validated_loss(claims, gold, floor) for floor in FLOORS}
+    losses = {
+        floor: cross_validated_loss(claims, gold, floor, balanced=balanced) for floor in FLOORS
+    }
     floor = min(losses, key=losses.__getitem__)
     x = _design(claims, floor)
     y = np.array([VERDICTS.index(g) for g in gold], dtype=np.int64)
-    w = _fit_weights(x, y, _class_weights(y))
+    w = _fit_weights(x, y, _class_weights(y, balanced))
     accuracy = float(((x @ w).argmax(axis=1) == y).mean())
     model = VerdictModel(
         features=list(FEATURES),

@@ -25,7 +25,8 @@ Two steps, each with numbers the response shows.
    id), and within a source only the strongest passage of each direction counts (two
    articles of one outlet are one confirmation). Sources combine by noisy-OR into
    ``S = 1 - Π(1 - supports_source)`` and likewise ``C``. A multinomial logistic model
-   over :data:`FEATURES` (``S``, ``C``, ``S·C`` for outlets that disagree, how many
+   over :data:`FEATURES` (``S``, ``C``, ``S·C`` for outlets that disagree, the strongest
+   single source each way (noisy-OR alone would let many weak readings add up), how many
    sources each way, the best relevance, which mismatch kinds were found, corroboration
    by the rules and paraphrase-level similarity) gives the four verdicts' probabilities;
    the verdict is the most probable and ``confidence`` is its probability — the
@@ -60,6 +61,8 @@ FEATURES = (
     "support",
     "contradiction",
     "support_x_contradiction",
+    "strongest_support",
+    "strongest_contradiction",
     "sources_supporting",
     "sources_contradicting",
     "best_relevance",
@@ -181,6 +184,8 @@ def features(passages: Sequence[Judged], floor: float = LOW) -> list[float]:
         s,
         c,
         s * c,
+        max(per_s, default=0.0),
+        max(per_c, default=0.0),
         min(3, sum(v >= THRESHOLD for v in per_s)) / 3,
         min(3, sum(v >= THRESHOLD for v in per_c)) / 3,
         max((w.relevance for _, w in weighed), default=0.0),
