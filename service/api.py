@@ -33,7 +33,7 @@ from service.errors import InvalidInputError, OverloadedError
 from service.feedback import record_feedback
 from service.lifecycle import wait_for_engine
 from service.metrics import CORPUS_CLAIMS, CORPUS_DOCUMENTS
-from service.runner import ModelRunner
+from service.runner import ModelRunner, Work
 from service.schemas import (
     EXAMPLE_STATEMENT,
     BatchRequest,
@@ -230,8 +230,9 @@ class DocumentController(Controller):
                 f"got {len(docs)}",
                 field="body",
             )
+        work = Work()  # stops at a model call once the deadline has answered 503
         if key is None:
-            result = await runner.run(engine.ingest, docs)
+            result = await runner.run(engine.ingest, docs, work, work=work)
         else:
             claim = await idempotency.claim(
                 engine.store,
@@ -249,7 +250,10 @@ class DocumentController(Controller):
                 engine.store,
                 claim,
                 HTTP_201_CREATED,
-                lambda: engine.ingest(docs),
+                lambda: engine.ingest(docs, work),
+                work,
+                settings.request_timeout_s,
+                work=work,
             )
         statuses = Counter(d.status for d in result.documents)
         log.info("ingested %d documents", len(docs), extra={"statuses": dict(statuses)})

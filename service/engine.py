@@ -12,17 +12,40 @@ import os
 from collections.abc import Sequence
 from concurrent.futures import Future
 
+import numpy as np
+
 from service.batching import MicroBatcher
 from service.calibrate import load as load_calibration
-from service.check import Pipeline, check_many
-from service.embed import Embedder, offline_mode
+from service.check import Encode, Pipeline, check_many
+from service.embed import Embedder, Vectors, offline_mode
 from service.errors import NotFoundError
 from service.ingest import ingest
 from service.metrics import QUEUE_DEPTH, timed
+from service.runner import Work
 from service.schemas import CheckRequest, CheckResponse, DocumentIn, IngestResponse, ModelInfo
 from service.settings import Settings
 from service.stance import StanceModel
 from service.store import DocumentRecord, EmbeddingInfo, Store, open_store
+
+
+def checkpointed(encode: Encode, work: Work, part: int) -> Encode:
+    """``encode`` run on parts of ``part`` texts, with ``work.checkpoint()`` before each.
+
+    Texts are sorted by length across all parts first (and their vectors put back in
+    order), as the encoder sorts within one call, so parts pad no more than one call does.
+    """
+
+    def call(texts: Sequence[str]) -> Vectors:
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        parts = []
+        for start in range(0, len(order), part):
+            work.checkpoint()
+            parts.append(encode([texts[i] for i in order[start : start + part]]))
+        vectors = np.concatenate(parts)
+        vectors[order] = vectors.copy()
+        return vectors
+
+    return call
 
 
 class Engine:
@@ -74,9 +97,16 @@ class Engine:
         self.batcher.close()
         self.store.close()
 
-    def ingest(self, docs: Sequence[DocumentIn]) -> IngestResponse:
-        """Clean, split, embed and index documents."""
-        results = ingest(self.store, timed("embedding", self.embedder.encode), docs)
+    def ingest(self, docs: Sequence[DocumentIn], work: Work | None = None) -> IngestResponse:
+        """Clean, split, embed and index documents.
+
+        With ``work``, texts are embedded one encoder call at a time with a checkpoint
+        before each, so a cancelled ingest stops at its next model call.
+        """
+        encode = timed("embedding", self.embedder.encode)
+        if work is not None:
+            encode = checkpointed(encode, work, self.settings.embed_batch_size)
+        results = ingest(self.store, encode, docs)
         return IngestResponse(documents=results, index_version=self.store.index_version())
 
     def check(self, req: CheckRequest) -> CheckResponse:

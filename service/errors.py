@@ -8,6 +8,7 @@ The HTTP layer maps each branch of the tree to one status code::
     ├── NotFoundError              a document (or other resource) does not exist     → 404
     ├── ModelMismatchError         the store was built with another embedding model  → 409
     ├── OverloadedError            the model queue is full; retry later              → 503
+    ├── WorkCancelledError         work stopped: past its deadline, or client gone   → 503
     └── StoreError                 the store failed (I/O, corruption, lost server)   → 503
 """
 
@@ -46,6 +47,10 @@ class OverloadedError(FactCheckError):
         self.retry_after = retry_after
 
 
+class WorkCancelledError(FactCheckError):
+    """Work stopped at a model call because its request's deadline passed."""
+
+
 class StoreError(FactCheckError):
     """The store could not complete an operation."""
 
@@ -56,6 +61,7 @@ HTTP_STATUS: dict[type[FactCheckError], int] = {
     NotFoundError: 404,
     ModelMismatchError: 409,
     OverloadedError: 503,
+    WorkCancelledError: 503,
     StoreError: 503,
     FactCheckError: 500,
 }
