@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
 from concurrent.futures import Future
 from http import HTTPStatus
@@ -138,14 +139,15 @@ def check_now(engine: Engine, raw_items: Sequence[object]) -> list[Outcome]:
     return merge(parsed, (r if isinstance(r, CheckResponse) else item_error(r) for r in results))
 
 
-async def check_batch(engine: Engine, raw_items: Sequence[object]) -> BatchResponse:
+async def check_batch(engine: Engine, raw_items: Sequence[object], *, caller: str) -> BatchResponse:
     """Validate each item, check the valid ones together, and answer in input order.
 
     Raises:
         OverloadedError: The queue has no room for the batch (nothing was queued).
     """
     parsed = [parse_item(raw) for raw in raw_items]
-    futures = engine.submit([item for item in parsed if isinstance(item, BatchItem)])
+    valid = [item for item in parsed if isinstance(item, BatchItem)]
+    futures = engine.submit(valid, caller=caller)
     outcomes = merge(parsed, [await _outcome(f) for f in futures])
     results = [
         item_result(i, item.id if isinstance(item, BatchItem) else _caller_id(raw), outcome)
@@ -196,11 +198,16 @@ def _too_long(limit: int) -> ItemError:
     )
 
 
-async def _submit_waiting(engine: Engine, item: BatchItem) -> Future[CheckResponse]:
-    """Queue one item, waiting for room: a stream has answered 200 and cannot 503 a line."""
+async def _submit_waiting(
+    engine: Engine, item: BatchItem, caller: str, stream: str
+) -> Future[CheckResponse]:
+    """Queue one item, waiting for room: a stream has answered 200 and cannot 503 a line.
+
+    Room in the queue, and within the caller's and the stream's own shares of it.
+    """
     while True:
         try:
-            return engine.submit([item])[0]
+            return engine.submit([item], caller=caller, stream=stream)[0]
         except OverloadedError:
             await asyncio.sleep(_RETRY_S)
 
@@ -212,6 +219,7 @@ async def check_stream(
     engine: Engine,
     receive: Receive,
     *,
+    caller: str,
     window: int,
     max_line_bytes: int,
     max_depth: int,
@@ -228,6 +236,7 @@ async def check_stream(
     pending: asyncio.Queue[_Entry | None] = asyncio.Queue(maxsize=window)
     in_flight: set[Future[CheckResponse]] = set()
     gone = asyncio.Event()
+    stream = f"{caller}/{uuid.uuid4().hex}"  # this stream's own quota
 
     async def pump() -> None:
         while (message := await receive())["type"] == "http.request":
@@ -254,7 +263,9 @@ async def check_stream(
             else:
                 item, caller_id = parse_line(line, max_depth)
                 queued = (
-                    await _submit_waiting(engine, item) if isinstance(item, BatchItem) else item
+                    await _submit_waiting(engine, item, caller, stream)
+                    if isinstance(item, BatchItem)
+                    else item
                 )
                 if isinstance(queued, Future):
                     in_flight.add(queued)

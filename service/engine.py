@@ -80,6 +80,9 @@ class Engine:
             max_batch=settings.microbatch_size,
             max_wait_s=settings.microbatch_wait_ms / 1000,
             max_queue=settings.queue_size,
+            caller_quota=settings.caller_quota,
+            stream_quota=settings.stream_quota,
+            reserved=settings.single_reserve,
             workers=settings.microbatch_workers or os.cpu_count() or 1,
             name="check-batcher",
         )
@@ -113,13 +116,24 @@ class Engine:
         """Judge one statement against the corpus (batched with concurrent checks)."""
         return self.submit([req])[0].result()
 
-    def submit(self, requests: Sequence[CheckRequest]) -> list[Future[CheckResponse]]:
+    def submit(
+        self,
+        requests: Sequence[CheckRequest],
+        *,
+        caller: str = "",
+        stream: str | None = None,
+        single: bool = False,
+    ) -> list[Future[CheckResponse]]:
         """Queue statements for the micro-batcher; one future per statement, in order.
 
+        ``caller``, ``stream`` and ``single`` (a single check) say whose share of the queue
+        they take (see :mod:`service.batching`).
+
         Raises:
-            OverloadedError: The queue has no room for all of them (nothing is queued).
+            OverloadedError: No room for all of them (nothing is queued); its subclass
+                QuotaExceededError when the caller's or the stream's share is full.
         """
-        return self.batcher.submit(requests)
+        return self.batcher.submit(requests, caller=caller, stream=stream, single=single)
 
     def check_many(self, requests: Sequence[CheckRequest]) -> list[CheckResponse | Exception]:
         """Judge statements now with one embedding and one stance call for them all.

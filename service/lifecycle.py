@@ -88,7 +88,9 @@ async def wait_for_engine(state: State) -> Engine:
         return engine
     if state.startup_error:
         raise StoreError(f"the service failed to start: {state.startup_error}")
-    raise OverloadedError("the service is starting: models are still loading", retry_after=5)
+    raise OverloadedError(
+        "the service is starting: models are still loading", retry_after=5, limit="starting"
+    )
 
 
 class DrainingServer(uvicorn.Server):

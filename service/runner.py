@@ -66,7 +66,9 @@ class ModelRunner:
             if work is not None:
                 work.cancel()
             raise OverloadedError(
-                f"the model call did not finish within {self.deadline_s:g} s", retry_after=2
+                f"the model call did not finish within {self.deadline_s:g} s",
+                retry_after=2,
+                limit="deadline",
             ) from None
         finally:
             if queued:

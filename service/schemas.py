@@ -199,6 +199,14 @@ class Problem(Base):
     field: Annotated[
         str, Meta(description="The offending field, when one is to blame", examples=["items"])
     ] = ""
+    limit: Annotated[
+        str,
+        Meta(
+            description="429 and 503: the limit that was hit (queue, batch_share, "
+            "caller_share, stream_share, rate_limit, deadline, starting)",
+            examples=["caller_share"],
+        ),
+    ] = ""
     errors: Annotated[
         list[dict[str, Any]],
         Meta(

@@ -92,15 +92,37 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # grow under load while a lone check waits for nothing (bench/NOTES.md).
     microbatch_wait_ms: Annotated[float, Meta(ge=0.0, le=1_000.0)] = 0.0
     queue_size: PositiveInt = 1_024  # statements waiting; beyond it checks answer 503
+    # Fair admission to that queue (service/batching.py): one caller (API key, else client
+    # address) may hold this share of it (429 beyond; never less than one whole batch),
+    # one stream this share, and this share is kept for single checks (/v1/check, the
+    # panel's) that batches and streams cannot take (503 for them beyond the rest).
+    queue_caller_share: Fraction = 0.5
+    queue_stream_share: Fraction = 0.25
+    queue_single_share: Fraction = 0.125
     stream_window: PositiveInt = 128  # statements of one stream in flight at once
     max_line_bytes: PositiveInt = 64_000  # one NDJSON line of the stream
 
     def __post_init__(self) -> None:
-        if self.queue_size < self.max_batch_items:
+        if self.queue_size - self.single_reserve < self.max_batch_items:
             raise ValueError(
-                f"queue_size ({self.queue_size}) must hold a whole batch "
-                f"(max_batch_items = {self.max_batch_items})"
+                f"queue_size ({self.queue_size}) less its share for single checks must hold "
+                f"a whole batch (max_batch_items = {self.max_batch_items})"
             )
+
+    @property
+    def caller_quota(self) -> int:
+        """Statements one caller may have waiting (at least one whole batch)."""
+        return max(int(self.queue_size * self.queue_caller_share), self.max_batch_items)
+
+    @property
+    def stream_quota(self) -> int:
+        """Statements one stream may have waiting."""
+        return max(int(self.queue_size * self.queue_stream_share), 1)
+
+    @property
+    def single_reserve(self) -> int:
+        """Places of the queue kept for single checks."""
+        return int(self.queue_size * self.queue_single_share)
 
     # Speed (figures and the reasons for these defaults: bench/NOTES.md).
     # Vector search: exact, HNSW (usearch, int8, saved as <store>.hnsw), or auto: HNSW when
