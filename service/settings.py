@@ -78,6 +78,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     request_timeout_s: Annotated[float, Meta(gt=0)] = 30.0  # deadline of one model call
     idempotency_ttl_s: Annotated[float, Meta(gt=0)] = 86_400.0  # Idempotency-Key lifetime
     drain_s: Annotated[float, Meta(ge=0)] = 5.0  # SIGTERM: readiness 503 this long, then stop
+    # Slow clients (`factcheck serve`): a request's head must arrive within header_timeout_s,
+    # each piece of its body within body_timeout_s of the last; connections (and request
+    # tasks) at once beyond max_connections get 503 (0: the open-file limit less 128).
+    header_timeout_s: Annotated[float, Meta(gt=0)] = 10.0
+    body_timeout_s: Annotated[float, Meta(gt=0)] = 30.0
+    max_connections: Annotated[int, Meta(ge=0)] = 0
+    keep_alive_s: Annotated[int, Meta(ge=1)] = 5  # idle kept-alive connections are closed
     log_json: bool = True  # structured JSON log lines from `factcheck serve`
     # Batch scoring: one request's limit, and the micro-batcher that gathers statements
     # from concurrent requests into one embedding call and one stance call.
