@@ -24,7 +24,7 @@ from http import HTTPStatus
 import msgspec
 from litestar.types import Receive
 
-from service.bodies import FIELD, BodyError, decode_json
+from service.bodies import FIELD, BodyError, decode_json, strict_convert
 from service.engine import Engine
 from service.errors import FactCheckError, OverloadedError, http_status, problem_type
 from service.schemas import BatchItem, BatchResponse, CheckResponse, ItemError, ItemResult
@@ -89,7 +89,8 @@ def _caller_id(raw: object) -> str | int | None:
 def parse_item(raw: object) -> BatchItem | ItemError:
     """One item of a batch body, or the reason it is not a valid check request."""
     try:
-        return msgspec.convert(raw, BatchItem)
+        result: BatchItem = strict_convert(raw, BatchItem)
+        return result
     except msgspec.ValidationError as exc:
         return item_error(exc)
 

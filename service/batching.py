@@ -16,6 +16,8 @@ for a stream, the stream. One caller may hold at most ``caller_quota`` waiting i
 one stream ``stream_quota`` (:class:`~service.errors.QuotaExceededError`, HTTP 429:
 that caller's limit, not the service's), and the last ``reserved`` places are kept for
 single checks, so that batches and streams never lock out an editor's one statement.
+Single checks also go first into the next model call: a lone statement waits for the
+call in progress, not behind the items of every batch queued before it.
 Each error names the limit it hit (``limit``).
 """
 
@@ -40,6 +42,9 @@ class _Owner(NamedTuple):
     caller: str
     stream: str | None
     single: bool
+
+
+_Queue = deque[tuple[T, Future[R], _Owner]]
 
 
 class MicroBatcher(Generic[T, R]):
@@ -68,7 +73,8 @@ class MicroBatcher(Generic[T, R]):
         self.reserved = reserved
         self.retry_after = retry_after
         self._name = name
-        self._queue: deque[tuple[T, Future[R], _Owner]] = deque()
+        # single checks, then batches and streams: each in arrival order
+        self._queues: tuple[_Queue[T, R], _Queue[T, R]] = (deque(), deque())
         self._callers: Counter[str] = Counter()
         self._streams: Counter[str] = Counter()
         self._bulk = 0  # waiting items that are not single checks
@@ -81,7 +87,10 @@ class MicroBatcher(Generic[T, R]):
     def waiting(self) -> int:
         """How many items are queued and not yet taken by the worker."""
         with self._cond:
-            return len(self._queue)
+            return self._waiting()
+
+    def _waiting(self) -> int:
+        return sum(map(len, self._queues))
 
     def submit(
         self,
@@ -104,7 +113,7 @@ class MicroBatcher(Generic[T, R]):
             if self._closed:
                 raise FactCheckError("the service is shutting down")
             self._admit(owner, len(items))
-            self._queue.extend(
+            self._queues[0 if single else 1].extend(
                 (item, future, owner) for item, future in zip(items, futures, strict=True)
             )
             self._count(owner, len(items))
@@ -120,7 +129,7 @@ class MicroBatcher(Generic[T, R]):
 
     def _admit(self, owner: _Owner, n: int) -> None:
         """Raise the error of the first limit that ``n`` more items of ``owner`` would pass."""
-        waiting = len(self._queue)
+        waiting = self._waiting()
         if waiting + n > self.max_queue:
             raise OverloadedError(
                 f"{waiting} statements are waiting to be checked (at most {self.max_queue}); "
@@ -175,22 +184,23 @@ class MicroBatcher(Generic[T, R]):
     def _take(self) -> list[tuple[T, Future[R]]] | None:
         """The next batch: wait for a first item, then gather more for up to ``max_wait_s``."""
         with self._cond:
-            while not self._queue and not self._closed:
+            while not self._waiting() and not self._closed:
                 self._cond.wait()
-            if not self._queue:
+            if not self._waiting():
                 return None  # closed and drained
             deadline = time.monotonic() + self.max_wait_s
-            while len(self._queue) < self.max_batch and not self._closed:
+            while self._waiting() < self.max_batch and not self._closed:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
                 self._cond.wait(remaining)
-            batch = []
-            for _ in range(min(len(self._queue), self.max_batch)):
-                item, future, owner = self._queue.popleft()
-                self._count(owner, -1)
-                batch.append((item, future))
-            if self._queue:
+            batch: list[tuple[T, Future[R]]] = []
+            for queue in self._queues:  # single checks first
+                while queue and len(batch) < self.max_batch:
+                    item, future, owner = queue.popleft()
+                    self._count(owner, -1)
+                    batch.append((item, future))
+            if self._waiting():
                 self._cond.notify()  # more than one batch is waiting: wake another worker
             return batch
 

@@ -9,9 +9,11 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from service.embed import Vectors
-from service.schemas import DocumentIn, DroppedLine, IngestResult, parse_date
+from service.errors import FactCheckError
+from service.schemas import DocumentIn, DroppedLine, IngestResult, ItemError, parse_date
 from service.split import Split, split_document
 from service.store import DocumentRecord, Store
+from service.telemetry import error_log
 
 
 def content_hash(doc: DocumentIn) -> str:
@@ -64,23 +66,34 @@ def ingest(
     Unchanged documents (same id, same content) are recognised before any model call.
     The claims of all changed documents are embedded in one call: the encoder batches
     (and length-sorts) across documents instead of running one small batch per document.
+    A document whose own input makes cleaning, splitting or its write raise (a bug) is
+    ``failed`` with the error, logged once; the others are ingested as usual. The
+    service's own errors (a store failure, a cancelled request) fail the request.
     """
     results: list[IngestResult | None] = []
     pending: list[tuple[int, DocumentRecord, Split]] = []
     for doc in docs:
-        record = to_record(doc)
-        existing = store.get_document(record.id)
-        if existing is not None and existing.content_hash == record.content_hash:
-            results.append(
-                IngestResult(
-                    id=record.id,
-                    status="unchanged",
-                    version=existing.version,
-                    claims=existing.claim_count,
+        try:
+            record = to_record(doc)
+            existing = store.get_document(record.id)
+            if existing is not None and existing.content_hash == record.content_hash:
+                results.append(
+                    IngestResult(
+                        id=record.id,
+                        status="unchanged",
+                        version=existing.version,
+                        claims=existing.claim_count,
+                    )
                 )
+                continue
+            split = split_document(
+                doc.text, title=doc.title, language=doc.language, layout=doc.layout
             )
+        except FactCheckError:
+            raise
+        except Exception as exc:  # this document's own failure
+            results.append(_failed(document_id(doc), exc))
             continue
-        split = split_document(doc.text, title=doc.title, language=doc.language, layout=doc.layout)
         pending.append((len(results), record, split))
         results.append(None)
     texts = [c.text for _, _, split in pending for c in split.claims]
@@ -88,8 +101,17 @@ def ingest(
     offset = 0
     for position, record, split in pending:
         count = len(split.claims)
-        status, stored = store.put_document(record, split.claims, vectors[offset : offset + count])
-        offset += count
+        try:
+            status, stored = store.put_document(
+                record, split.claims, vectors[offset : offset + count]
+            )
+        except FactCheckError:
+            raise
+        except Exception as exc:  # this document's own failure (its transaction rolled back)
+            results[position] = _failed(record.id, exc)
+            continue
+        finally:
+            offset += count
         results[position] = IngestResult(
             id=stored.id,
             status=status,
@@ -101,3 +123,19 @@ def ingest(
             ],
         )
     return [r for r in results if r is not None]
+
+
+def _failed(doc_id: str, exc: Exception) -> IngestResult:
+    error_log.error("unhandled %s while ingesting a document", type(exc).__name__, exc_info=exc)
+    return IngestResult(
+        id=doc_id,
+        status="failed",
+        version=0,
+        claims=0,
+        error=ItemError(
+            status=500,
+            type="urn:factcheck:error:Internal",
+            title="Internal Server Error",
+            detail="internal error while ingesting this document; nothing of it was written",
+        ),
+    )

@@ -264,10 +264,15 @@ class IngestResult(Base):
     """What happened to one ingested document."""
 
     id: Annotated[str, Meta(examples=[EXAMPLE_DOC])]
-    status: Annotated[Literal["created", "unchanged", "replaced"], Meta(examples=["created"])]
+    # "failed": this document alone hit an internal error (in `error`); nothing of it was
+    # written, and the other documents of the request were ingested as usual.
+    status: Annotated[
+        Literal["created", "unchanged", "replaced", "failed"], Meta(examples=["created"])
+    ]
     version: Version
     claims: Annotated[int, Meta(examples=[38])]
     dropped: list[DroppedLine] = msgspec.field(default_factory=list)
+    error: ItemError | None = None
 
 
 class IngestResponse(Base):
