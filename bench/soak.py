@@ -410,8 +410,9 @@ def main() -> int:
         f"kills: {len(soak.windows)}; restart windows (s): "
         f"{[round(b - a, 1) for a, b in soak.windows]}; files in {folder}"
     )
-    for line in (soak.server_errors + soak.wrong)[:20]:
-        print("  ", line)
+    for name, lines in (("5xx", soak.server_errors), ("broken rule", soak.wrong)):
+        for line in lines[:10]:
+            print(f"  {name}: {line}")
     return 0 if all(ok for _, _, ok in checks) else 1
 
 
