@@ -66,8 +66,8 @@ class DuplexStream(ASGIStreamingResponse):
     """A streamed response whose handler still reads the request body while it streams.
 
     Litestar's own stream listens for the client's disconnect by calling ``receive``,
-    which would swallow the body chunks the handler has yet to read; here the handler's
-    body reader sees the disconnect itself and ends the stream.
+    which would swallow the body chunks the handler has yet to read; here the stream's
+    own pump reads every message, body and disconnect (``service.batch.check_stream``).
     """
 
     __slots__ = ()
