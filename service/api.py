@@ -33,7 +33,7 @@ from litestar.types import Receive, Send
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from service import idempotency
-from service.auth import WRITER_OPT, caller_key
+from service.auth import WRITER_OPT, caller_key, client_identity
 from service.batch import check_batch, check_stream
 from service.bodies import STREAM_MEDIA_TYPES, require_media_type
 from service.engine import Engine
@@ -41,7 +41,7 @@ from service.errors import InvalidInputError, OverloadedError
 from service.feedback import record_feedback
 from service.lifecycle import wait_for_engine
 from service.metrics import CORPUS_CLAIMS, CORPUS_DOCUMENTS
-from service.runner import ModelRunner
+from service.runner import ModelRunner, Work
 from service.schemas import (
     EXAMPLE_DOC,
     EXAMPLE_STATEMENT,
@@ -76,8 +76,8 @@ class DuplexStream(ASGIStreamingResponse):
     """A streamed response whose handler still reads the request body while it streams.
 
     Litestar's own stream listens for the client's disconnect by calling ``receive``,
-    which would swallow the body chunks the handler has yet to read; here the handler's
-    body reader sees the disconnect itself and ends the stream.
+    which would swallow the body chunks the handler has yet to read; here the stream's
+    own pump reads every message, body and disconnect (``service.batch.check_stream``).
     """
 
     __slots__ = ()
@@ -102,9 +102,10 @@ _PROBLEMS = {
     415: "The body is not `application/json` (the stream: `application/x-ndjson`).",
     422: "Well-formed, but over a configured limit (statement length, top_k, batch size), "
     "or an `Idempotency-Key` reused with another body.",
-    429: "Over this key's rate limit; retry after `Retry-After` seconds.",
+    429: "Over this key's rate limit, or this caller (or stream) holds its share of the "
+    "check queue; retry after `Retry-After` seconds. `limit` names the limit.",
     503: "Starting, overloaded, past the model-call deadline, or the store failed; "
-    "retry after `Retry-After` seconds.",
+    "retry after `Retry-After` seconds. `limit` names the limit when one was hit.",
 }
 
 
@@ -257,8 +258,9 @@ class DocumentController(Controller):
                 f"got {len(docs)}",
                 field="body",
             )
+        work = Work()  # stops at a model call once the deadline has answered 503
         if key is None:
-            result = await runner.run(engine.ingest, docs)
+            result = await runner.run(engine.ingest, docs, work, work=work)
         else:
             claim = await idempotency.claim(
                 engine.store,
@@ -276,7 +278,10 @@ class DocumentController(Controller):
                 engine.store,
                 claim,
                 HTTP_201_CREATED,
-                lambda: engine.ingest(docs),
+                lambda: engine.ingest(docs, work),
+                work,
+                settings.request_timeout_s,
+                work=work,
             )
         statuses = Counter(d.status for d in result.documents)
         log.info("ingested %d documents", len(docs), extra={"statuses": dict(statuses)})
@@ -397,15 +402,16 @@ class CheckController(Controller):
     )
     async def check(
         self,
+        request: Request[Any, Any, Any],
         data: Annotated[CheckRequest, Body(examples=CHECK_EXAMPLES)],
         engine: NamedDependency[Engine],
     ) -> CheckResponse:
         """Retrieve the passages that support or contradict the statement and judge it.
 
         Concurrent checks share model calls; when too many are waiting the answer is 503
-        with ``Retry-After``.
+        (429 when it is this caller that has too many waiting) with ``Retry-After``.
         """
-        (future,) = engine.submit([data])
+        (future,) = engine.submit([data], caller=client_identity(request), single=True)
         try:
             return await asyncio.wait_for(
                 asyncio.wrap_future(future), timeout=engine.settings.request_timeout_s
@@ -414,6 +420,7 @@ class CheckController(Controller):
             raise OverloadedError(
                 f"the check did not finish within {engine.settings.request_timeout_s:g} s",
                 retry_after=2,
+                limit="deadline",
             ) from None
 
     @post(
@@ -423,7 +430,10 @@ class CheckController(Controller):
         responses=problems(400, 413, 422, 415),
     )
     async def check_batch(
-        self, data: RequestBody[BatchRequest], engine: NamedDependency[Engine]
+        self,
+        request: Request[Any, Any, Any],
+        data: RequestBody[BatchRequest],
+        engine: NamedDependency[Engine],
     ) -> BatchResponse:
         """Check up to ``max_batch_items`` statements; results in input order.
 
@@ -436,7 +446,7 @@ class CheckController(Controller):
             raise InvalidInputError(
                 f"at most {limit} items per batch, got {len(data.items)}", field="items"
             )
-        return await check_batch(engine, data.items)
+        return await check_batch(engine, data.items, caller=client_identity(request))
 
     @post(
         "/stream",
@@ -460,6 +470,7 @@ class CheckController(Controller):
         lines = check_stream(
             engine,
             request.receive,
+            caller=client_identity(request),
             window=settings.stream_window,
             max_line_bytes=settings.max_line_bytes,
             max_depth=settings.max_json_depth,

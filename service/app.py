@@ -67,6 +67,7 @@ def _problem(exc: errors.FactCheckError) -> ProblemDetailsException:
         extra["field"] = exc.field
     if isinstance(exc, errors.OverloadedError):
         headers["Retry-After"] = str(exc.retry_after)
+        extra["limit"] = exc.limit
     return ProblemDetailsException(
         status_code=status,
         title=HTTPStatus(status).phrase,
@@ -98,6 +99,7 @@ def _http_problem(exc: HTTPException) -> ProblemDetailsException:
     headers = dict(exc.headers or {})
     if exc.status_code == 429 and "RateLimit-Reset" in headers:
         headers["Retry-After"] = headers["RateLimit-Reset"]
+        extra = {**(extra or {}), "limit": "rate_limit"}
     return ProblemDetailsException(
         status_code=exc.status_code,
         title=HTTPStatus(exc.status_code).phrase,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
 from concurrent.futures import Future
 from http import HTTPStatus
@@ -23,7 +24,7 @@ from http import HTTPStatus
 import msgspec
 from litestar.types import Receive
 
-from service.bodies import FIELD, BodyError, decode_json
+from service.bodies import FIELD, BodyError, decode_json, strict_convert
 from service.engine import Engine
 from service.errors import FactCheckError, OverloadedError, http_status, problem_type
 from service.schemas import BatchItem, BatchResponse, CheckResponse, ItemError, ItemResult
@@ -88,7 +89,8 @@ def _caller_id(raw: object) -> str | int | None:
 def parse_item(raw: object) -> BatchItem | ItemError:
     """One item of a batch body, or the reason it is not a valid check request."""
     try:
-        return msgspec.convert(raw, BatchItem)
+        result: BatchItem = strict_convert(raw, BatchItem)
+        return result
     except msgspec.ValidationError as exc:
         return item_error(exc)
 
@@ -138,14 +140,15 @@ def check_now(engine: Engine, raw_items: Sequence[object]) -> list[Outcome]:
     return merge(parsed, (r if isinstance(r, CheckResponse) else item_error(r) for r in results))
 
 
-async def check_batch(engine: Engine, raw_items: Sequence[object]) -> BatchResponse:
+async def check_batch(engine: Engine, raw_items: Sequence[object], *, caller: str) -> BatchResponse:
     """Validate each item, check the valid ones together, and answer in input order.
 
     Raises:
         OverloadedError: The queue has no room for the batch (nothing was queued).
     """
     parsed = [parse_item(raw) for raw in raw_items]
-    futures = engine.submit([item for item in parsed if isinstance(item, BatchItem)])
+    valid = [item for item in parsed if isinstance(item, BatchItem)]
+    futures = engine.submit(valid, caller=caller)
     outcomes = merge(parsed, [await _outcome(f) for f in futures])
     results = [
         item_result(i, item.id if isinstance(item, BatchItem) else _caller_id(raw), outcome)
@@ -196,11 +199,16 @@ def _too_long(limit: int) -> ItemError:
     )
 
 
-async def _submit_waiting(engine: Engine, item: BatchItem) -> Future[CheckResponse]:
-    """Queue one item, waiting for room: a stream has answered 200 and cannot 503 a line."""
+async def _submit_waiting(
+    engine: Engine, item: BatchItem, caller: str, stream: str
+) -> Future[CheckResponse]:
+    """Queue one item, waiting for room: a stream has answered 200 and cannot 503 a line.
+
+    Room in the queue, and within the caller's and the stream's own shares of it.
+    """
     while True:
         try:
-            return engine.submit([item])[0]
+            return engine.submit([item], caller=caller, stream=stream)[0]
         except OverloadedError:
             await asyncio.sleep(_RETRY_S)
 
@@ -212,6 +220,7 @@ async def check_stream(
     engine: Engine,
     receive: Receive,
     *,
+    caller: str,
     window: int,
     max_line_bytes: int,
     max_depth: int,
@@ -228,6 +237,7 @@ async def check_stream(
     pending: asyncio.Queue[_Entry | None] = asyncio.Queue(maxsize=window)
     in_flight: set[Future[CheckResponse]] = set()
     gone = asyncio.Event()
+    stream = f"{caller}/{uuid.uuid4().hex}"  # this stream's own quota
 
     async def pump() -> None:
         while (message := await receive())["type"] == "http.request":
@@ -254,7 +264,9 @@ async def check_stream(
             else:
                 item, caller_id = parse_line(line, max_depth)
                 queued = (
-                    await _submit_waiting(engine, item) if isinstance(item, BatchItem) else item
+                    await _submit_waiting(engine, item, caller, stream)
+                    if isinstance(item, BatchItem)
+                    else item
                 )
                 if isinstance(queued, Future):
                     in_flight.add(queued)

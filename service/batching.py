@@ -10,21 +10,41 @@ one intra-op thread per model call).
 The queue is bounded: when it holds ``max_queue`` items, submitting
 raises :class:`~service.errors.OverloadedError` (HTTP 503 with ``Retry-After``) instead
 of letting the backlog, and every caller's latency, grow without limit.
+
+Admission is fair: each submission names its caller (API key, else client address) and,
+for a stream, the stream. One caller may hold at most ``caller_quota`` waiting items and
+one stream ``stream_quota`` (:class:`~service.errors.QuotaExceededError`, HTTP 429:
+that caller's limit, not the service's), and the last ``reserved`` places are kept for
+single checks, so that batches and streams never lock out an editor's one statement.
+Single checks also go first into the next model call: a lone statement waits for the
+call in progress, not behind the items of every batch queued before it.
+Each error names the limit it hit (``limit``).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
-from service.errors import FactCheckError, OverloadedError
+from service.errors import FactCheckError, OverloadedError, QuotaExceededError
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+class _Owner(NamedTuple):
+    """Whose items these are, for the quotas."""
+
+    caller: str
+    stream: str | None
+    single: bool
+
+
+_Queue = deque[tuple[T, Future[R], _Owner]]
 
 
 class MicroBatcher(Generic[T, R]):
@@ -37,6 +57,9 @@ class MicroBatcher(Generic[T, R]):
         max_batch: int,
         max_wait_s: float,
         max_queue: int,
+        caller_quota: int | None = None,
+        stream_quota: int | None = None,
+        reserved: int = 0,
         retry_after: int = 1,
         workers: int = 1,
         name: str = "microbatcher",
@@ -45,9 +68,16 @@ class MicroBatcher(Generic[T, R]):
         self.max_batch = max_batch
         self.max_wait_s = max_wait_s
         self.max_queue = max_queue
+        self.caller_quota = caller_quota or max_queue
+        self.stream_quota = stream_quota or max_queue
+        self.reserved = reserved
         self.retry_after = retry_after
         self._name = name
-        self._queue: deque[tuple[T, Future[R]]] = deque()
+        # single checks, then batches and streams: each in arrival order
+        self._queues: tuple[_Queue[T, R], _Queue[T, R]] = (deque(), deque())
+        self._callers: Counter[str] = Counter()
+        self._streams: Counter[str] = Counter()
+        self._bulk = 0  # waiting items that are not single checks
         self._cond = threading.Condition()
         self._closed = False
         self._workers = workers
@@ -57,26 +87,36 @@ class MicroBatcher(Generic[T, R]):
     def waiting(self) -> int:
         """How many items are queued and not yet taken by the worker."""
         with self._cond:
-            return len(self._queue)
+            return self._waiting()
 
-    def submit(self, items: Sequence[T]) -> list[Future[R]]:
-        """Queue every item, or none of them when the queue has no room for them all.
+    def _waiting(self) -> int:
+        return sum(map(len, self._queues))
+
+    def submit(
+        self,
+        items: Sequence[T],
+        *,
+        caller: str = "",
+        stream: str | None = None,
+        single: bool = False,
+    ) -> list[Future[R]]:
+        """Queue every item, or none of them when a limit has no room for them all.
 
         Raises:
-            OverloadedError: The queue cannot take ``len(items)`` more items now.
+            QuotaExceededError: The caller or the stream holds its share of the queue.
+            OverloadedError: The queue (or its part open to batches and streams) is full.
             FactCheckError: The batcher is closed.
         """
+        owner = _Owner(caller, stream, single)
         futures: list[Future[R]] = [Future() for _ in items]
         with self._cond:
             if self._closed:
                 raise FactCheckError("the service is shutting down")
-            if len(self._queue) + len(items) > self.max_queue:
-                raise OverloadedError(
-                    f"{len(self._queue)} statements are waiting to be checked "
-                    f"(at most {self.max_queue}); retry later",
-                    retry_after=self.retry_after,
-                )
-            self._queue.extend(zip(items, futures, strict=True))
+            self._admit(owner, len(items))
+            self._queues[0 if single else 1].extend(
+                (item, future, owner) for item, future in zip(items, futures, strict=True)
+            )
+            self._count(owner, len(items))
             if not self._threads:
                 self._threads = [
                     threading.Thread(target=self._work, name=f"{self._name}-{i}", daemon=True)
@@ -86,6 +126,51 @@ class MicroBatcher(Generic[T, R]):
                     thread.start()
             self._cond.notify()
         return futures
+
+    def _admit(self, owner: _Owner, n: int) -> None:
+        """Raise the error of the first limit that ``n`` more items of ``owner`` would pass."""
+        waiting = self._waiting()
+        if waiting + n > self.max_queue:
+            raise OverloadedError(
+                f"{waiting} statements are waiting to be checked (at most {self.max_queue}); "
+                "retry later",
+                retry_after=self.retry_after,
+                limit="queue",
+            )
+        if not owner.single and self._bulk + n > self.max_queue - self.reserved:
+            raise OverloadedError(
+                f"{self._bulk} statements of batches and streams are waiting (at most "
+                f"{self.max_queue - self.reserved}; the rest is kept for single checks); "
+                "retry later",
+                retry_after=self.retry_after,
+                limit="batch_share",
+            )
+        if self._callers[owner.caller] + n > self.caller_quota:
+            raise QuotaExceededError(
+                f"this caller has {self._callers[owner.caller]} statements waiting (at most "
+                f"{self.caller_quota} per caller); retry later",
+                retry_after=self.retry_after,
+                limit="caller_share",
+            )
+        if owner.stream is not None and self._streams[owner.stream] + n > self.stream_quota:
+            raise QuotaExceededError(
+                f"this stream has {self._streams[owner.stream]} statements waiting (at most "
+                f"{self.stream_quota} per stream)",
+                retry_after=self.retry_after,
+                limit="stream_share",
+            )
+
+    def _count(self, owner: _Owner, n: int) -> None:
+        """Add ``n`` (or take ``-n``) waiting items to ``owner``'s counts."""
+        self._callers[owner.caller] += n
+        if self._callers[owner.caller] <= 0:
+            del self._callers[owner.caller]
+        if owner.stream is not None:
+            self._streams[owner.stream] += n
+            if self._streams[owner.stream] <= 0:
+                del self._streams[owner.stream]
+        if not owner.single:
+            self._bulk += n
 
     def close(self) -> None:
         """Refuse new items, finish the queued ones, and stop the worker."""
@@ -99,18 +184,23 @@ class MicroBatcher(Generic[T, R]):
     def _take(self) -> list[tuple[T, Future[R]]] | None:
         """The next batch: wait for a first item, then gather more for up to ``max_wait_s``."""
         with self._cond:
-            while not self._queue and not self._closed:
+            while not self._waiting() and not self._closed:
                 self._cond.wait()
-            if not self._queue:
+            if not self._waiting():
                 return None  # closed and drained
             deadline = time.monotonic() + self.max_wait_s
-            while len(self._queue) < self.max_batch and not self._closed:
+            while self._waiting() < self.max_batch and not self._closed:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
                 self._cond.wait(remaining)
-            batch = [self._queue.popleft() for _ in range(min(len(self._queue), self.max_batch))]
-            if self._queue:
+            batch: list[tuple[T, Future[R]]] = []
+            for queue in self._queues:  # single checks first
+                while queue and len(batch) < self.max_batch:
+                    item, future, owner = queue.popleft()
+                    self._count(owner, -1)
+                    batch.append((item, future))
+            if self._waiting():
                 self._cond.notify()  # more than one batch is waiting: wake another worker
             return batch
 

@@ -10,7 +10,8 @@ class) checks, for every route that takes a body:
 * the body is UTF-8 (400);
 * it is nested at most ``max_json_depth`` deep (400), checked before decoding, which
   recurses: a body nested 100,000 deep would exhaust the stack (a 500, or a dead stream);
-* it converts to the handler's type strictly (400): integers are integers.
+* it converts to the handler's type strictly (400): integers are JSON integers (``5`` or,
+  as JSON Schema has it, ``5.0``; never ``"5"``).
 
 The NDJSON stream reads its body itself and applies the same checks per line
 (:func:`decode_line`).
@@ -71,7 +72,10 @@ def decode_json(data: bytes, max_depth: int, what: str = "body") -> Any:
 def require_media_type(
     connection: ASGIConnection[Any, Any, Any, Any], allowed: frozenset[str]
 ) -> None:
-    """415 unless the request's ``Content-Type`` is one of ``allowed``."""
+    """415 unless the request has no body or its ``Content-Type`` is one of ``allowed``."""
+    headers = connection.headers
+    if headers.get("content-length", "0") == "0" and "transfer-encoding" not in headers:
+        return  # no body (HTTP/1.1: neither a length nor chunks): nothing to misread
     media_type = connection.headers.get("content-type", "").partition(";")[0].strip().lower()
     if media_type not in allowed:
         raise ClientException(
@@ -96,7 +100,7 @@ class JsonRequest(Request[Any, Any, Any]):
         data = self.route_handler.parsed_data_field
         if data is not None:
             try:
-                msgspec.convert(value, data.annotation, strict=True)
+                strict_convert(value, data.annotation)
             except msgspec.ValidationError as exc:
                 if not _lax_accepts(value, data.annotation):
                     return value  # invalid either way: Litestar's own validation says why
@@ -106,6 +110,28 @@ class JsonRequest(Request[Any, Any, Any]):
                     extra=[{"message": str(exc), "key": field, "source": "body"}],
                 ) from None
         return value
+
+
+def strict_convert(value: Any, annotation: Any) -> Any:
+    """``value`` converted to ``annotation`` in strict mode, integral floats as integers.
+
+    JSON Schema counts ``5.0`` as an integer, so the service does too; msgspec's strict
+    mode does not, and its lax mode would also take ``"5"``.
+    """
+    try:
+        return msgspec.convert(value, annotation, strict=True)
+    except msgspec.ValidationError:
+        return msgspec.convert(_integral_floats_as_ints(value), annotation, strict=True)
+
+
+def _integral_floats_as_ints(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [_integral_floats_as_ints(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _integral_floats_as_ints(v) for k, v in value.items()}
+    return value
 
 
 def _lax_accepts(value: Any, annotation: Any) -> bool:

@@ -62,7 +62,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from service.app import create_app
-    from service.lifecycle import DrainingServer
+    from service.lifecycle import DrainingServer, connection_limit, protocol_class
     from service.telemetry import configure_logging
 
     settings = _settings(args, may_create=args.demo)
@@ -75,6 +75,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_config=None,  # keep configure_logging's handlers
         access_log=False,  # the app logs each request itself, with its request id
         timeout_graceful_shutdown=30,
+        http=protocol_class(settings),  # deadlines for a request's head and body
+        limit_concurrency=connection_limit(settings),
+        timeout_keep_alive=settings.keep_alive_s,
     )
     DrainingServer(config, app, settings.drain_s).run()
     return 0

@@ -13,19 +13,42 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 from pathlib import Path
 
+import numpy as np
+
 from service import language
 from service.batching import MicroBatcher
-from service.check import Pipeline, check_many
-from service.embed import Embedder, offline_mode
+from service.check import Encode, Pipeline, check_many
+from service.embed import Embedder, Vectors, offline_mode
 from service.errors import NotFoundError
 from service.ingest import ingest
 from service.judge.annotate import warm_up
 from service.judge.calibrate import load as load_verdict_model
 from service.metrics import QUEUE_DEPTH, timed
+from service.runner import Work
 from service.schemas import CheckRequest, CheckResponse, DocumentIn, IngestResponse, ModelInfo
 from service.settings import Settings
 from service.stance import StanceModel
 from service.store import DocumentRecord, EmbeddingInfo, Store, open_store
+
+
+def checkpointed(encode: Encode, work: Work, part: int) -> Encode:
+    """``encode`` run on parts of ``part`` texts, with ``work.checkpoint()`` before each.
+
+    Texts are sorted by length across all parts first (and their vectors put back in
+    order), as the encoder sorts within one call, so parts pad no more than one call does.
+    """
+
+    def call(texts: Sequence[str]) -> Vectors:
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        parts = []
+        for start in range(0, len(order), part):
+            work.checkpoint()
+            parts.append(encode([texts[i] for i in order[start : start + part]]))
+        vectors = np.concatenate(parts)
+        vectors[order] = vectors.copy()
+        return vectors
+
+    return call
 
 
 class Engine:
@@ -62,6 +85,9 @@ class Engine:
             max_batch=settings.microbatch_size,
             max_wait_s=settings.microbatch_wait_ms / 1000,
             max_queue=settings.queue_size,
+            caller_quota=settings.caller_quota,
+            stream_quota=settings.stream_quota,
+            reserved=settings.single_reserve,
             workers=settings.microbatch_workers or os.cpu_count() or 1,
             name="check-batcher",
         )
@@ -81,22 +107,40 @@ class Engine:
         self.batcher.close()
         self.store.close()
 
-    def ingest(self, docs: Sequence[DocumentIn]) -> IngestResponse:
-        """Clean, split, embed and index documents."""
-        results = ingest(self.store, timed("embedding", self.embedder.encode), docs)
+    def ingest(self, docs: Sequence[DocumentIn], work: Work | None = None) -> IngestResponse:
+        """Clean, split, embed and index documents.
+
+        With ``work``, texts are embedded one encoder call at a time with a checkpoint
+        before each, so a cancelled ingest stops at its next model call.
+        """
+        encode = timed("embedding", self.embedder.encode)
+        if work is not None:
+            encode = checkpointed(encode, work, self.settings.embed_batch_size)
+        results = ingest(self.store, encode, docs)
         return IngestResponse(documents=results, index_version=self.store.index_version())
 
     def check(self, req: CheckRequest) -> CheckResponse:
         """Judge one statement against the corpus (batched with concurrent checks)."""
         return self.submit([req])[0].result()
 
-    def submit(self, requests: Sequence[CheckRequest]) -> list[Future[CheckResponse]]:
+    def submit(
+        self,
+        requests: Sequence[CheckRequest],
+        *,
+        caller: str = "",
+        stream: str | None = None,
+        single: bool = False,
+    ) -> list[Future[CheckResponse]]:
         """Queue statements for the micro-batcher; one future per statement, in order.
 
+        ``caller``, ``stream`` and ``single`` (a single check) say whose share of the queue
+        they take (see :mod:`service.batching`).
+
         Raises:
-            OverloadedError: The queue has no room for all of them (nothing is queued).
+            OverloadedError: No room for all of them (nothing is queued); its subclass
+                QuotaExceededError when the caller's or the stream's share is full.
         """
-        return self.batcher.submit(requests)
+        return self.batcher.submit(requests, caller=caller, stream=stream, single=single)
 
     def check_many(self, requests: Sequence[CheckRequest]) -> list[CheckResponse | Exception]:
         """Judge statements now with one embedding and one stance call for them all.

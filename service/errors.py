@@ -8,6 +8,8 @@ The HTTP layer maps each branch of the tree to one status code::
     ├── NotFoundError              a document (or other resource) does not exist     → 404
     ├── ModelMismatchError         the store was built with another embedding model  → 409
     ├── OverloadedError            the model queue is full; retry later              → 503
+    │   └── QuotaExceededError     the caller (or stream) holds its share of it      → 429
+    ├── WorkCancelledError         work stopped: past its deadline, or client gone   → 503
     └── StoreError                 the store failed (I/O, corruption, lost server)   → 503
 """
 
@@ -41,9 +43,18 @@ class ModelMismatchError(FactCheckError):
 class OverloadedError(FactCheckError):
     """Too much work is queued; the caller should retry after `retry_after` seconds."""
 
-    def __init__(self, message: str, *, retry_after: int = 1) -> None:
+    def __init__(self, message: str, *, retry_after: int = 1, limit: str = "queue") -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.limit = limit  # which limit was hit, named in the problem+json
+
+
+class QuotaExceededError(OverloadedError):
+    """The caller's (or its stream's) share of the model queue is full; the caller waits."""
+
+
+class WorkCancelledError(FactCheckError):
+    """Work stopped at a model call because its request's deadline passed."""
 
 
 class StoreError(FactCheckError):
@@ -55,7 +66,9 @@ HTTP_STATUS: dict[type[FactCheckError], int] = {
     InvalidInputError: 422,
     NotFoundError: 404,
     ModelMismatchError: 409,
+    QuotaExceededError: 429,
     OverloadedError: 503,
+    WorkCancelledError: 503,
     StoreError: 503,
     FactCheckError: 500,
 }

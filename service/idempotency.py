@@ -15,18 +15,21 @@ Keys live in the store, so every replica on a shared store sees them and they su
 restart. Concurrent requests with one key: the first claims it with one insert that the
 store's (scope, key) unique constraint lets only one of them win, then ingests and
 stores its response; the others poll the store (every 25 ms, backing off to 0.4 s) and
-replay that response once it is there. A claim is held for ``request_timeout_s``, the
-deadline of the ingest it guards: a claim older than that belongs to a request that has
-already answered 503, or to a process that died, and the next request with the key takes
-it over. Taking over never writes twice, because ingestion is idempotent by content:
-documents already committed come back ``unchanged``. A request that fails drops its
-claim, so a retry runs anew.
+replay that response once it is there. A claim holds a lease of ``request_timeout_s``
+that a heartbeat renews for as long as its work runs, even past the request's 503 at its
+deadline (the work stops at its next model call, then drops the claim): a retry never
+runs a second copy beside it. Only the claim of a process that died runs out of lease
+and is taken over by the next request with the key; taking over never writes twice,
+because ingestion is idempotent by content (documents already committed come back
+``unchanged``). A request that fails drops its claim, so a retry runs anew; one whose
+work finished after its 503 records that work's response, which a retry replays.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import threading
 import uuid
 from collections.abc import Callable
 from typing import TypeVar
@@ -35,7 +38,13 @@ import anyio
 import msgspec
 from anyio import to_thread
 
-from service.errors import IdempotencyConflictError, InvalidInputError, StoreError
+from service.errors import (
+    IdempotencyConflictError,
+    InvalidInputError,
+    StoreError,
+    WorkCancelledError,
+)
+from service.runner import Work
 from service.schemas import IdempotencyKey
 from service.store import IdempotencyRecord, Store
 
@@ -82,17 +91,44 @@ async def claim(
         delay = min(2 * delay, POLL_MAX_S)
 
 
-def run_claimed(store: Store, claim: IdempotencyRecord, status: int, run: Callable[[], R]) -> R:
+def run_claimed(
+    store: Store,
+    claim: IdempotencyRecord,
+    status: int,
+    run: Callable[[], R],
+    work: Work,
+    lease_s: float,
+) -> R:
     """``run()`` under an owned claim; its result is stored as the response to replay.
 
     Runs in the worker thread with the write itself, so the response is recorded even
-    when the request has answered 503 at its deadline meanwhile.
+    when the request has answered 503 at its deadline meanwhile: a replay reports what
+    was really done. While ``run()`` runs, a heartbeat thread renews the claim's lease
+    every third of it, so no retry takes the key over while the work still runs (only
+    once its process died); work cancelled at its deadline stops at its next model call
+    and then drops the claim. Work whose claim was taken over (its lease ran out while
+    it waited for a worker) does not start, or stops.
     """
+    if not store.renew_idempotency_key(claim):
+        raise WorkCancelledError(f"`{HEADER}` {claim.key!r} was taken over by a retry")
+    stop = threading.Event()
+
+    def heartbeat() -> None:
+        while not stop.wait(lease_s / 3):
+            with contextlib.suppress(StoreError):  # a missed beat: the next one renews
+                if not store.renew_idempotency_key(claim):
+                    work.cancel()
+                    return
+
+    beat = threading.Thread(target=heartbeat, name="idempotency-heartbeat", daemon=True)
+    beat.start()
     try:
         result = run()
     except BaseException:
         with contextlib.suppress(StoreError):  # else the lease frees the key
             store.release_idempotency_key(claim)
         raise
+    finally:
+        stop.set()
     store.finish_idempotency_key(claim, status, msgspec.json.encode(result))
     return result

@@ -16,13 +16,22 @@ import msgspec
 import numpy as np
 
 from service.embed import Vectors
+from service.errors import FactCheckError
 from service.html import extract
 from service.judge.annotate import ANNOTATION_VERSION, annotate_many
 from service.judge.annotate import encode as encode_annotation
 from service.language import ENGLISH, detect
-from service.schemas import MAX_TITLE_CHARS, DocumentIn, DroppedLine, IngestResult, parse_date
+from service.schemas import (
+    MAX_TITLE_CHARS,
+    DocumentIn,
+    DroppedLine,
+    IngestResult,
+    ItemError,
+    parse_date,
+)
 from service.split import Split, split_document
 from service.store import DocumentRecord, Store
+from service.telemetry import error_log
 
 NO_ARTICLE = "no article text in the HTML"
 _REANNOTATE_BATCH = 512  # claims per spaCy pass and per write transaction
@@ -105,35 +114,45 @@ def ingest(
     The claims of all changed documents are embedded in one call: the encoder batches
     (and length-sorts) across documents instead of running one small batch per document;
     they are annotated in one spaCy pass likewise, their times resolved against their
-    document's publication date.
+    document's publication date. A document whose own input makes cleaning, splitting or
+    its write raise (a bug) is ``failed`` with the error, logged once; the others are
+    ingested as usual. The service's own errors (a store failure, a cancelled request)
+    fail the request.
     """
     results: list[IngestResult | None] = []
     pending: list[tuple[int, DocumentRecord, Split, list[DroppedLine]]] = []
     for sent in docs:
-        existing = store.get_document(document_id(sent))
-        if existing is not None and existing.content_hash == content_hash(sent):
-            retracted = existing.status == "retracted"
-            results.append(
-                IngestResult(
-                    id=existing.id,
-                    status="retracted" if retracted else "unchanged",
-                    version=existing.version,
-                    claims=existing.claim_count,
-                    retracted=retracted,
+        try:
+            existing = store.get_document(document_id(sent))
+            if existing is not None and existing.content_hash == content_hash(sent):
+                retracted = existing.status == "retracted"
+                results.append(
+                    IngestResult(
+                        id=existing.id,
+                        status="retracted" if retracted else "unchanged",
+                        version=existing.version,
+                        claims=existing.claim_count,
+                        retracted=retracted,
+                    )
                 )
+                continue
+            doc = prepare(sent)
+            split = split_document(
+                doc.text, title=doc.title, language=doc.language or ENGLISH, layout=doc.layout
             )
+            dropped = [
+                DroppedLine(start=s.start, end=s.end, text=s.text, reason=why)
+                for s, why in split.dropped
+            ]
+            if sent.format == "html" and not doc.text:
+                dropped.append(DroppedLine(start=0, end=0, text="", reason=NO_ARTICLE))
+            record = to_record(sent, doc)
+        except FactCheckError:
+            raise
+        except Exception as exc:  # this document's own failure
+            results.append(_failed(document_id(sent), exc))
             continue
-        doc = prepare(sent)
-        split = split_document(
-            doc.text, title=doc.title, language=doc.language or ENGLISH, layout=doc.layout
-        )
-        dropped = [
-            DroppedLine(start=s.start, end=s.end, text=s.text, reason=why)
-            for s, why in split.dropped
-        ]
-        if sent.format == "html" and not doc.text:
-            dropped.append(DroppedLine(start=0, end=0, text="", reason=NO_ARTICLE))
-        pending.append((len(results), to_record(sent, doc), split, dropped))
+        pending.append((len(results), record, split, dropped))
         results.append(None)
     texts = [c.text for _, _, split, _ in pending for c in split.claims]
     vectors = encode(texts) if texts else np.zeros((0, 0), dtype=np.float32)
@@ -150,14 +169,21 @@ def ingest(
     offset = 0
     for position, record, split, dropped in pending:
         count = len(split.claims)
-        status, stored = store.put_document(
-            record,
-            split.claims,
-            vectors[offset : offset + count],
-            annotations[offset : offset + count],
-            ANNOTATION_VERSION,
-        )
-        offset += count
+        try:
+            status, stored = store.put_document(
+                record,
+                split.claims,
+                vectors[offset : offset + count],
+                annotations[offset : offset + count],
+                ANNOTATION_VERSION,
+            )
+        except FactCheckError:
+            raise
+        except Exception as exc:  # this document's own failure (its transaction rolled back)
+            results[position] = _failed(record.id, exc)
+            continue
+        finally:
+            offset += count
         retracted = stored.status == "retracted"
         results[position] = IngestResult(
             id=stored.id,
@@ -169,6 +195,22 @@ def ingest(
             retracted=retracted,
         )
     return [r for r in results if r is not None]
+
+
+def _failed(doc_id: str, exc: Exception) -> IngestResult:
+    error_log.error("unhandled %s while ingesting a document", type(exc).__name__, exc_info=exc)
+    return IngestResult(
+        id=doc_id,
+        status="failed",
+        version=0,
+        claims=0,
+        error=ItemError(
+            status=500,
+            type="urn:factcheck:error:Internal",
+            title="Internal Server Error",
+            detail="internal error while ingesting this document; nothing of it was written",
+        ),
+    )
 
 
 def reannotate(store: Store) -> int:

@@ -13,17 +13,21 @@ own transaction) and runs the lifespan's shutdown, which closes the store.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import resource
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from types import FrameType
+from typing import ClassVar
 
 import anyio
 import uvicorn
 from anyio import to_thread
 from litestar import Litestar
 from litestar.datastructures import State
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from service.corpus import demo_documents
 from service.engine import Engine
@@ -32,6 +36,7 @@ from service.runner import ModelRunner
 from service.settings import Settings
 
 log = logging.getLogger("factcheck.lifecycle")
+_FILES_KEPT_OPEN = 128  # store and WAL files, model files, sockets to a database, logs
 
 
 def _load(settings: Settings, engine_factory: Callable[[Settings], Engine]) -> Engine:
@@ -88,7 +93,84 @@ async def wait_for_engine(state: State) -> Engine:
         return engine
     if state.startup_error:
         raise StoreError(f"the service failed to start: {state.startup_error}")
-    raise OverloadedError("the service is starting: models are still loading", retry_after=5)
+    raise OverloadedError(
+        "the service is starting: models are still loading", retry_after=5, limit="starting"
+    )
+
+
+class SlowClientProtocol(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol with deadlines for slow clients, which uvicorn lacks.
+
+    A request's head (request line and headers) must arrive within ``header_timeout_s``
+    of its first byte (of the connection, for the first one), and while the app waits for
+    the body, each piece of it within ``body_timeout_s`` of the last; else the connection
+    is closed. So a client that drips bytes (slowloris) holds a connection, a file
+    descriptor and, for a body, a request task only that long. Set on a subclass by
+    :func:`protocol_class`.
+    """
+
+    header_timeout_s: ClassVar[float] = 10.0
+    body_timeout_s: ClassVar[float] = 30.0
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        """Start the first request's head deadline."""
+        super().connection_made(transport)
+        self._timer: asyncio.TimerHandle | None = None
+        self._arm(self.header_timeout_s)
+
+    def data_received(self, data: bytes) -> None:
+        """Feed the parser, then set the deadline for what the request still owes."""
+        idle = self.cycle is None or self.cycle.response_complete
+        if idle and self._timer is None:  # the first bytes of a kept-alive connection's next
+            self._arm(self.header_timeout_s)
+        before = self.cycle
+        super().data_received(data)
+        if self.cycle is not before or not idle:  # a head completed, or body arrived
+            self._disarm()
+            if self.cycle is not None and self.cycle.more_body and not self.cycle.disconnected:
+                self._arm(self.body_timeout_s)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """Drop the deadline with the connection."""
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _arm(self, delay: float) -> None:
+        self._timer = self.loop.call_later(delay, self._expired)
+
+    def _disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _expired(self) -> None:
+        self._timer = None
+        if self.flow.read_paused:  # the app has not read what came: not the client's delay
+            self._arm(self.body_timeout_s)
+        elif not self.transport.is_closing():
+            log.info("closing a connection: its request did not arrive in time")
+            self.transport.close()
+
+
+def protocol_class(settings: Settings) -> type[SlowClientProtocol]:
+    """:class:`SlowClientProtocol` with this deployment's deadlines."""
+    return type(
+        "SlowClientProtocol",
+        (SlowClientProtocol,),
+        {"header_timeout_s": settings.header_timeout_s, "body_timeout_s": settings.body_timeout_s},
+    )
+
+
+def connection_limit(settings: Settings) -> int:
+    """Connections (and request tasks) served at once; beyond, uvicorn answers 503.
+
+    The setting, else the open-file limit less what the store, the models and the logs
+    hold open, so that accepting one more connection never fails with EMFILE.
+    """
+    if settings.max_connections:
+        return settings.max_connections
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return max(16, min(soft, 65_536) - _FILES_KEPT_OPEN)
 
 
 class DrainingServer(uvicorn.Server):

@@ -245,6 +245,14 @@ class Problem(Base):
     field: Annotated[
         str, Meta(description="The offending field, when one is to blame", examples=["items"])
     ] = ""
+    limit: Annotated[
+        str,
+        Meta(
+            description="429 and 503: the limit that was hit (queue, batch_share, "
+            "caller_share, stream_share, rate_limit, deadline, starting)",
+            examples=["caller_share"],
+        ),
+    ] = ""
     errors: Annotated[
         list[dict[str, Any]],
         Meta(
@@ -313,13 +321,15 @@ class IngestResult(Base):
 
     id: Annotated[str, Meta(examples=[EXAMPLE_DOC])]
     status: Annotated[
-        Literal["created", "unchanged", "replaced", "retracted"],
+        Literal["created", "unchanged", "replaced", "retracted", "failed"],
         Meta(
             description=(
                 "`created`: new id. `unchanged`: same content as stored, nothing written. "
                 "`replaced`: new content for an existing id (the old version is kept). "
                 "`retracted`: same content as a retracted document, which stays retracted "
-                "(`POST /v1/documents/{doc_id}/unretract` brings it back)."
+                "(`POST /v1/documents/{doc_id}/unretract` brings it back). `failed`: this "
+                "document alone hit an internal error (in `error`); nothing of it was "
+                "written, and the other documents of the request were ingested as usual."
             ),
             examples=["created"],
         ),
@@ -335,6 +345,7 @@ class IngestResult(Base):
             examples=[False],
         ),
     ] = False
+    error: ItemError | None = None
 
 
 class IngestResponse(Base):

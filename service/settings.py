@@ -79,6 +79,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     request_timeout_s: Annotated[float, Meta(gt=0)] = 30.0  # deadline of one model call
     idempotency_ttl_s: Annotated[float, Meta(gt=0)] = 86_400.0  # Idempotency-Key lifetime
     drain_s: Annotated[float, Meta(ge=0)] = 5.0  # SIGTERM: readiness 503 this long, then stop
+    # Slow clients (`factcheck serve`): a request's head must arrive within header_timeout_s,
+    # each piece of its body within body_timeout_s of the last; connections (and request
+    # tasks) at once beyond max_connections get 503 (0: the open-file limit less 128).
+    header_timeout_s: Annotated[float, Meta(gt=0)] = 10.0
+    body_timeout_s: Annotated[float, Meta(gt=0)] = 30.0
+    max_connections: Annotated[int, Meta(ge=0)] = 0
+    keep_alive_s: Annotated[int, Meta(ge=1)] = 5  # idle kept-alive connections are closed
     log_json: bool = True  # structured JSON log lines from `factcheck serve`
     # Batch scoring: one request's limit, and the micro-batcher that gathers statements
     # from concurrent requests into one embedding call and one stance call.
@@ -93,15 +100,37 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # grow under load while a lone check waits for nothing (bench/NOTES.md).
     microbatch_wait_ms: Annotated[float, Meta(ge=0.0, le=1_000.0)] = 0.0
     queue_size: PositiveInt = 1_024  # statements waiting; beyond it checks answer 503
+    # Fair admission to that queue (service/batching.py): one caller (API key, else client
+    # address) may hold this share of it (429 beyond; never less than one whole batch),
+    # one stream this share, and this share is kept for single checks (/v1/check, the
+    # panel's) that batches and streams cannot take (503 for them beyond the rest).
+    queue_caller_share: Fraction = 0.5
+    queue_stream_share: Fraction = 0.25
+    queue_single_share: Fraction = 0.125
     stream_window: PositiveInt = 128  # statements of one stream in flight at once
     max_line_bytes: PositiveInt = 64_000  # one NDJSON line of the stream
 
     def __post_init__(self) -> None:
-        if self.queue_size < self.max_batch_items:
+        if self.queue_size - self.single_reserve < self.max_batch_items:
             raise ValueError(
-                f"queue_size ({self.queue_size}) must hold a whole batch "
-                f"(max_batch_items = {self.max_batch_items})"
+                f"queue_size ({self.queue_size}) less its share for single checks must hold "
+                f"a whole batch (max_batch_items = {self.max_batch_items})"
             )
+
+    @property
+    def caller_quota(self) -> int:
+        """Statements one caller may have waiting (at least one whole batch)."""
+        return max(int(self.queue_size * self.queue_caller_share), self.max_batch_items)
+
+    @property
+    def stream_quota(self) -> int:
+        """Statements one stream may have waiting."""
+        return max(int(self.queue_size * self.queue_stream_share), 1)
+
+    @property
+    def single_reserve(self) -> int:
+        """Places of the queue kept for single checks."""
+        return int(self.queue_size * self.queue_single_share)
 
     # Speed (figures and the reasons for these defaults: bench/NOTES.md).
     # Vector search: exact, HNSW (usearch, int8, saved as <store>.hnsw), or auto: HNSW when

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 import time
 import uuid
 from contextvars import ContextVar
@@ -146,9 +147,51 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, default=str)
 
 
+class StormFilter(logging.Filter):
+    """Lets through at most ``burst`` records of one kind every ``window_s`` seconds.
+
+    A kind is a logger, level and message template: a bug hit by every request, the
+    overload warning of every 503, a flood of slow connections closed. The first record of
+    a kind let through after some were dropped carries ``suppressed``, their number. The
+    access log (one line per request, the audit trail) is never limited.
+    """
+
+    def __init__(self, burst: int = 20, window_s: float = 10.0, *, kinds: int = 1_000) -> None:
+        super().__init__()
+        self.burst, self.window_s, self.kinds = burst, window_s, kinds
+        self._windows: dict[tuple[str, int, object], list[float]] = {}  # start, let, dropped
+        self._lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """True to emit the record."""
+        if record.name == access_log.name:
+            return True
+        key = (record.name, record.levelno, record.msg)
+        now = time.monotonic()
+        with self._lock:
+            window = self._windows.get(key)
+            if window is None or now - window[0] >= self.window_s:
+                if len(self._windows) >= self.kinds:  # bounded memory: forget old kinds
+                    self._windows.clear()
+                dropped = window[2] if window else 0
+                self._windows[key] = [now, 1, 0]
+                if dropped:
+                    record.suppressed = int(dropped)
+                return True
+            if window[1] < self.burst:
+                window[1] += 1
+                return True
+            window[2] += 1
+            return False
+
+
 def configure_logging(*, as_json: bool, level: int = logging.INFO) -> None:
-    """Send every logger (uvicorn's too) to stderr, as JSON lines or plain text."""
+    """Send every logger (uvicorn's too) to stderr, as JSON lines or plain text.
+
+    Storms of one kind of record are thinned out (:class:`StormFilter`).
+    """
     handler = logging.StreamHandler()
+    handler.addFilter(StormFilter())
     if as_json:
         formatter: logging.Formatter = JsonFormatter()
         formatter.converter = time.gmtime

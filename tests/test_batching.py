@@ -97,3 +97,17 @@ def test_a_full_queue_refuses_all_or_nothing_and_close_drains() -> None:
     assert cancelled and [0] in run.batches and [2] not in run.batches
     with pytest.raises(FactCheckError, match="shutting down"):
         batcher.submit([8])
+
+
+def test_single_checks_go_first_into_the_next_call() -> None:
+    run = Recorder()
+    run.release.clear()
+    batcher: MicroBatcher[int, int] = MicroBatcher(run, max_batch=3, max_wait_s=0.0, max_queue=10)
+    batcher.submit([0])
+    assert run.inside.wait(10)
+    bulk = batcher.submit([2, 4, 6, 8], caller="batch")
+    single = batcher.submit([10], caller="editor", single=True)
+    run.release.set()
+    assert single[0].result(10) == 100 and [f.result(10) for f in bulk] == [20, 40, 60, 80]
+    assert run.batches == [[0], [10, 2, 4], [6, 8]]
+    batcher.close()

@@ -136,7 +136,75 @@ def test_metrics_count_client_disconnects_apart_from_server_errors(
     assert not any('status="5' in line for line in stream), stream
 
 
-def _retry_thread(fn: Callable[[], Any]) -> threading.Thread:
-    thread = threading.Thread(target=fn, daemon=True)
-    thread.start()
-    return thread
+class SlowEmbedder:
+    """The real embedder, each call slowed down, recording texts and overlapping calls."""
+
+    def __init__(self, inner: Any, delay_s: float = 0.3) -> None:
+        self.inner = inner
+        self.delay_s = delay_s
+        self.texts = self.active = self.max_active = 0
+        self.lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def encode(self, texts: Sequence[str], *args: Any, **kwargs: Any) -> Any:
+        with self.lock:
+            self.active += 1
+            self.max_active = max(self.max_active, self.active)
+        try:
+            time.sleep(self.delay_s)
+            self.texts += len(texts)
+            return self.inner.encode(texts, *args, **kwargs)
+        finally:
+            with self.lock:
+                self.active -= 1
+
+
+@pytest.fixture
+def slow_ingest(
+    settings: Settings, engine_factory: Callable[[Settings], Engine]
+) -> Iterator[tuple[str, SlowEmbedder]]:
+    slow: list[SlowEmbedder] = []
+
+    def factory(s: Settings) -> Engine:
+        engine = engine_factory(s)
+        slow.append(SlowEmbedder(engine.embedder))
+        engine.embedder = slow[0]  # type: ignore[assignment]
+        return engine
+
+    for url in serve(msgspec.structs.replace(settings, request_timeout_s=2.0), factory):
+        while httpx.get(f"{url}/health/ready", timeout=10).status_code != 200:
+            time.sleep(0.05)
+        yield url, slow[0]
+
+
+def _texts_settled(embedder: SlowEmbedder, quiet_s: float = 1.5) -> int:
+    last = -1
+    while embedder.texts != last:
+        last = embedder.texts
+        time.sleep(quiet_s)
+    return last
+
+
+def test_an_ingest_past_its_deadline_stops_and_holds_its_key_until_it_has(
+    slow_ingest: tuple[str, SlowEmbedder],
+) -> None:
+    url, embedder = slow_ingest
+    sentences = " ".join(f"The harbour crane number {i} was repaired on site." for i in range(40))
+    docs = [{"id": f"bulk-{d}", "text": sentences.replace("crane", f"crane{d}")} for d in range(30)]
+    headers = {"Idempotency-Key": "bulk-ingest-1"}
+    with httpx.Client(base_url=url, timeout=120) as http:
+        first = http.post("/v1/documents", json=docs, headers=headers)
+        assert first.status_code == 503, first.text
+        # the retry waits for the first copy to stop, then runs (and misses the deadline too)
+        retry = http.post("/v1/documents", json=docs, headers=headers)
+        assert retry.status_code == 503, retry.text
+        embedded = _texts_settled(embedder)
+        assert embedder.max_active == 1  # never two copies at once
+        # 1,200 claims, 16 per call at 0.3 s or more: each copy stopped at its next call
+        assert embedded <= 2 * 16 * 10, embedded
+        assert http.get("/v1/documents").json()["total"] == 0  # and nothing was committed
+        # the key was dropped with the work: no response is recorded for work never done
+        small = {"id": "small", "text": "The harbour reopened."}
+        assert http.post("/v1/documents", json=small, headers=headers).status_code == 201

@@ -24,13 +24,14 @@ VERSIONS = ["1.30.0", kubernetes_validate.utils.latest_version()]
 
 
 def manifests() -> dict[str, dict[str, Any]]:
-    """Every resource of the base, by kind."""
+    """Every resource of the base, by kind (``kind/name`` for a second of a kind)."""
     found = {}
     for path in sorted(K8S.glob("*.yaml")):
         if path.name == "kustomization.yaml":
             continue
         for doc in yaml.safe_load_all(path.read_text()):
-            found[doc["kind"]] = doc
+            kind = doc["kind"]
+            found[kind if kind not in found else f"{kind}/{doc['metadata']['name']}"] = doc
     return found
 
 
@@ -107,6 +108,21 @@ def test_manifests_agree_with_each_other_and_the_service() -> None:
     key_file = Path(settings.api_keys_file)
     assert mounts[str(key_file.parent)] == "api-keys"
     assert len(parse_keys(m["Secret"]["stringData"][key_file.name])) == 2
+
+    # The ingresses reach the Service, and wait longer than the service's own deadline.
+    ingresses = {d["metadata"]["name"]: d for k, d in m.items() if k.split("/")[0] == "Ingress"}
+    assert set(ingresses) == {"factcheck", "factcheck-stream"}
+    for ingress in ingresses.values():
+        (rule,) = ingress["spec"]["rules"]
+        for path in rule["http"]["paths"]:
+            assert path["backend"]["service"]["name"] == m["Service"]["metadata"]["name"]
+            assert path["backend"]["service"]["port"]["name"] == "http"
+        read_timeout = ingress["metadata"]["annotations"][
+            "nginx.ingress.kubernetes.io/proxy-read-timeout"
+        ]
+        assert int(read_timeout) > settings.request_timeout_s
+    stream = ingresses["factcheck-stream"]["metadata"]["annotations"]
+    assert stream["nginx.ingress.kubernetes.io/proxy-request-buffering"] == "off"
 
 
 def test_dockerfile_shape() -> None:

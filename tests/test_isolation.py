@@ -155,3 +155,29 @@ def test_a_retract_racing_a_delete_is_404_or_200_never_500(client: Client) -> No
         store.get_document = real_get
     assert response.status_code in (200, 404), response.text
     assert client.get("/v1/documents/port-1").status_code in (200, 404)
+
+
+def test_a_document_that_fails_fails_only_itself(
+    client: Client, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import service.ingest
+
+    real = service.ingest.split_document
+
+    def fragile(text: str, **kwargs: Any) -> Any:
+        if "POISON" in text:
+            raise RuntimeError("a bug this document alone triggers")
+        return real(text, **kwargs)
+
+    monkeypatch.setattr(service.ingest, "split_document", fragile)
+    poison = {"id": "poison", "text": "POISON in the port of Rotterdam."}
+    caplog.clear()
+    response = client.post("/v1/documents", json=[ARTICLE, poison, OTHER])
+    assert response.status_code == 201, response.text
+    results = response.json()["documents"]
+    assert [r["status"] for r in results] == ["created", "failed", "created"]
+    assert results[1]["id"] == "poison" and results[1]["error"]["status"] == 500
+    assert results[0]["error"] is None
+    assert len(_errors(caplog.records)) == 1
+    assert client.get("/v1/documents/poison").status_code == 404
+    assert client.get("/v1/documents/wheat-1").status_code == 200

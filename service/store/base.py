@@ -236,5 +236,11 @@ class Store(Protocol):
     def release_idempotency_key(self, claim: IdempotencyRecord) -> None:
         """Drop an owned, unfinished claim (its request failed), so a retry runs anew."""
 
+    def renew_idempotency_key(self, claim: IdempotencyRecord) -> bool:
+        """Restart the lease of an owned, unfinished claim (its work still runs).
+
+        False when the claim is no longer the caller's (taken over, or finished).
+        """
+
     def close(self) -> None:
         """Release connections."""

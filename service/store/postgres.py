@@ -573,6 +573,16 @@ class PostgresStore:
                 (claim.scope, claim.key, claim.token),
             )
 
+    def renew_idempotency_key(self, claim: IdempotencyRecord) -> bool:
+        """Restart the lease of the caller's unfinished claim; False if it is not theirs."""
+        with self._connect() as conn:
+            renewed = conn.execute(
+                "UPDATE idempotency_keys SET created_at = now() "
+                "WHERE scope = %s AND key = %s AND token = %s AND status IS NULL",
+                (claim.scope, claim.key, claim.token),
+            ).rowcount
+        return bool(renewed)
+
     def close(self) -> None:
         """Close the pool's connections."""
         self._pool.close()

@@ -810,6 +810,16 @@ class SqliteStore:
                 (claim.scope, claim.key, claim.token),
             )
 
+    def renew_idempotency_key(self, claim: IdempotencyRecord) -> bool:
+        """Restart the lease of the caller's unfinished claim; False if it is not theirs."""
+        with self._tx() as db:
+            renewed = db.execute(
+                "UPDATE idempotency_keys SET created_at = ? "
+                "WHERE scope = ? AND key = ? AND token = ? AND status IS NULL",
+                (time.time(), claim.scope, claim.key, claim.token),
+            ).rowcount
+        return bool(renewed)
+
     def close(self) -> None:
         """Save the HNSW index if it changed since it was saved; close the file."""
         with self._lock:
