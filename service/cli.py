@@ -383,7 +383,8 @@ def cmd_fit_verdict(args: argparse.Namespace) -> int:
         print(f"relevance floor {floor:.2f}: cross-validated log-loss {loss:.4f}")
     save(model, args.out)
     print(
-        f"verdict model fitted on {model.samples} claims (floor {model.relevance_floor:.2f}, "
+        f"verdict model fitted on {model.samples} claims (relevance floor "
+        f"{model.relevance_floor:.2f}, support floor {model.support_floor:.2f}, "
         f"train accuracy {model.train_accuracy:.3f}) -> {args.out}"
     )
     return 0

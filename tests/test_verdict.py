@@ -7,8 +7,17 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from service.judge.calibrate import fit, load, save
-from service.judge.verdict import FEATURES, Judged, VerdictModel, decide, features, relevance, weigh
+from service.judge.calibrate import SUPPORT_FLOORS, fit, load, save
+from service.judge.verdict import (
+    FEATURES,
+    Judged,
+    VerdictModel,
+    choose,
+    decide,
+    features,
+    relevance,
+    weigh,
+)
 
 
 def p(
@@ -117,6 +126,24 @@ def test_model_verdict_is_the_most_probable_and_confidence_its_probability() -> 
     assert d.confidence == pytest.approx(d.probabilities["refuted"])
 
 
+def test_supported_needs_the_support_floor() -> None:
+    probs = {"supported": 0.45, "refuted": 0.30, "conflicting": 0.05, "not_enough_info": 0.20}
+    assert choose(probs, 0.0) == "supported"
+    assert choose(probs, 0.5) == "refuted"  # the next most probable, never a forced support
+    zeros = [0.0] * len(FEATURES)
+    support = list(zeros)
+    support[FEATURES.index("support")] = 3.0
+    model = msgspec.structs.replace(
+        _model(
+            {"supported": support, "refuted": zeros, "conflicting": zeros, "not_enough_info": zeros}
+        ),
+        support_floor=0.99,
+    )
+    d = decide([p(0.7, 0.9, 0.05, "a")], model)
+    assert d.verdict != "supported"
+    assert d.confidence == pytest.approx(d.probabilities[d.verdict])
+
+
 def _claims() -> tuple[list[list[Judged]], list[str]]:
     claims: list[list[Judged]] = []
     gold: list[str] = []
@@ -137,6 +164,7 @@ def test_fit_learns_the_verdicts_and_round_trips(tmp_path: Path) -> None:
     model, losses = fit(claims, gold, fitted_on=["synthetic"])
     assert set(losses) == {0.30, 0.35, 0.40, 0.45}
     assert model.relevance_floor in losses
+    assert model.support_floor in SUPPORT_FLOORS
     assert model.train_accuracy >= 0.95
     predicted = [decide(c, model).verdict for c in claims]
     assert sum(a == b for a, b in zip(predicted, gold, strict=True)) / len(gold) >= 0.95

@@ -29,10 +29,12 @@ Two steps, each with numbers the response shows.
    single source each way (noisy-OR alone would let many weak readings add up), how many
    sources each way, the best relevance, which mismatch kinds were found, corroboration
    by the rules and paraphrase-level similarity) gives the four verdicts' probabilities;
-   the verdict is the most probable and ``confidence`` is its probability — the
-   calibrated probability that the verdict is right. Its parameters (and the relevance
-   floor) are fitted by ``factcheck fit-verdict`` on the news suite's train half,
-   climate-fever train and the seed set (service/judge/calibrate.py), stored in
+   the verdict is the most probable, except that ``supported`` needs at least the fitted
+   ``support_floor`` (a wrongly supported statement is the costliest error for an editor;
+   below the floor the next most probable verdict is given), and ``confidence`` is the
+   verdict's probability — the calibrated probability that it is right. Its parameters
+   (and both floors) are fitted by ``factcheck fit-verdict`` on the news suite's train
+   half, climate-fever train and the seed set (service/judge/calibrate.py), stored in
    ``models/verdict-model.json`` with what they were fitted on.
 
 Without a fitted model (a deployment that removed the file) the rule is the plain
@@ -99,8 +101,11 @@ class VerdictModel(msgspec.Struct, frozen=True, kw_only=True):
     features: list[str]
     coefficients: dict[str, list[float]]  # verdict -> one weight per feature
     relevance_floor: float
-    fitted_on: list[str]
-    samples: int
+    # "supported" is said only at this probability or above (else the next most probable):
+    # a wrongly supported statement is the costliest error for an editor.
+    support_floor: float = 0.0
+    fitted_on: list[str] = msgspec.field(default_factory=list)
+    samples: int = 0
     train_accuracy: float = 0.0
 
     def probabilities(self, x: Sequence[float]) -> dict[str, float]:
@@ -195,6 +200,12 @@ def features(passages: Sequence[Judged], floor: float = LOW) -> list[float]:
     ]
 
 
+def choose(probs: dict[str, float], support_floor: float) -> str:
+    """The most probable verdict, "supported" only at ``support_floor`` or above."""
+    allowed = {v: p for v, p in probs.items() if v != "supported" or p >= support_floor}
+    return max(allowed, key=allowed.__getitem__)
+
+
 def _threshold(s: float, c: float) -> tuple[str, float]:
     if s >= THRESHOLD and c >= THRESHOLD:
         return "conflicting", min(s, c)
@@ -215,7 +226,7 @@ def decide(passages: Sequence[Judged], model: VerdictModel | None = None) -> Dec
         probs: dict[str, float] = {}
     else:
         probs = model.probabilities(x)
-        verdict = max(probs, key=probs.__getitem__)
+        verdict = choose(probs, model.support_floor)
         confidence = probs[verdict]
     weighed = [(p, weigh(p, floor)) for p in passages]
     per_s, per_c = _by_source(weighed)
