@@ -129,7 +129,7 @@ def test_model_verdict_is_the_most_probable_and_confidence_its_probability() -> 
 def test_supported_needs_the_support_floor() -> None:
     probs = {"supported": 0.45, "refuted": 0.30, "conflicting": 0.05, "not_enough_info": 0.20}
     assert choose(probs, 0.0) == "supported"
-    assert choose(probs, 0.5) == "refuted"  # the next most probable, never a forced support
+    assert choose(probs, 0.5) == "not_enough_info"  # unverified, never refuted for it
     zeros = [0.0] * len(FEATURES)
     support = list(zeros)
     support[FEATURES.index("support")] = 3.0

@@ -31,7 +31,7 @@ Two steps, each with numbers the response shows.
    by the rules and paraphrase-level similarity) gives the four verdicts' probabilities;
    the verdict is the most probable, except that ``supported`` needs at least the fitted
    ``support_floor`` (a wrongly supported statement is the costliest error for an editor;
-   below the floor the next most probable verdict is given), and ``confidence`` is the
+   below the floor the statement is ``not_enough_info``, never refuted), and ``confidence`` is the
    verdict's probability — the calibrated probability that it is right. Its parameters
    (and both floors) are fitted by ``factcheck fit-verdict`` on the news suite's train
    half, climate-fever train and the seed set (service/judge/calibrate.py), stored in
@@ -101,7 +101,7 @@ class VerdictModel(msgspec.Struct, frozen=True, kw_only=True):
     features: list[str]
     coefficients: dict[str, list[float]]  # verdict -> one weight per feature
     relevance_floor: float
-    # "supported" is said only at this probability or above (else the next most probable):
+    # "supported" is said only at this probability or above (else not_enough_info):
     # a wrongly supported statement is the costliest error for an editor.
     support_floor: float = 0.0
     fitted_on: list[str] = msgspec.field(default_factory=list)
@@ -201,9 +201,14 @@ def features(passages: Sequence[Judged], floor: float = LOW) -> list[float]:
 
 
 def choose(probs: dict[str, float], support_floor: float) -> str:
-    """The most probable verdict, "supported" only at ``support_floor`` or above."""
-    allowed = {v: p for v, p in probs.items() if v != "supported" or p >= support_floor}
-    return max(allowed, key=allowed.__getitem__)
+    """The most probable verdict; "supported" under ``support_floor`` is "not_enough_info".
+
+    Too little support to say supported is unverified, never refuted.
+    """
+    verdict = max(probs, key=probs.__getitem__)
+    if verdict == "supported" and probs[verdict] < support_floor:
+        return "not_enough_info"
+    return verdict
 
 
 def _threshold(s: float, c: float) -> tuple[str, float]:
