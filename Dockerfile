@@ -16,7 +16,7 @@ RUN groupadd --system --gid 10001 factcheck \
     && useradd --system --uid 10001 --gid factcheck --home-dir /nonexistent --no-create-home factcheck \
     && mkdir -p /data && chown factcheck:factcheck /data
 COPY --from=build /opt/venv /opt/venv
-COPY models/factcheck-nli-minilm-l6/ /app/models/factcheck-nli-minilm-l6/
+COPY models/factcheck-nli-minilm-l6-v2/ /app/models/factcheck-nli-minilm-l6-v2/
 COPY models/verdict-model.json /app/models/verdict-model.json
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
@@ -30,7 +30,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     FACTCHECK_HOST=0.0.0.0 \
     FACTCHECK_PORT=8000 \
     FACTCHECK_STORE=/data/factcheck.db \
-    FACTCHECK_STANCE_MODEL=/app/models/factcheck-nli-minilm-l6 \
+    FACTCHECK_STANCE_MODEL=/app/models/factcheck-nli-minilm-l6-v2 \
     FACTCHECK_VERDICT_MODEL=/app/models/verdict-model.json \
     FACTCHECK_ONNX_CACHE=/app/onnx
 # Export both models for ONNX Runtime now, not at every pod start (~40 s on 2 cores). The

@@ -24,7 +24,7 @@ for line in text.splitlines():
 PY
 )
 PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-STANCE=${FACTCHECK_STANCE_MODEL:-$PWD/models/factcheck-nli-minilm-l6}
+STANCE=${FACTCHECK_STANCE_MODEL:-$PWD/models/factcheck-nli-minilm-l6-v2}
 HEALTHCHECK=$(grep -A1 '^HEALTHCHECK' Dockerfile | tail -1 | sed -e 's/.*"-c", "//' -e 's/"\]$//')
 HEALTHCHECK=${HEALTHCHECK//8000/$PORT}
 

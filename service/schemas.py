@@ -583,7 +583,7 @@ class ModelInfo(Base):
     """The models a result was computed with."""
 
     embedding: Annotated[str, Meta(examples=["sentence-transformers/all-MiniLM-L6-v2"])]
-    stance: Annotated[str, Meta(examples=["models/factcheck-nli-minilm-l6"])]
+    stance: Annotated[str, Meta(examples=["factcheck-nli-minilm-l6-v2"])]
 
 
 class CheckResponse(Base):

@@ -21,7 +21,7 @@ from service.store.ann import HnswParams
 ENV_PREFIX = "FACTCHECK_"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
-DEFAULT_STANCE_MODEL = PROJECT_ROOT / "models" / "factcheck-nli-minilm-l6"
+DEFAULT_STANCE_MODEL = PROJECT_ROOT / "models" / "factcheck-nli-minilm-l6-v2"
 
 PositiveInt = Annotated[int, Meta(ge=1)]
 Fraction = Annotated[float, Meta(ge=0.0, le=1.0)]

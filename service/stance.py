@@ -4,18 +4,18 @@ The model is any sentence-transformers ``CrossEncoder`` with a classification he
 whose labels are named in its ``config.json`` (``id2label``). The label order is
 read from the model, never hard-coded; label names are mapped to the service's
 three stances with :data:`NLI_TO_STANCE` (the standard NLI names) or a per-model
-``label_map``. The project's own model lives in ``models/factcheck-nli-minilm-l6``.
+``label_map``. The project's own model lives in ``models/factcheck-nli-minilm-l6-v2``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from service import settings
 from service.embed import set_torch_threads, torch_threads
 from service.onnx_backend import OnnxModel, Runtime, batches, run
 
@@ -32,9 +32,7 @@ NLI_TO_STANCE: dict[str, str] = {
 }
 """The single default mapping of NLI label names (case-insensitive) to stances."""
 
-DEFAULT_STANCE_MODEL: str = str(
-    Path(__file__).resolve().parent.parent / "models" / "factcheck-nli-minilm-l6"
-)
+DEFAULT_STANCE_MODEL: str = str(settings.DEFAULT_STANCE_MODEL)
 """Absolute path of the project's shipped NLI cross-encoder."""
 
 

@@ -272,7 +272,7 @@ def test_check_response_shape(client: TestClient) -> None:  # type: ignore[type-
     assert {e["stance"] for e in off_topic} == {"neutral"}
     assert body["models"] == {  # names, never the server's paths
         "embedding": "sentence-transformers/all-MiniLM-L6-v2",
-        "stance": "factcheck-nli-minilm-l6",
+        "stance": "factcheck-nli-minilm-l6-v2",
     }
     assert body["language"] == "en"
     assert set(body["timings"]) == {"embed_ms", "retrieve_ms", "judge_ms", "total_ms", "batch_size"}
