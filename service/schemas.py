@@ -487,8 +487,8 @@ class EvidenceWeights(Base):
     contradicts: Annotated[
         Probability,
         Meta(
-            description="P(contradicts) × relevance; with a mismatch the larger of P(supports) "
-            "and P(contradicts) × relevance.",
+            description="P(contradicts) × relevance; with a mismatch (a contradiction the "
+            "rules point to) the relevance itself.",
             examples=[0.91],
         ),
     ]

@@ -64,7 +64,9 @@ def test_threshold_rule_without_a_model() -> None:
 
 def test_a_mismatch_turns_support_into_contradiction_it_can_point_to() -> None:
     w = weigh(p(0.7, 0.9, 0.05, "a", mismatch="number"))
-    assert (w.supports, w.contradicts, w.stance) == (0.0, pytest.approx(0.9), "contradicts")
+    assert (w.supports, w.contradicts, w.stance) == (0.0, 1.0, "contradicts")
+    # the rule's contradiction stands where the model read the passage as neutral
+    assert weigh(p(0.7, 0.05, 0.1, "a", mismatch="polarity")).stance == "contradicts"
     d = decide([p(0.7, 0.9, 0.05, "a", mismatch="number")])
     assert d.verdict == "refuted"
     assert "number_mismatch:1" in d.reasons

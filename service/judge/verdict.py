@@ -11,11 +11,12 @@ Two steps, each with numbers the response shows.
      counts for nothing;
    - ``supports = P(supports) · r`` and ``contradicts = P(contradicts) · r``;
    - a **mismatch** the rules can point to (service/judge/mismatch.py: a time, number, named
-     entity or polarity of the same event that differs) adds contradiction: the passage's
-     ``contradicts`` becomes ``max(P(contradicts), P(supports)) · r`` and its ``supports``
-     0, since it is about the statement's event and disagrees on a detail. This is the only
-     way a rule moves weight, and only towards contradiction: no rule turns the model's
-     contradiction into support.
+     entity or polarity of the same event that differs, with a sentence that says why)
+     is a contradiction of its own: the passage's ``contradicts`` becomes ``r`` and its
+     ``supports`` 0, whatever the stance model read (it often calls "refused to visit"
+     neutral against "visited"). The verdict model still weighs each mismatch kind
+     (features ``mismatch_*``). This is the only way a rule moves weight, and only towards
+     contradiction: no rule turns the model's contradiction into support.
 
    The evidence ``stance`` is read off these weights (``supports`` or ``contradicts`` when
    that weight is at least ``STANCE_MIN`` and the larger; else ``neutral``), so it always
@@ -150,7 +151,7 @@ def weigh(p: Judged, floor: float = LOW) -> Weighed:
     r = relevance(p.similarity, floor)
     s, c = p.supports * r, p.contradicts * r
     if p.mismatch is not None:
-        s, c = 0.0, max(p.contradicts, p.supports) * r
+        s, c = 0.0, r
     if c >= STANCE_MIN and c > s:
         stance = "contradicts"
     elif s >= STANCE_MIN:
