@@ -22,7 +22,7 @@ from service.errors import FactCheckError, InvalidInputError
 from service.judge.agreement import corroborates, polarity_conflict
 from service.judge.annotate import Annotation, passage_annotation
 from service.judge.mismatch import Mismatch, find_mismatches
-from service.judge.verdict import LOW, Judged, VerdictModel, Weighed, decide, relevance, weigh
+from service.judge.verdict import Judged, VerdictModel, Weighed, decide, relevance
 from service.language import detect
 from service.retrieve import Candidate, retrieve
 from service.schemas import (
@@ -249,27 +249,27 @@ def _respond(
     r: _Retrieved, probs: npt.NDArray[np.float32], pipe: Pipeline, timings: Timings
 ) -> CheckResponse:
     """Evidence and verdict; ``probs`` has a row for each on-topic kept passage."""
-    model = pipe.verdict_model
-    floor = model.relevance_floor if model else LOW
-    evidence: list[Evidence] = []
     judged: list[Judged] = []
+    shown: list[npt.NDArray[np.float32] | None] = []
     rows = iter(probs)
     for s in r.kept:
         # Passages under the lowest floor count for nothing in any verdict, so the stance
         # model is not run on them: they are reported without probabilities.
         p = next(rows) if s.on_topic else _OFF_TOPIC
-        j = Judged(
-            similarity=s.similarity,
-            supports=float(p[0]),
-            neutral=float(p[1]),
-            contradicts=float(p[2]),
-            source=s.doc.source or s.doc.id,
-            mismatch=s.mismatch.kind if s.mismatch else None,
-            corroborated=s.corroborated,
+        shown.append(p if s.on_topic else None)
+        judged.append(
+            Judged(
+                similarity=s.similarity,
+                supports=float(p[0]),
+                neutral=float(p[1]),
+                contradicts=float(p[2]),
+                source=s.doc.source or s.doc.id,
+                mismatch=s.mismatch.kind if s.mismatch else None,
+                corroborated=s.corroborated,
+            )
         )
-        evidence.append(_evidence(s, p if s.on_topic else None, weigh(j, floor)))
-        judged.append(j)
-    decision = decide(judged, model)
+    decision = decide(judged, pipe.verdict_model)
+    evidence = [_evidence(s, p, w) for s, p, w in zip(r.kept, shown, decision.weights, strict=True)]
     # off-topic passages last: the panel shows them apart
     evidence.sort(key=lambda e: not e.on_topic)
     return CheckResponse(

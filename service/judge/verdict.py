@@ -129,7 +129,7 @@ class Decision(msgspec.Struct, frozen=True, kw_only=True):
     contradiction: float
     reasons: list[str]
     probabilities: dict[str, float] = msgspec.field(default_factory=dict)
-    features: list[float] = msgspec.field(default_factory=list)
+    weights: list[Weighed] = msgspec.field(default_factory=list)  # per passage, in order
 
 
 def relevance(similarity: float, floor: float = LOW) -> float:
@@ -180,7 +180,10 @@ def _by_source(weighed: Sequence[tuple[Judged, Weighed]]) -> tuple[list[float], 
 
 def features(passages: Sequence[Judged], floor: float = LOW) -> list[float]:
     """The verdict model's inputs, in :data:`FEATURES` order."""
-    weighed = [(p, weigh(p, floor)) for p in passages]
+    return _features([(p, weigh(p, floor)) for p in passages])
+
+
+def _features(weighed: Sequence[tuple[Judged, Weighed]]) -> list[float]:
     per_s, per_c = _by_source(weighed)
     on_topic = [(p, w) for p, w in weighed if w.relevance > 0]
     kinds = {p.mismatch for p, _ in on_topic if p.mismatch is not None}
@@ -225,7 +228,8 @@ def _threshold(s: float, c: float) -> tuple[str, float]:
 def decide(passages: Sequence[Judged], model: VerdictModel | None = None) -> Decision:
     """Apply the module docstring's two steps."""
     floor = model.relevance_floor if model else LOW
-    x = features(passages, floor)
+    weighed = [(p, weigh(p, floor)) for p in passages]
+    x = _features(weighed)
     s, c = x[1], x[2]
     if model is None:
         verdict, confidence = _threshold(s, c)
@@ -234,7 +238,6 @@ def decide(passages: Sequence[Judged], model: VerdictModel | None = None) -> Dec
         probs = model.probabilities(x)
         verdict = choose(probs, model.support_floor)
         confidence = probs[verdict]
-    weighed = [(p, weigh(p, floor)) for p in passages]
     per_s, per_c = _by_source(weighed)
     reasons = []
     if not any(w.relevance > 0 for _, w in weighed):
@@ -259,5 +262,5 @@ def decide(passages: Sequence[Judged], model: VerdictModel | None = None) -> Dec
         contradiction=c,
         reasons=reasons,
         probabilities=probs,
-        features=x,
+        weights=[w for _, w in weighed],
     )
