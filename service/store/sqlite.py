@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import sqlite3
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Literal
 
@@ -42,15 +43,19 @@ from service.store.base import (
     model_mismatch,
 )
 from service.store.lexical import query_words
+from service.store.text_index import FORMAT, FtsTerms, TantivyIndex, fts5_bm25, fts5_stats
 from service.store.vectors import ExactIndex, VectorIndex, top_k
 
 VectorIndexKind = Literal["auto", "exact", "hnsw"]
+LexicalIndexKind = Literal["auto", "fts5", "tantivy"]
+_log = logging.getLogger(__name__)
+_FTS_TOKENIZE = "porter unicode61"  # claims_fts's tokenizer; tantivy indexes the same terms
 _LOAD_CHUNK = 50_000  # rows per fetch when loading vectors: no 1.5 GB of bytes at once
 _TEXT_SLACK = 20  # extra lexical hits fetched to make up for retracted claims
 _PRUNE_MIN_CLAIMS, _KEEP_RAREST = 50_000, 3  # see SqliteStore._lexical_words
 
 SCHEMA_VERSION = 2  # 2: claims.annotation and claims.annotation_version
-_SCHEMA = """
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (
     id TEXT PRIMARY KEY,
@@ -94,7 +99,7 @@ CREATE TABLE IF NOT EXISTS claims (
 );
 CREATE INDEX IF NOT EXISTS claims_document ON claims(document_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS claims_fts USING fts5(
-    text, content='claims', content_rowid='id', tokenize='porter unicode61'
+    text, content='claims', content_rowid='id', tokenize='{_FTS_TOKENIZE}'
 );
 CREATE TRIGGER IF NOT EXISTS claims_ai AFTER INSERT ON claims BEGIN
     INSERT INTO claims_fts(rowid, text) VALUES (new.id, new.text);
@@ -191,13 +196,19 @@ class SqliteStore:
         ann_min_claims: int = 50_000,
         hnsw: HnswParams | None = None,
         lexical_max_df: float = 1.0,
+        lexical_index: LexicalIndexKind = "auto",
+        lexical_min_claims: int = 50_000,
+        lexical_candidates: int = 200,
         allow_model_change: bool = False,
     ) -> None:
         """Open (or create) the file.
 
         ``vector_index``: ``exact``, ``hnsw``, or ``auto`` (HNSW when the store holds at
         least ``ann_min_claims`` searchable claims when it is opened, else exact), built
-        and searched with ``hnsw``.
+        and searched with ``hnsw``. ``lexical_index``: ``fts5`` (FTS5 ranks every search),
+        ``tantivy`` (unfiltered searches take ``lexical_candidates`` from a tantivy index,
+        ranked with FTS5's BM25: service/store/text_index.py; filtered ones stay on FTS5),
+        or ``auto`` (tantivy from ``lexical_min_claims`` searchable claims at open).
         """
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -222,22 +233,38 @@ class SqliteStore:
         self._db.execute("PRAGMA busy_timeout=10000")
         self._index: VectorIndex = ExactIndex(embedding.dimension)
         self._loaded_version = -1
+        self._text: TantivyIndex | None = None
+        self._terms = FtsTerms(_FTS_TOKENIZE)
+        self._candidates = lexical_candidates
+        self._text_version = -1  # index_version the tantivy reader reflects
+        self._text_delta: tuple[int, list[int], list[tuple[int, str]]] | None = None
         with self._lock:
             self._db.executescript(_SCHEMA)
             self._upgrade()
         stored = self._check_model(allow_model_change)
         if stored == embedding:  # else the file awaits `reembed`: its vectors may not fit
             self._refresh()
+        if lexical_index == "tantivy" or (
+            lexical_index == "auto" and self._count_searchable() >= lexical_min_claims
+        ):
+            self._text = TantivyIndex(self.path)
+            self._sync_text()
 
     # -- plumbing ---------------------------------------------------------------------------
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
+    def _tx(self, *, claims: bool = False) -> Iterator[sqlite3.Connection]:
         """One write transaction, taken eagerly so concurrent writers queue instead of failing.
 
         SQLite failures (disk full, read-only file, I/O error) become StoreError (503).
+        ``claims``: the transaction changes claims or their documents (it calls ``_bump``):
+        it holds the tantivy index's lock from before it begins until its change is in
+        that index, so that processes apply their changes in commit order.
         """
-        with self._lock:
+        text_lock: AbstractContextManager[None] = (
+            self._text.locked() if claims and self._text is not None else nullcontext()
+        )
+        with self._lock, text_lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 try:
@@ -246,11 +273,13 @@ class SqliteStore:
                 except BaseException:
                     if self._db.in_transaction:
                         self._db.execute("ROLLBACK")
+                    self._text_delta = None
                     self._loaded_version = -1  # the index may hold the failed write's vectors
                     self._refresh()
                     raise
             except sqlite3.Error as exc:
                 raise StoreError(f"the store could not complete a write: {exc}") from exc
+            self._apply_text()
 
     def _upgrade(self) -> None:
         """Add the annotation columns to a file made before them (schema version 1)."""
@@ -271,15 +300,80 @@ class SqliteStore:
     def _set_meta(self, db: sqlite3.Connection, key: str, value: str) -> None:
         db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
 
-    def _bump(self, db: sqlite3.Connection) -> None:
-        """Count a change, applied to the in-memory index by the caller.
+    def _bump(
+        self,
+        db: sqlite3.Connection,
+        removed: Sequence[int] = (),
+        added: Sequence[tuple[int, str]] = (),
+    ) -> None:
+        """Count a change, applied to the in-memory vector index by the caller.
 
         That index is then current, unless another process (or app instance) changed the
-        file since it was loaded: then the next search reloads it.
+        file since it was loaded: then the next search reloads it. The claims ``removed``
+        and ``added`` (id, text) go to the tantivy index once the transaction commits.
         """
         version = int(self._meta("index_version") or 0)
         self._set_meta(db, "index_version", str(version + 1))
         self._loaded_version = version + 1 if version == self._loaded_version else -1
+        if self._text is not None:
+            self._text_delta = (version, list(removed), list(added))
+
+    def _text_stamp(self, version: int) -> dict[str, Any]:
+        """What the tantivy index's stamp must say to stand for this file at ``version``."""
+        return {
+            "store_id": self._meta("store_id"),
+            "index_version": version,
+            "format": FORMAT,
+            "tokenize": _FTS_TOKENIZE,
+        }
+
+    def _apply_text(self) -> None:
+        """Put the committed transaction's claims into the tantivy index, then stamp it.
+
+        The SQLite commit comes first: a crash before the stamp leaves the stamp behind
+        the file, and the index is rebuilt at the next search or open. So is an index that
+        was not current before this change (another writer's change is missing from it).
+        """
+        delta, self._text_delta = self._text_delta, None
+        if delta is None or self._text is None:
+            return
+        base, removed, added = delta
+        try:
+            applied = self._text.apply(
+                removed,
+                [(claim_id, self._terms.terms(text)) for claim_id, text in added],
+                self._text_stamp(base),
+                self._text_stamp(base + 1),
+            )
+        except (OSError, ValueError, RuntimeError) as exc:  # committed: rebuilt when read
+            _log.warning("lexical index not updated (%s); it will be rebuilt", exc)
+            applied = False
+        self._text_version = base + 1 if applied else -1
+
+    def _sync_text(self) -> None:
+        """Bring the tantivy index to the file's ``index_version``.
+
+        Another process's change is in the saved index when its stamp says so (reloaded);
+        else the index is rebuilt from the claims table, read in the same snapshot as the
+        version it is stamped with.
+        """
+        assert self._text is not None
+        with self._lock:
+            if int(self._meta("index_version") or 0) == self._text_version:
+                return
+            with self._text.locked():  # a writer between commit and stamp finishes first
+                self._db.execute("BEGIN")
+                try:
+                    version = int(self._meta("index_version") or 0)
+                    stamp = self._text_stamp(version)
+                    if self._text.stamp() == stamp:
+                        self._text.reload()
+                    else:
+                        rows = self._db.execute("SELECT id, text FROM claims")
+                        self._text.rebuild(((r[0], self._terms.terms(r[1])) for r in rows), stamp)
+                finally:
+                    self._db.execute("COMMIT")
+                self._text_version = version
 
     def _check_model(self, allow_change: bool) -> EmbeddingInfo:
         """The model the file's vectors come from (recorded now if the file is new)."""
@@ -310,11 +404,13 @@ class SqliteStore:
             "WHERE d.status != 'retracted'"
         )
 
+    def _count_searchable(self) -> int:
+        return int(self._db.execute(self._searchable_sql("COUNT(*)")).fetchone()[0])
+
     def _use_hnsw(self) -> bool:
         if self._vector_index != "auto":
             return self._vector_index == "hnsw"
-        count = self._db.execute(self._searchable_sql("COUNT(*)")).fetchone()[0]
-        return int(count) >= self._ann_min_claims
+        return self._count_searchable() >= self._ann_min_claims
 
     def _index_stamp(self, version: int) -> dict[str, Any]:
         """What a saved HNSW file must match to stand for this file at ``version``."""
@@ -409,7 +505,7 @@ class SqliteStore:
             raise ValueError("one annotation per claim")
         version = 0 if annotations is None else annotation_version
         now = _now()
-        with self._tx() as db:
+        with self._tx(claims=True) as db:
             old = db.execute(
                 f"SELECT {_DOC_COLUMNS} FROM documents WHERE id = ?", (doc.id,)
             ).fetchone()
@@ -473,7 +569,7 @@ class SqliteStore:
                     ),
                 )
                 ids.append(int(cur.lastrowid or 0))
-            self._bump(db)
+            self._bump(db, removed, list(zip(ids, (c.text for c in claims), strict=True)))
             doc.claim_count = len(ids)
             self._index.remove(removed)
             if doc.status != "retracted":
@@ -488,20 +584,23 @@ class SqliteStore:
 
     def delete_document(self, doc_id: str) -> bool:
         """Delete a document and everything derived from it."""
-        with self._tx() as db:
+        with self._tx(claims=True) as db:
             removed = self._claim_ids(db, doc_id)
             cur = db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
             if cur.rowcount == 0:
                 return False
             db.execute("DELETE FROM claims WHERE document_id = ?", (doc_id,))
             db.execute("DELETE FROM document_versions WHERE document_id = ?", (doc_id,))
-            self._bump(db)
+            self._bump(db, removed)
             self._index.remove(removed)
         return True
 
     def retract_document(self, doc_id: str, reason: str) -> DocumentRecord:
-        """Keep the document for the record, take its claims out of search."""
-        with self._tx() as db:
+        """Keep the document for the record, take its claims out of search.
+
+        The tantivy index keeps them, as FTS5 does: searches drop retracted claims.
+        """
+        with self._tx(claims=True) as db:
             cur = db.execute(
                 "UPDATE documents SET status = 'retracted', retraction_reason = ?, updated_at = ? "
                 "WHERE id = ?",
@@ -519,7 +618,7 @@ class SqliteStore:
 
     def unretract_document(self, doc_id: str) -> DocumentRecord:
         """Put a retracted document's claims back into search; others are left as they are."""
-        with self._tx() as db:
+        with self._tx(claims=True) as db:
             row = db.execute("SELECT status FROM documents WHERE id = ?", (doc_id,)).fetchone()
             if row is None:
                 raise NotFoundError(f"no document with id {doc_id!r}")
@@ -594,12 +693,21 @@ class SqliteStore:
         return top_k(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)), scores, k)
 
     def search_text(self, query: str, k: int, flt: SearchFilter) -> list[tuple[int, float]]:
-        """BM25 over the FTS5 index; scores negated so that higher is better."""
-        match = fts_query(query, self._lexical_words(query))
+        """FTS5's BM25, scores negated so that higher is better; retracted claims dropped.
+
+        Unfiltered searches of a store with a tantivy index rank its candidates; filtered
+        ones, and any the candidates cannot answer, rank in FTS5 (joined to documents).
+        """
+        words = self._lexical_words(query)
+        match = fts_query(query, words)
         if not match:
             return []
         if flt.empty:
-            hits = self._search_text_unfiltered(match, k)
+            hits = (
+                self._search_text_unfiltered(match, k)
+                if self._text is None
+                else self._search_tantivy(words, k)
+            )
             if hits is not None:
                 return hits
         where, args = _filter_sql(flt)
@@ -638,6 +746,31 @@ class SqliteStore:
                     ).fetchone()[0]
         rarest = set(sorted(words, key=lambda w: self._df_cache[w])[:_KEEP_RAREST])
         return [w for w in words if w in rarest or self._df_cache[w] <= cap]
+
+    def _search_tantivy(self, words: list[str], k: int) -> list[tuple[int, float]] | None:
+        """The tantivy index's best candidates, ranked with FTS5's BM25 (text_index.py).
+
+        None when retracted claims crowded the candidates: the caller ranks in FTS5.
+        """
+        assert self._text is not None
+        self._sync_text()
+        phrases = [p for p in map(self._terms.phrase, words) if p]
+        wanted = max(k, self._candidates)
+        ids = self._text.candidates(phrases, wanted)
+        if not ids:
+            return []
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT c.id, c.text FROM claims c JOIN documents d ON d.id = c.document_id "
+                f"WHERE c.id IN ({', '.join('?' * len(ids))}) AND d.status != 'retracted'",
+                ids,
+            ).fetchall()
+            count, avgdl = fts5_stats(self._db, "claims_fts")
+        docs = ((int(r[0]), self._terms.terms(r[1])) for r in rows)
+        hits = fts5_bm25(phrases, docs, count, avgdl, self._text.doc_freqs(phrases))
+        if len(hits) < k and len(ids) == wanted:
+            return None
+        return sorted(hits, key=lambda h: (-h[1], h[0]))[:k]
 
     def _search_text_unfiltered(self, match: str, k: int) -> list[tuple[int, float]] | None:
         """Rank in the FTS index alone, then drop retracted claims.
@@ -726,7 +859,7 @@ class SqliteStore:
         batch_size: int = 256,
     ) -> int:
         """Re-embed every claim in one transaction and record the new model."""
-        with self._tx() as db:
+        with self._tx(claims=True) as db:
             rows = db.execute("SELECT id, text FROM claims ORDER BY id").fetchall()
             for i in range(0, len(rows), batch_size):
                 batch = rows[i : i + batch_size]
@@ -825,6 +958,8 @@ class SqliteStore:
         with self._lock:
             if isinstance(self._index, HnswIndex) and self._saved_version != self._loaded_version:
                 self._save_index(self._index, self._loaded_version)
+            if self._text is not None:
+                self._text.close()
             self._db.close()
 
 

@@ -1,0 +1,287 @@
+"""The lexical index of large SQLite stores: tantivy finds candidates, FTS5's BM25 ranks them.
+
+FTS5 ranks with ``bm25()`` only after scoring every claim that holds any query word: at a
+million claims that is most of a check (bench/NOTES.md). tantivy (Rust, block-max WAND)
+stops once no further claim can enter its top n. Its BM25 is not FTS5's (Lucene's idf,
+``log(1 + (N - n + 0.5) / (n + 0.5))``, never below zero, where FTS5 takes
+``log((N - n + 0.5) / (n + 0.5))`` floored at 1e-6), so its own order differs a little;
+the store asks it for a few hundred candidates and ranks those with FTS5's formula
+(:func:`fts5_bm25`), which gives FTS5's scores and, whenever the candidates hold FTS5's
+top k, FTS5's ranking (recall in bench/NOTES.md, "Lexical index (issue 19)").
+
+Terms are FTS5's own: each word goes once through an in-memory FTS5 table with the
+store's tokenizer (``porter unicode61``), and tantivy indexes the resulting terms split on
+spaces, so both indexes hold the same terms, document lengths and document frequencies.
+
+The index lives in ``<store>.tantivy/`` beside the file, with a stamp
+(``<store>.tantivy.json``: the file's ``store_id`` and the ``index_version`` it reflects)
+written after each tantivy commit; an index whose stamp does not match the file is rebuilt
+from the claims table. Writers hold ``<store>.tantivy.lock`` (``flock``) from before their
+SQLite transaction until the stamp is written, so two processes' changes reach the index in
+the order they were committed, and a reader that finds the stamp behind waits for the
+writer instead of rebuilding.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import math
+import os
+import re
+import shutil
+import sqlite3
+import threading
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import tantivy
+
+FORMAT = 1  # bumped when the schema or the terms change: saved indexes are then rebuilt
+K1, B = 1.2, 0.75  # FTS5's bm25() constants
+_PIECE = re.compile(r"[^\W_]+")  # runs of letters and digits: unicode61's token characters
+_TERM_CACHE = 500_000  # distinct words kept with their terms (cleared when full)
+_BUILD_HEAP, _WRITE_HEAP = 256_000_000, 16_000_000  # tantivy writer memory, bytes
+
+Phrase = tuple[str, ...]
+
+
+class FtsTerms:
+    """Words to the terms an FTS5 tokenizer makes of them, asked of FTS5 itself.
+
+    Porter stemming in Python would differ from SQLite's in corner cases; an in-memory
+    FTS5 table with the same ``tokenize`` option cannot. A text is split into runs of
+    letters and digits (where unicode61 splits) and each distinct run is tokenized once.
+    """
+
+    def __init__(self, tokenize: str) -> None:
+        self._db = sqlite3.connect(":memory:", check_same_thread=False)
+        self._db.execute(f"CREATE VIRTUAL TABLE t USING fts5(x, tokenize={tokenize!r})")
+        self._db.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, instance)")
+        self._cache: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def terms(self, text: str) -> list[str]:
+        """The terms FTS5 indexes for ``text``, in order."""
+        pieces = _PIECE.findall(text.lower())
+        self._resolve(pieces)
+        return " ".join(self._cache[p] for p in pieces).split()
+
+    def phrase(self, word: str) -> Phrase:
+        """The terms of one query word (FTS5 matches them as a phrase)."""
+        return tuple(self.terms(word))
+
+    def _resolve(self, pieces: Iterable[str]) -> None:
+        missing = [p for p in dict.fromkeys(pieces) if p not in self._cache]
+        if not missing:
+            return
+        with self._lock:
+            if len(self._cache) + len(missing) > _TERM_CACHE:
+                self._cache.clear()
+            self._db.executemany("INSERT INTO t(rowid, x) VALUES (?, ?)", enumerate(missing))
+            found: dict[int, list[str]] = {}
+            for doc, term in self._db.execute("SELECT doc, term FROM v ORDER BY doc, offset"):
+                found.setdefault(doc, []).append(term)
+            self._db.execute("DELETE FROM t")
+            for i, piece in enumerate(missing):
+                self._cache[piece] = " ".join(found.get(i, ()))
+
+
+def fts5_stats(db: sqlite3.Connection, table: str) -> tuple[int, float]:
+    """Rows and average tokens per row of a one-column FTS5 table, as ``bm25()`` reads them.
+
+    FTS5 keeps both in its averages record (rowid 1 of ``<table>_data``): the row count,
+    then the total tokens of each column, as SQLite varints.
+    """
+    row = db.execute(f"SELECT block FROM {table}_data WHERE id = 1").fetchone()
+    values = _varints(bytes(row[0])) if row else []
+    if len(values) < 2 or values[0] == 0:
+        return 0, 0.0
+    return values[0], values[1] / values[0]
+
+
+def _varints(blob: bytes) -> list[int]:
+    out, i = [], 0
+    while i < len(blob):
+        value = 0
+        for j in range(9):
+            byte = blob[i]
+            i += 1
+            if j == 8:  # the ninth byte carries eight bits
+                value = (value << 8) | byte
+                break
+            value = (value << 7) | (byte & 0x7F)
+            if not byte & 0x80:
+                break
+        out.append(value)
+    return out
+
+
+def fts5_bm25(
+    phrases: Sequence[Phrase],
+    docs: Iterable[tuple[int, list[str]]],
+    rows: int,
+    avgdl: float,
+    doc_freqs: Sequence[int],
+) -> list[tuple[int, float]]:
+    """FTS5's ``bm25()`` (negated: higher is better) of each document that matches.
+
+    ``docs`` are (claim id, terms); ``doc_freqs`` the claims holding each phrase. As in
+    fts5_aux.c, each query phrase counts once (two words with one stem count twice).
+    """
+    idf = [max(math.log((rows - n + 0.5) / (n + 0.5)), 1e-6) for n in doc_freqs]
+    scored = []
+    for claim_id, terms in docs:
+        counts = Counter(terms)
+        norm = K1 * (1 - B + B * len(terms) / avgdl)
+        score = 0.0
+        for weight, phrase in zip(idf, phrases, strict=True):
+            freq = counts[phrase[0]] if len(phrase) == 1 else _phrase_count(terms, phrase)
+            score += weight * freq * (K1 + 1) / (freq + norm)
+        if score > 0:
+            scored.append((claim_id, score))
+    return scored
+
+
+def _phrase_count(terms: list[str], phrase: Phrase) -> int:
+    width = len(phrase)
+    return sum(tuple(terms[i : i + width]) == phrase for i in range(len(terms) - width + 1))
+
+
+class TantivyIndex:
+    """Claim ids and their FTS5 terms in a tantivy index, stamped with the file's version."""
+
+    def __init__(self, store_path: Path) -> None:
+        self.folder = store_path.with_name(store_path.name + ".tantivy")
+        self._stamp_path = store_path.with_name(store_path.name + ".tantivy.json")
+        builder = tantivy.SchemaBuilder()
+        builder.add_integer_field("id", indexed=True, fast=True)
+        # "freq": no positions. A multi-term phrase is matched by its terms (see candidates).
+        builder.add_text_field("terms", tokenizer_name="fts_terms", index_option="freq")
+        self._schema = builder.build()
+        self._lock_file = open(store_path.with_name(store_path.name + ".tantivy.lock"), "a+b")  # noqa: SIM115
+        self._lock_depth = 0
+        self._index = self._open()
+
+    def _open(self) -> tantivy.Index:
+        """The saved index, or an empty one where it is missing or unreadable (rebuilt next)."""
+        self.folder.mkdir(exist_ok=True)
+        try:
+            index = tantivy.Index(self._schema, path=str(self.folder))
+        except (OSError, ValueError):  # another tantivy's format, a torn folder: start over
+            self._stamp_path.unlink(missing_ok=True)
+            shutil.rmtree(self.folder)
+            self.folder.mkdir()
+            index = tantivy.Index(self._schema, path=str(self.folder))
+        # Terms arrive already made (FtsTerms), joined by spaces; tantivy caps a term's size.
+        analyzer = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace())
+        analyzer = analyzer.filter(tantivy.Filter.remove_long(255))
+        index.register_tokenizer("fts_terms", analyzer.build())
+        index.config_reader(reload_policy="Manual")  # reloaded when the stamp says so
+        index.reload()
+        return index
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the index's file lock (re-entrant: callers serialise their own threads)."""
+        if self._lock_depth == 0:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX)
+        self._lock_depth += 1
+        try:
+            yield
+        finally:
+            self._lock_depth -= 1
+            if self._lock_depth == 0:
+                fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+
+    def stamp(self) -> dict[str, Any] | None:
+        """The saved stamp, or None when it is missing or unreadable."""
+        try:
+            saved = json.loads(self._stamp_path.read_text())
+        except (OSError, ValueError):
+            return None
+        return saved if isinstance(saved, dict) else None
+
+    def _set_stamp(self, stamp: dict[str, Any]) -> None:
+        tmp = self._stamp_path.with_name(self._stamp_path.name + ".tmp")
+        with tmp.open("w") as fh:
+            fh.write(json.dumps(stamp))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self._stamp_path)
+
+    def reload(self) -> None:
+        """See the last commit (made by this process or another)."""
+        self._index.reload()
+
+    def rebuild(self, claims: Iterable[tuple[int, list[str]]], stamp: dict[str, Any]) -> None:
+        """Replace the whole index with ``claims`` (id, terms), then write ``stamp``."""
+        self._stamp_path.unlink(missing_ok=True)
+        writer = self._index.writer(heap_size=_BUILD_HEAP, num_threads=min(os.cpu_count() or 1, 4))
+        writer.delete_all_documents()
+        for claim_id, terms in claims:
+            writer.add_document(tantivy.Document(id=claim_id, terms=" ".join(terms)))
+        writer.commit()
+        writer.wait_merging_threads()
+        self._set_stamp(stamp)
+        self._index.reload()
+
+    def apply(
+        self,
+        removed: Sequence[int],
+        added: Sequence[tuple[int, list[str]]],
+        base: dict[str, Any],
+        stamp: dict[str, Any],
+    ) -> bool:
+        """Apply one committed write if the index stands at ``base``; False if it does not."""
+        if self.stamp() != base:
+            return False
+        if removed or added:
+            writer = self._index.writer(heap_size=_WRITE_HEAP, num_threads=1)
+            if removed:
+                writer.delete_documents_by_query(
+                    tantivy.Query.term_set_query(self._schema, "id", list(removed))
+                )
+            for claim_id, terms in added:
+                writer.add_document(tantivy.Document(id=claim_id, terms=" ".join(terms)))
+            writer.commit()
+            writer.wait_merging_threads()  # merges small segments before the lock goes
+        self._set_stamp(stamp)
+        self._index.reload()
+        return True
+
+    def candidates(self, phrases: Sequence[Phrase], n: int) -> list[int]:
+        """Ids of tantivy's best ``n`` claims holding any term of ``phrases`` (its BM25)."""
+        terms = dict.fromkeys(t for phrase in phrases for t in phrase)
+        if not terms:
+            return []
+        query = tantivy.Query.boolean_query(
+            [
+                (tantivy.Occur.Should, tantivy.Query.term_query(self._schema, "terms", t))
+                for t in terms
+            ]
+        )
+        searcher = self._index.searcher()
+        # count=False: counting every match would defeat the pruning
+        hits = searcher.search(query, n, count=False).hits
+        values = searcher.fast_field_values("id", [a for _, a in hits])
+        return [i for i in values if isinstance(i, int)]  # every document has its id
+
+    def doc_freqs(self, phrases: Sequence[Phrase]) -> list[int]:
+        """Claims holding each phrase; a phrase of several terms is counted by its rarest."""
+        searcher = self._index.searcher()
+        return [
+            min((int(searcher.doc_freq("terms", t)) for t in phrase), default=0)
+            for phrase in phrases
+        ]
+
+    def num_docs(self) -> int:
+        """Claims in the index."""
+        return int(self._index.searcher().num_docs)
+
+    def close(self) -> None:
+        """Release the lock file (the index itself needs no closing)."""
+        self._lock_file.close()
