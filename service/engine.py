@@ -185,6 +185,9 @@ def open_configured_store(
         ann_min_claims=settings.ann_min_claims,
         hnsw=settings.hnsw(),
         lexical_max_df=settings.lexical_max_df,
+        lexical_index=settings.lexical_index,
+        lexical_min_claims=settings.lexical_min_claims,
+        lexical_candidates=settings.lexical_candidates,
     )
 
 

@@ -147,6 +147,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # Lexical search in stores of 50k+ claims leaves out words found in more than this
     # fraction of the claims (1.0: never), keeping the 3 rarest: see SqliteStore._lexical_words.
     lexical_max_df: Fraction = 1.0
+    # Lexical ranking of unfiltered searches: FTS5 alone, or FTS5's BM25 over the best
+    # lexical_candidates of a tantivy index (saved as <store>.tantivy/), or auto: tantivy
+    # when the store holds at least lexical_min_claims searchable claims when it is opened.
+    # Filtered searches (source, date, document) always rank in FTS5.
+    lexical_index: Literal["auto", "fts5", "tantivy"] = "auto"
+    lexical_min_claims: PositiveInt = 50_000
+    lexical_candidates: PositiveInt = 200
     query_cache_size: Annotated[int, Meta(ge=0)] = 1024  # statement embeddings kept (LRU)
     # Model runtimes: torch in fp32 or bf16, or ONNX Runtime (exported locally into
     # onnx_cache) in fp32 or with int8 dynamic quantization; stance auto = torch-bf16 on a CPU

@@ -115,7 +115,10 @@ def session_engine_factory(embedder: Embedder, stance: StanceModel) -> Callable[
 
     def factory(settings: Settings) -> Engine:
         store = open_store(
-            settings.store, embedding_info(embedder), vector_index=settings.vector_index
+            settings.store,
+            embedding_info(embedder),
+            vector_index=settings.vector_index,
+            lexical_index=settings.lexical_index,
         )
         return Engine(settings, store, embedder, stance)
 

@@ -11,7 +11,7 @@ from service.store.base import (
     Store,
     VersionRecord,
 )
-from service.store.sqlite import SqliteStore, VectorIndexKind
+from service.store.sqlite import LexicalIndexKind, SqliteStore, VectorIndexKind
 
 __all__ = [
     "ClaimRecord",
@@ -20,6 +20,7 @@ __all__ = [
     "FeedbackRecord",
     "HnswParams",
     "IdempotencyRecord",
+    "LexicalIndexKind",
     "SearchFilter",
     "SqliteStore",
     "Store",
@@ -37,6 +38,9 @@ def open_store(
     ann_min_claims: int = 50_000,
     hnsw: HnswParams | None = None,
     lexical_max_df: float = 1.0,
+    lexical_index: LexicalIndexKind = "auto",
+    lexical_min_claims: int = 50_000,
+    lexical_candidates: int = 200,
 ) -> Store:
     """Open the store named by the ``store`` setting: a ``postgresql://`` URL or a SQLite file."""
     if location.startswith(("postgres://", "postgresql://")):
@@ -51,5 +55,8 @@ def open_store(
         ann_min_claims=ann_min_claims,
         hnsw=hnsw,
         lexical_max_df=lexical_max_df,
+        lexical_index=lexical_index,
+        lexical_min_claims=lexical_min_claims,
+        lexical_candidates=lexical_candidates,
         allow_model_change=allow_model_change,
     )

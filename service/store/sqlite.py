@@ -960,6 +960,7 @@ class SqliteStore:
                 self._save_index(self._index, self._loaded_version)
             if self._text is not None:
                 self._text.close()
+            self._terms.close()
             self._db.close()
 
 

@@ -70,6 +70,10 @@ class FtsTerms:
         self._resolve(pieces)
         return " ".join(self._cache[p] for p in pieces).split()
 
+    def close(self) -> None:
+        """Close the in-memory table."""
+        self._db.close()
+
     def phrase(self, word: str) -> Phrase:
         """The terms of one query word (FTS5 matches them as a phrase)."""
         return tuple(self.terms(word))
@@ -169,6 +173,8 @@ class TantivyIndex:
     def _open(self) -> tantivy.Index:
         """The saved index, or an empty one where it is missing or unreadable (rebuilt next)."""
         self.folder.mkdir(exist_ok=True)
+        if not tantivy.Index.exists(str(self.folder)):  # a stamp cannot vouch for nothing
+            self._stamp_path.unlink(missing_ok=True)
         try:
             index = tantivy.Index(self._schema, path=str(self.folder))
         except (OSError, ValueError):  # another tantivy's format, a torn folder: start over
