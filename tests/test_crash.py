@@ -3,12 +3,15 @@
 Durability setting: WAL with ``synchronous=FULL`` (service/store/sqlite.py), so a write
 acknowledged with 201 has been committed and fsynced. After every kill and restart: every
 acknowledged document is there, every claim has its vector, the index the restarted server
-loads holds as many vectors as the file has claims, and ``PRAGMA integrity_check`` is ok.
+loads holds as many vectors as the file has claims, its tantivy lexical index (forced on:
+the store is small) holds every claim and is stamped with the file's index_version, and
+``PRAGMA integrity_check`` is ok.
 Rounds: ``FACTCHECK_CRASH_ROUNDS`` (10 by default, to keep CI short; 30 or more for a long run).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -19,6 +22,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import tantivy
 
 from tests.live import LiveServer
 
@@ -38,17 +42,25 @@ def inspect(store: Path) -> tuple[set[str], int, int]:
     return ids, claims, vectors
 
 
+def lexical(store: Path) -> tuple[int, int]:
+    """Claims in the tantivy index beside the file, and the index_version its stamp names."""
+    stamp = json.loads(store.with_name(store.name + ".tantivy.json").read_text())
+    index = tantivy.Index.open(str(store.with_name(store.name + ".tantivy")))
+    return index.searcher().num_docs, int(stamp["index_version"])
+
+
 @pytest.mark.slow
 def test_kill_9_during_bulk_ingest_loses_nothing_acknowledged(tmp_path: Path) -> None:
     store, rng = tmp_path / "store.db", random.Random(20261123)
     acknowledged: set[str] = set()
     lock = threading.Lock()
     for round_ in range(ROUNDS + 1):
-        server = LiveServer(store, tmp_path / "server.log").start()
+        server = LiveServer(store, tmp_path / "server.log", lexical_index="tantivy").start()
         ready = httpx.get(f"{server.url}/health/ready", timeout=10).json()
         ids, claims, vectors = inspect(store) if store.exists() else (set(), 0, 0)
         assert acknowledged <= ids, sorted(acknowledged - ids)[:5]
         assert claims == vectors == ready["claims"]
+        assert lexical(store) == (claims, int(ready["index_version"]))
         if round_ == ROUNDS:
             server.stop()
             break
