@@ -43,7 +43,14 @@ from service.store.base import (
     model_mismatch,
 )
 from service.store.lexical import query_words
-from service.store.text_index import FORMAT, FtsTerms, TantivyIndex, fts5_bm25, fts5_stats
+from service.store.text_index import (
+    FORMAT,
+    FtsTerms,
+    TantivyIndex,
+    fts5_bm25,
+    fts5_stats,
+    varints,
+)
 from service.store.vectors import ExactIndex, VectorIndex, top_k
 
 VectorIndexKind = Literal["auto", "exact", "hnsw"]
@@ -339,9 +346,10 @@ class SqliteStore:
             return
         base, removed, added = delta
         try:
+            terms = self._terms.joined([text for _, text in added])
             applied = self._text.apply(
                 removed,
-                [(claim_id, self._terms.terms(text)) for claim_id, text in added],
+                list(zip((claim_id for claim_id, _ in added), terms, strict=True)),
                 self._text_stamp(base),
                 self._text_stamp(base + 1),
             )
@@ -369,8 +377,7 @@ class SqliteStore:
                     if self._text.stamp() == stamp:
                         self._text.reload()
                     else:
-                        rows = self._db.execute("SELECT id, text FROM claims")
-                        self._text.rebuild(((r[0], self._terms.terms(r[1])) for r in rows), stamp)
+                        self._text.rebuild(self._claim_terms(), stamp)
                 finally:
                     self._db.execute("COMMIT")
                 self._text_version = version
@@ -403,6 +410,13 @@ class SqliteStore:
             f"SELECT {columns} FROM claims c JOIN documents d ON d.id = c.document_id "
             "WHERE d.status != 'retracted'"
         )
+
+    def _claim_terms(self) -> Iterator[tuple[int, str]]:
+        """Every claim's id and FTS5 terms (joined by spaces), read in chunks."""
+        cur = self._db.execute("SELECT id, text FROM claims")
+        while rows := cur.fetchmany(_LOAD_CHUNK):
+            terms = self._terms.joined([r[1] for r in rows])
+            yield from zip((r[0] for r in rows), terms, strict=True)
 
     def _count_searchable(self) -> int:
         return int(self._db.execute(self._searchable_sql("COUNT(*)")).fetchone()[0])
@@ -756,18 +770,21 @@ class SqliteStore:
         self._sync_text()
         phrases = [p for p in map(self._terms.phrase, words) if p]
         wanted = max(k, self._candidates)
-        ids = self._text.candidates(phrases, wanted)
+        with self._lock:
+            count, avgdl = fts5_stats(self._db, "claims_fts")
+        ids = self._text.candidates(phrases, wanted, count)
         if not ids:
             return []
-        with self._lock:
+        with self._lock:  # texts, and sizes in tokens as FTS5 counted them
             rows = self._db.execute(
-                "SELECT c.id, c.text FROM claims c JOIN documents d ON d.id = c.document_id "
+                "SELECT c.id, c.text, s.sz FROM claims c JOIN documents d ON d.id = c.document_id "
+                "JOIN claims_fts_docsize s ON s.id = c.id "
                 f"WHERE c.id IN ({', '.join('?' * len(ids))}) AND d.status != 'retracted'",
                 ids,
             ).fetchall()
-            count, avgdl = fts5_stats(self._db, "claims_fts")
-        docs = ((int(r[0]), self._terms.terms(r[1])) for r in rows)
-        hits = fts5_bm25(phrases, docs, count, avgdl, self._text.doc_freqs(phrases))
+        freqs = self._terms.counts([r[1] for r in rows], phrases)
+        docs = zip((r[0] for r in rows), (varints(r[2])[0] for r in rows), freqs, strict=True)
+        hits = fts5_bm25(docs, self._text.doc_freqs(phrases), count, avgdl)
         if len(hits) < k and len(ids) == wanted:
             return None
         return sorted(hits, key=lambda h: (-h[1], h[0]))[:k]

@@ -61,37 +61,67 @@ class FtsTerms:
         self._db = sqlite3.connect(":memory:", check_same_thread=False)
         self._db.execute(f"CREATE VIRTUAL TABLE t USING fts5(x, tokenize={tokenize!r})")
         self._db.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, instance)")
-        self._cache: dict[str, str] = {}
+        self._cache: dict[str, Phrase] = {}
         self._lock = threading.Lock()
 
-    def terms(self, text: str) -> list[str]:
-        """The terms FTS5 indexes for ``text``, in order."""
-        pieces = _PIECE.findall(text.lower())
-        self._resolve(pieces)
-        return " ".join(self._cache[p] for p in pieces).split()
+    def joined(self, texts: Sequence[str]) -> list[str]:
+        """Each text's terms as FTS5 indexes them, in order, joined by spaces."""
+        split = [_PIECE.findall(t.lower()) for t in texts]
+        terms = self._lookup(set().union(*split))
+        return [" ".join(t for p in pieces for t in terms[p]) for pieces in split]
+
+    def phrase(self, word: str) -> Phrase:
+        """The terms of one query word (FTS5 matches them as a phrase)."""
+        return tuple(self.joined([word])[0].split())
+
+    def counts(self, texts: Sequence[str], phrases: Sequence[Phrase]) -> list[list[int]]:
+        """How often each phrase occurs in each text's terms."""
+        split = [_PIECE.findall(t.lower()) for t in texts]
+        terms = self._lookup(set().union(*split))
+        if any(len(p) > 1 for p in phrases):  # rare: a word FTS5 reads as several terms
+            return [
+                _phrase_counts([t for p in pieces for t in terms[p]], phrases) for pieces in split
+            ]
+        where: dict[str, list[int]] = {}  # term -> the phrases it is (two words, one stem)
+        for i, phrase in enumerate(phrases):
+            where.setdefault(phrase[0], []).append(i)
+        out = []
+        for pieces in split:  # count pieces (C), then only the distinct ones in Python
+            row = [0] * len(phrases)
+            for piece, n in Counter(pieces).items():
+                for term in terms[piece]:
+                    for i in where.get(term, ()):
+                        row[i] += n
+            out.append(row)
+        return out
 
     def close(self) -> None:
         """Close the in-memory table."""
         self._db.close()
 
-    def phrase(self, word: str) -> Phrase:
-        """The terms of one query word (FTS5 matches them as a phrase)."""
-        return tuple(self.terms(word))
-
-    def _resolve(self, pieces: Iterable[str]) -> None:
-        missing = [p for p in dict.fromkeys(pieces) if p not in self._cache]
-        if not missing:
-            return
+    def _lookup(self, pieces: set[str]) -> dict[str, Phrase]:
+        """The terms of each piece, tokenizing the ones not seen before in one batch."""
         with self._lock:
-            if len(self._cache) + len(missing) > _TERM_CACHE:
-                self._cache.clear()
-            self._db.executemany("INSERT INTO t(rowid, x) VALUES (?, ?)", enumerate(missing))
-            found: dict[int, list[str]] = {}
-            for doc, term in self._db.execute("SELECT doc, term FROM v ORDER BY doc, offset"):
-                found.setdefault(doc, []).append(term)
-            self._db.execute("DELETE FROM t")
-            for i, piece in enumerate(missing):
-                self._cache[piece] = " ".join(found.get(i, ()))
+            missing = list(pieces - self._cache.keys())
+            if missing:
+                if len(self._cache) + len(missing) > _TERM_CACHE:
+                    self._cache.clear()
+                    missing = list(pieces)
+                self._db.executemany("INSERT INTO t(rowid, x) VALUES (?, ?)", enumerate(missing))
+                found: dict[int, list[str]] = {}
+                for doc, term in self._db.execute("SELECT doc, term FROM v ORDER BY doc, offset"):
+                    found.setdefault(doc, []).append(term)
+                self._db.execute("DELETE FROM t")
+                for i, piece in enumerate(missing):
+                    self._cache[piece] = tuple(found.get(i, ()))
+            return {p: self._cache[p] for p in pieces}
+
+
+def _phrase_counts(terms: list[str], phrases: Sequence[Phrase]) -> list[int]:
+    return [
+        sum(tuple(terms[i : i + len(p)]) == p for i in range(len(terms) - len(p) + 1))
+        for p in phrases
+    ]
 
 
 def fts5_stats(db: sqlite3.Connection, table: str) -> tuple[int, float]:
@@ -101,13 +131,14 @@ def fts5_stats(db: sqlite3.Connection, table: str) -> tuple[int, float]:
     then the total tokens of each column, as SQLite varints.
     """
     row = db.execute(f"SELECT block FROM {table}_data WHERE id = 1").fetchone()
-    values = _varints(bytes(row[0])) if row else []
+    values = varints(bytes(row[0])) if row else []
     if len(values) < 2 or values[0] == 0:
         return 0, 0.0
     return values[0], values[1] / values[0]
 
 
-def _varints(blob: bytes) -> list[int]:
+def varints(blob: bytes) -> list[int]:
+    """SQLite varints (FTS5's averages record, ``<table>_docsize`` sizes)."""
     out, i = [], 0
     while i < len(blob):
         value = 0
@@ -124,35 +155,32 @@ def _varints(blob: bytes) -> list[int]:
     return out
 
 
+def fts5_idf(rows: int, df: int) -> float:
+    """FTS5's idf of a phrase in ``df`` of ``rows`` rows (floored: common words still count)."""
+    return max(math.log((rows - df + 0.5) / (df + 0.5)), 1e-6)
+
+
 def fts5_bm25(
-    phrases: Sequence[Phrase],
-    docs: Iterable[tuple[int, list[str]]],
+    docs: Iterable[tuple[int, int, list[int]]],
+    doc_freqs: Sequence[int],
     rows: int,
     avgdl: float,
-    doc_freqs: Sequence[int],
 ) -> list[tuple[int, float]]:
     """FTS5's ``bm25()`` (negated: higher is better) of each document that matches.
 
-    ``docs`` are (claim id, terms); ``doc_freqs`` the claims holding each phrase. As in
-    fts5_aux.c, each query phrase counts once (two words with one stem count twice).
+    ``docs``: (claim id, its terms, how often each query phrase occurs in it);
+    ``doc_freqs``: the claims holding each phrase; ``rows``, ``avgdl``: FTS5's statistics
+    (:func:`fts5_stats`). As in fts5_aux.c, each phrase counts (two words with one stem
+    count twice).
     """
-    idf = [max(math.log((rows - n + 0.5) / (n + 0.5)), 1e-6) for n in doc_freqs]
+    idf = [fts5_idf(rows, n) for n in doc_freqs]
     scored = []
-    for claim_id, terms in docs:
-        counts = Counter(terms)
-        norm = K1 * (1 - B + B * len(terms) / avgdl)
-        score = 0.0
-        for weight, phrase in zip(idf, phrases, strict=True):
-            freq = counts[phrase[0]] if len(phrase) == 1 else _phrase_count(terms, phrase)
-            score += weight * freq * (K1 + 1) / (freq + norm)
+    for claim_id, length, freqs in docs:
+        norm = K1 * (1 - B + B * length / avgdl)
+        score = sum(w * f * (K1 + 1) / (f + norm) for w, f in zip(idf, freqs, strict=True) if f)
         if score > 0:
             scored.append((claim_id, score))
     return scored
-
-
-def _phrase_count(terms: list[str], phrase: Phrase) -> int:
-    width = len(phrase)
-    return sum(tuple(terms[i : i + width]) == phrase for i in range(len(terms) - width + 1))
 
 
 class TantivyIndex:
@@ -223,13 +251,13 @@ class TantivyIndex:
         """See the last commit (made by this process or another)."""
         self._index.reload()
 
-    def rebuild(self, claims: Iterable[tuple[int, list[str]]], stamp: dict[str, Any]) -> None:
-        """Replace the whole index with ``claims`` (id, terms), then write ``stamp``."""
+    def rebuild(self, claims: Iterable[tuple[int, str]], stamp: dict[str, Any]) -> None:
+        """Replace the whole index with ``claims`` (id, terms joined by spaces), then stamp."""
         self._stamp_path.unlink(missing_ok=True)
         writer = self._index.writer(heap_size=_BUILD_HEAP, num_threads=min(os.cpu_count() or 1, 4))
         writer.delete_all_documents()
         for claim_id, terms in claims:
-            writer.add_document(tantivy.Document(id=claim_id, terms=" ".join(terms)))
+            writer.add_document(tantivy.Document(id=claim_id, terms=terms))
         writer.commit()
         writer.wait_merging_threads()
         self._set_stamp(stamp)
@@ -238,7 +266,7 @@ class TantivyIndex:
     def apply(
         self,
         removed: Sequence[int],
-        added: Sequence[tuple[int, list[str]]],
+        added: Sequence[tuple[int, str]],
         base: dict[str, Any],
         stamp: dict[str, Any],
     ) -> bool:
@@ -252,25 +280,44 @@ class TantivyIndex:
                     tantivy.Query.term_set_query(self._schema, "id", list(removed))
                 )
             for claim_id, terms in added:
-                writer.add_document(tantivy.Document(id=claim_id, terms=" ".join(terms)))
+                writer.add_document(tantivy.Document(id=claim_id, terms=terms))
             writer.commit()
             writer.wait_merging_threads()  # merges small segments before the lock goes
         self._set_stamp(stamp)
         self._index.reload()
         return True
 
-    def candidates(self, phrases: Sequence[Phrase], n: int) -> list[int]:
-        """Ids of tantivy's best ``n`` claims holding any term of ``phrases`` (its BM25)."""
-        terms = dict.fromkeys(t for phrase in phrases for t in phrase)
-        if not terms:
+    def candidates(self, phrases: Sequence[Phrase], n: int, rows: int | None) -> list[int]:
+        """Ids of the best ``n`` claims holding any term of ``phrases``.
+
+        With ``rows`` (FTS5's row count), each term's BM25 is boosted by FTS5's idf over
+        tantivy's: both share the rest of the formula (k1, b, the length norm), so the
+        pruned search ranks by FTS5's BM25 up to tantivy's one-byte document lengths
+        (exact to 40 terms) and float32 sums. Without, tantivy's own BM25.
+        """
+        searcher = self._index.searcher()
+        total, weights = int(searcher.num_docs), dict[str, float]()
+        for phrase in phrases:
+            for term in phrase:
+                df = int(searcher.doc_freq("terms", term))
+                if df and rows is None:
+                    weights[term] = 1.0
+                elif df:  # two words with one stem weigh twice, as in FTS5
+                    weight = fts5_idf(rows or 0, df) / math.log(1 + (total - df + 0.5) / (df + 0.5))
+                    weights[term] = weights.get(term, 0.0) + weight
+        if not weights:
             return []
         query = tantivy.Query.boolean_query(
             [
-                (tantivy.Occur.Should, tantivy.Query.term_query(self._schema, "terms", t))
-                for t in terms
+                (
+                    tantivy.Occur.Should,
+                    tantivy.Query.boost_query(
+                        tantivy.Query.term_query(self._schema, "terms", term), weight
+                    ),
+                )
+                for term, weight in weights.items()
             ]
         )
-        searcher = self._index.searcher()
         # count=False: counting every match would defeat the pruning
         hits = searcher.search(query, n, count=False).hits
         values = searcher.fast_field_values("id", [a for _, a in hits])
