@@ -73,7 +73,8 @@ def _stamp(path: Path) -> dict[str, object]:
 
 def _consistent(store: SqliteStore) -> None:
     """The index holds every claim of the file and its stamp names the file's version."""
-    assert store._text is not None
+    assert store._text is not None and store._writes is not None
+    store._writes.wait()  # the store's own writes reach the index in the background
     claims = store._db.execute("SELECT COUNT(*) FROM claims").fetchone()[0]
     assert store._text.num_docs() == claims
     assert _stamp(store.path)["index_version"] == int(store.index_version())
@@ -135,6 +136,18 @@ def test_writes_replaces_deletes_and_retracts_are_reflected(tmp_path: Path) -> N
     store.close()
 
 
+def test_a_burst_of_writes_is_searchable_as_soon_as_written(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "s.db", INFO, lexical_index="tantivy")
+    for n in range(30):  # committed faster than tantivy commits: applied in groups
+        _put(store, f"d{n}", [f"Harbour report {n} says pier{n} reopened."])
+        assert [_doc_of(store, i) for i in _ids(store, f"pier{n}")] == [f"d{n}"]
+    for n in range(30, 60):
+        _put(store, f"d{n}", [f"Harbour report {n} says pier{n} reopened."])
+    assert len(_ids(store, "harbour", 100)) == 60
+    _consistent(store)
+    store.close()
+
+
 def test_filtered_searches_rank_in_fts5(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "s.db", INFO, lexical_index="tantivy")
     _put(store, "a", ["The harbour reopened on Monday."], source="wire")
@@ -187,6 +200,7 @@ def test_another_instances_writes_are_seen_without_a_rebuild(tmp_path: Path) -> 
     reader = SqliteStore(path, INFO, lexical_index="tantivy")
     writer = SqliteStore(path, INFO, lexical_index="tantivy")
     _put(writer, "a", ["The harbour reopened on Monday."])
+    assert _ids(writer, "harbour")  # its search waits for its write to reach the index
     meta = path.with_name(path.name + ".tantivy") / "meta.json"
     written = meta.read_text()
     assert [_doc_of(reader, i) for i in _ids(reader, "harbour")] == ["a"]

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 import sqlite3
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
@@ -51,11 +50,11 @@ from service.store.text_index import (
     fts5_stats,
     varints,
 )
+from service.store.text_sync import Change, PendingWrites
 from service.store.vectors import ExactIndex, VectorIndex, top_k
 
 VectorIndexKind = Literal["auto", "exact", "hnsw"]
 LexicalIndexKind = Literal["auto", "fts5", "tantivy"]
-_log = logging.getLogger(__name__)
 _FTS_TOKENIZE = "porter unicode61"  # claims_fts's tokenizer; tantivy indexes the same terms
 _LOAD_CHUNK = 50_000  # rows per fetch when loading vectors: no 1.5 GB of bytes at once
 _TEXT_SLACK = 20  # extra lexical hits fetched to make up for retracted claims
@@ -243,8 +242,9 @@ class SqliteStore:
         self._text: TantivyIndex | None = None
         self._terms = FtsTerms(_FTS_TOKENIZE)
         self._candidates = lexical_candidates
+        self._writes: PendingWrites | None = None
         self._text_version = -1  # index_version the tantivy reader reflects
-        self._text_delta: tuple[int, list[int], list[tuple[int, str]]] | None = None
+        self._text_change: Change | None = None  # the open transaction's, once it bumps
         with self._lock:
             self._db.executescript(_SCHEMA)
             self._upgrade()
@@ -254,7 +254,9 @@ class SqliteStore:
         if lexical_index == "tantivy" or (
             lexical_index == "auto" and self._count_searchable() >= lexical_min_claims
         ):
+            self._store_id = self._meta("store_id")
             self._text = TantivyIndex(self.path)
+            self._writes = PendingWrites(self._text, self._terms, self._text_stamp)
             self._sync_text()
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -265,13 +267,14 @@ class SqliteStore:
 
         SQLite failures (disk full, read-only file, I/O error) become StoreError (503).
         ``claims``: the transaction changes claims or their documents (it calls ``_bump``):
-        it holds the tantivy index's lock from before it begins until its change is in
-        that index, so that processes apply their changes in commit order.
+        it holds the tantivy index's file lock from before it begins until its change is
+        in that index (service/store/text_sync.py), so that processes apply their changes
+        in commit order.
         """
-        text_lock: AbstractContextManager[None] = (
-            self._text.locked() if claims and self._text is not None else nullcontext()
-        )
-        with self._lock, text_lock:
+        with self._lock:
+            writes = self._writes if claims else None
+            if writes is not None:
+                writes.hold()
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 try:
@@ -280,13 +283,16 @@ class SqliteStore:
                 except BaseException:
                     if self._db.in_transaction:
                         self._db.execute("ROLLBACK")
-                    self._text_delta = None
+                    self._text_change = None
                     self._loaded_version = -1  # the index may hold the failed write's vectors
                     self._refresh()
                     raise
             except sqlite3.Error as exc:
                 raise StoreError(f"the store could not complete a write: {exc}") from exc
-            self._apply_text()
+            finally:
+                change, self._text_change = self._text_change, None
+                if writes is not None:
+                    writes.submit(change) if change is not None else writes.release()
 
     def _upgrade(self) -> None:
         """Add the annotation columns to a file made before them (schema version 1)."""
@@ -323,53 +329,31 @@ class SqliteStore:
         self._set_meta(db, "index_version", str(version + 1))
         self._loaded_version = version + 1 if version == self._loaded_version else -1
         if self._text is not None:
-            self._text_delta = (version, list(removed), list(added))
+            self._text_change = Change(version, removed, added)
 
     def _text_stamp(self, version: int) -> dict[str, Any]:
         """What the tantivy index's stamp must say to stand for this file at ``version``."""
         return {
-            "store_id": self._meta("store_id"),
+            "store_id": self._store_id,
             "index_version": version,
             "format": FORMAT,
             "tokenize": _FTS_TOKENIZE,
         }
 
-    def _apply_text(self) -> None:
-        """Put the committed transaction's claims into the tantivy index, then stamp it.
-
-        The SQLite commit comes first: a crash before the stamp leaves the stamp behind
-        the file, and the index is rebuilt at the next search or open. So is an index that
-        was not current before this change (another writer's change is missing from it).
-        """
-        delta, self._text_delta = self._text_delta, None
-        if delta is None or self._text is None:
-            return
-        base, removed, added = delta
-        try:
-            terms = self._terms.joined([text for _, text in added])
-            applied = self._text.apply(
-                removed,
-                list(zip((claim_id for claim_id, _ in added), terms, strict=True)),
-                self._text_stamp(base),
-                self._text_stamp(base + 1),
-            )
-        except (OSError, ValueError, RuntimeError) as exc:  # committed: rebuilt when read
-            _log.warning("lexical index not updated (%s); it will be rebuilt", exc)
-            applied = False
-        self._text_version = base + 1 if applied else -1
-
     def _sync_text(self) -> None:
         """Bring the tantivy index to the file's ``index_version``.
 
-        Another process's change is in the saved index when its stamp says so (reloaded);
-        else the index is rebuilt from the claims table, read in the same snapshot as the
-        version it is stamped with.
+        This store's own committed writes are applied first. Another process's are in the
+        saved index when its stamp says so (reloaded); else the index is rebuilt from the
+        claims table, read in the same snapshot as the version it is stamped with.
         """
-        assert self._text is not None
+        assert self._text is not None and self._writes is not None
         with self._lock:
+            self._writes.wait()
             if int(self._meta("index_version") or 0) == self._text_version:
                 return
-            with self._text.locked():  # a writer between commit and stamp finishes first
+            self._writes.hold()  # a process between its commit and its stamp finishes first
+            try:
                 self._db.execute("BEGIN")
                 try:
                     version = int(self._meta("index_version") or 0)
@@ -380,7 +364,9 @@ class SqliteStore:
                         self._text.rebuild(self._claim_terms(), stamp)
                 finally:
                     self._db.execute("COMMIT")
-                self._text_version = version
+            finally:
+                self._writes.release()
+            self._text_version = version
 
     def _check_model(self, allow_change: bool) -> EmbeddingInfo:
         """The model the file's vectors come from (recorded now if the file is new)."""
@@ -975,7 +961,8 @@ class SqliteStore:
         with self._lock:
             if isinstance(self._index, HnswIndex) and self._saved_version != self._loaded_version:
                 self._save_index(self._index, self._loaded_version)
-            if self._text is not None:
+            if self._writes is not None and self._text is not None:
+                self._writes.close()
                 self._text.close()
             self._terms.close()
             self._db.close()

@@ -16,10 +16,11 @@ spaces, so both indexes hold the same terms, document lengths and document frequ
 The index lives in ``<store>.tantivy/`` beside the file, with a stamp
 (``<store>.tantivy.json``: the file's ``store_id`` and the ``index_version`` it reflects)
 written after each tantivy commit; an index whose stamp does not match the file is rebuilt
-from the claims table. Writers hold ``<store>.tantivy.lock`` (``flock``) from before their
-SQLite transaction until the stamp is written, so two processes' changes reach the index in
-the order they were committed, and a reader that finds the stamp behind waits for the
-writer instead of rebuilding.
+from the claims table. A process holds ``<store>.tantivy.lock`` (``flock``) from before a
+SQLite transaction that changes claims until the change is in the index and stamped
+(service/store/text_sync.py), so two processes' changes reach the index in the order they
+were committed, and a reader that finds the stamp behind waits for the writer instead of
+rebuilding.
 """
 
 from __future__ import annotations
@@ -33,8 +34,7 @@ import shutil
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -195,7 +195,6 @@ class TantivyIndex:
         builder.add_text_field("terms", tokenizer_name="fts_terms", index_option="freq")
         self._schema = builder.build()
         self._lock_file = open(store_path.with_name(store_path.name + ".tantivy.lock"), "a+b")  # noqa: SIM115
-        self._lock_depth = 0
         self._index = self._open()
 
     def _open(self) -> tantivy.Index:
@@ -218,18 +217,13 @@ class TantivyIndex:
         index.reload()
         return index
 
-    @contextmanager
-    def locked(self) -> Iterator[None]:
-        """Hold the index's file lock (re-entrant: callers serialise their own threads)."""
-        if self._lock_depth == 0:
-            fcntl.flock(self._lock_file, fcntl.LOCK_EX)
-        self._lock_depth += 1
-        try:
-            yield
-        finally:
-            self._lock_depth -= 1
-            if self._lock_depth == 0:
-                fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+    def lock(self) -> None:
+        """Take the index's file lock (held per process: see :class:`PendingWrites`)."""
+        fcntl.flock(self._lock_file, fcntl.LOCK_EX)
+
+    def unlock(self) -> None:
+        """Let other processes take the file lock."""
+        fcntl.flock(self._lock_file, fcntl.LOCK_UN)
 
     def stamp(self) -> dict[str, Any] | None:
         """The saved stamp, or None when it is missing or unreadable."""
@@ -265,22 +259,25 @@ class TantivyIndex:
 
     def apply(
         self,
-        removed: Sequence[int],
-        added: Sequence[tuple[int, str]],
+        changes: Sequence[tuple[Sequence[int], Sequence[tuple[int, str]]]],
         base: dict[str, Any],
         stamp: dict[str, Any],
     ) -> bool:
-        """Apply one committed write if the index stands at ``base``; False if it does not."""
+        """Apply committed writes (claims removed, claims added), in order, in one commit.
+
+        Only if the index stands at ``base``; False if it does not (it is then stale).
+        """
         if self.stamp() != base:
             return False
-        if removed or added:
+        if any(removed or added for removed, added in changes):
             writer = self._index.writer(heap_size=_WRITE_HEAP, num_threads=1)
-            if removed:
-                writer.delete_documents_by_query(
-                    tantivy.Query.term_set_query(self._schema, "id", list(removed))
-                )
-            for claim_id, terms in added:
-                writer.add_document(tantivy.Document(id=claim_id, terms=terms))
+            for removed, added in changes:  # a delete only hides documents added before it
+                if removed:
+                    writer.delete_documents_by_query(
+                        tantivy.Query.term_set_query(self._schema, "id", list(removed))
+                    )
+                for claim_id, terms in added:
+                    writer.add_document(tantivy.Document(id=claim_id, terms=terms))
             writer.commit()
             writer.wait_merging_threads()  # merges small segments before the lock goes
         self._set_stamp(stamp)
