@@ -6,7 +6,10 @@ acknowledged before it is committed, and a replaced document never shows half it
 claims. Vector search runs in process: over a float32 matrix loaded from the file (exact),
 or, for large stores, over an HNSW graph of int8 vectors that is saved next to the file
 (``<store>.hnsw``) and rebuilt from the file when it is missing or stale. Either is
-reloaded when another process (or app instance) has changed the file.
+reloaded when another process (or app instance) has changed the file. Lexical search of
+large stores takes its candidates from a tantivy index beside the file
+(``<store>.tantivy/``, stamped and rebuilt the same way: service/store/text_index.py)
+and ranks them with FTS5's BM25; FTS5 still ranks filtered searches and small stores.
 """
 
 from __future__ import annotations
