@@ -2,11 +2,15 @@
 
     python bench/lexical.py [--sizes 100000,1000000] [--queries 300] [--candidates 50,100,200]
 
-Stores: bench/check.py's cached stores (``store-N.db`` in ``$FACTCHECK_BENCH_CACHE``; run
-bench/check.py first to build them). Each is opened through a link in
-``<cache>/lexical/N/``, so that its tantivy index is built and saved beside the link and
-the cached store is only read; the link is opened under another model name with
-``allow_model_change``, so no vector index is loaded (only lexical search runs here).
+Stores: bench/check.py's cached stores (``store-N.db`` in ``$FACTCHECK_BENCH_CACHE``),
+each opened through a link in ``<cache>/lexical/N/``, so that its tantivy index is built
+and saved beside the link and the cached store is only read. Where a cached store is not
+built yet (the 1M one takes over an hour: embeddings, annotations, HNSW graph), a text
+replica is built instead, in minutes: ``<cache>/lexical/N/texts-N.db``, the same claims
+(ids, texts, documents, sources: bench/check.py's construction, checked against
+``check.synthetic``) with empty vectors and no annotations, which lexical search never
+reads. Either is opened under another model name with ``allow_model_change``, so no
+vector index is loaded (only lexical search runs here).
 Statements: the first ``--queries`` Climate-FEVER dev claims.
 
 Build: the tantivy index is rebuilt once per run (timed: reading the claims, FTS5's terms
@@ -34,9 +38,12 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import sqlite3
 import time
 from pathlib import Path
 
+import check
+import numpy as np
 from common import CACHE, machine, percentile, statements, table
 
 from service.store import EmbeddingInfo, LexicalIndexKind, SearchFilter, SqliteStore
@@ -49,15 +56,73 @@ INFO = EmbeddingInfo(model="bench-lexical", dimension=384)
 
 
 def linked(size: int) -> Path:
+    """A link to the cached store, or the text replica where the store is not built yet."""
     folder = CACHE / "lexical" / str(size)
     folder.mkdir(parents=True, exist_ok=True)
-    link = folder / f"store-{size}.db"
-    if not link.exists():
-        target = CACHE / f"store-{size}.db"
-        if not target.exists():
-            raise SystemExit(f"{target} is missing: build it with bench/check.py first")
+    link, target = folder / f"store-{size}.db", CACHE / f"store-{size}.db"
+    if not link.exists() and target.exists():
         link.symlink_to(target)
-    return link
+    return link if link.exists() else text_replica(folder, size)
+
+
+def synthetic_texts(texts: list[str], start: int, count: int) -> list[str]:
+    """``check.synthetic``'s texts without its vectors (the same draws, in the same order)."""
+    rng = np.random.default_rng(start)
+    a, b = rng.integers(0, len(texts), count), rng.integers(0, len(texts), count)
+    words = [t.split() for t in texts]
+    return [
+        " ".join(words[i][: max(1, len(words[i]) // 2)] + words[j][len(words[j]) // 2 :])
+        for i, j in zip(a.tolist(), b.tolist(), strict=True)
+    ]
+
+
+def text_replica(folder: Path, size: int) -> Path:
+    """bench/check.py's store of ``size`` claims without vectors or annotations (cached)."""
+    path = folder / f"texts-{size}.db"
+    if path.exists():
+        return path
+    texts, vectors = check.real_claims(None)  # the cached real claims
+    assert synthetic_texts(texts, 7, 50) == check.synthetic(texts, vectors, 7, 50)[0]
+    tmp = path.with_suffix(".building")
+    tmp.unlink(missing_ok=True)
+    SqliteStore(tmp, check.INFO, vector_index="exact", lexical_index="fts5").close()
+    db = sqlite3.connect(tmp, isolation_level=None)
+    db.execute("PRAGMA synchronous=OFF")
+    db.execute("BEGIN")
+    now = "2026-01-01T00:00:00+00:00"
+    for start in range(0, size, 100_000):
+        n = min(100_000, size - start)
+        batch = texts[start : start + n]
+        batch += synthetic_texts(texts, start, n - len(batch)) if n > len(batch) else []
+        db.executemany(
+            "INSERT INTO documents VALUES "
+            "(?, ?, '', NULL, ?, ?, ?, 'en', '{}', ?, 'active', 1, ?, ?, NULL)",
+            [
+                (
+                    f"doc-{d}",
+                    f"document {d}",
+                    check.SOURCES[d % 20],
+                    *[f"{2015 + d % 10}-{1 + d % 12:02d}-01"] * 2,
+                    f"h{d}",
+                    now,
+                    now,
+                )
+                for d in range(start // 10, (start + n - 1) // 10 + 1)
+            ],
+        )
+        db.executemany(
+            'INSERT INTO claims (id, document_id, seq, text, start, "end", context, embedding) '
+            "VALUES (?, ?, ?, ?, 0, ?, ?, x'')",
+            [
+                (start + i + 1, f"doc-{(start + i) // 10}", (start + i) % 10, t, len(t), t)
+                for i, t in enumerate(batch)
+            ],
+        )
+    db.execute("INSERT OR REPLACE INTO meta VALUES ('index_version', '1')")
+    db.execute("COMMIT")
+    db.close()
+    tmp.rename(path)
+    return path
 
 
 def open_store(link: Path, kind: LexicalIndexKind) -> SqliteStore:
@@ -161,7 +226,7 @@ def main() -> None:
     rows = []
     for size in (int(s) for s in args.sizes.split(",")):
         rows += run(size, texts, candidates)
-        print(f"  {size:,} done", flush=True)
+        print(f"  {size:,} done ({linked(size).name})", flush=True)
     print(f"\nmachine after: {machine()}\n")
     headers = ["claims", "search", "p50 ms", "p99 ms", "recall@50", "build s", "index MiB"]
     print(table(headers, rows))
