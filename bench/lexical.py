@@ -30,7 +30,14 @@ Recall@50 against FTS5's top 50, counting ties fairly: a returned claim counts w
 is in FTS5's top 50 or its FTS5 score equals FTS5's 50th score (which of several claims
 tied at the cut FTS5 returns is arbitrary). The store's path returns FTS5 scores; the raw
 rows' hits are scored with the same formula (``fts5_bm25``) to be judged. The raw rows'
-times include that scoring (it is what the store's path does too). Statements FTS5
+times include that scoring (it is what the store's path does too).
+
+``--ingest N``: the write side, on a copy of the smallest store: ``put_document`` of N
+documents of 10 claims each (a claim: a sentence of 12 words drawn from the real claims),
+one after another, on the copy opened with ``lexical_index="fts5"`` and then
+``"tantivy"`` (ms per document, and for tantivy the wait until the last one is in the
+index); and one tantivy commit of one document (``TantivyIndex.apply`` on a scratch
+index), the cost each write would pay if it were applied inline. Statements FTS5
 finds nothing for are left out.
 """
 
@@ -46,8 +53,15 @@ import check
 import numpy as np
 from common import CACHE, machine, percentile, statements, table
 
-from service.store import EmbeddingInfo, LexicalIndexKind, SearchFilter, SqliteStore
-from service.store.text_index import fts5_bm25, fts5_stats, varints
+from service.split import Claim
+from service.store import (
+    DocumentRecord,
+    EmbeddingInfo,
+    LexicalIndexKind,
+    SearchFilter,
+    SqliteStore,
+)
+from service.store.text_index import TantivyIndex, fts5_bm25, fts5_stats, varints
 
 K = 50
 WARM_UP = 5
@@ -214,13 +228,73 @@ def run(size: int, texts: list[str], candidates: list[int]) -> list[list[object]
     ]
 
 
+def ingest(size: int, count: int) -> list[list[object]]:
+    """Milliseconds per document put, FTS5 only vs with the tantivy index; one tantivy commit."""
+    source = linked(size).resolve()
+    copy = CACHE / "lexical" / "ingest" / "store.db"
+    if copy.parent.exists():
+        shutil.rmtree(copy.parent)
+    copy.parent.mkdir(parents=True)
+    shutil.copy(source, copy)
+    words = " ".join(check.real_claims(None)[0]).split()
+    rng = np.random.default_rng(0)
+    rows: list[list[object]] = []
+    for kind in ("fts5", "tantivy"):
+        store = open_store(copy, kind)
+        times = []
+        for d in range(count):
+            claims = [
+                Claim(seq=i, start=0, end=1, text=t, context=t)
+                for i, t in enumerate(" ".join(rng.choice(words, 12)) + "." for _ in range(10))
+            ]
+            doc = DocumentRecord(id=f"{kind}-{d}", title="t", text="t", content_hash=f"{kind}{d}")
+            t0 = time.perf_counter()
+            store.put_document(doc, claims, np.zeros((10, INFO.dimension), np.float32))
+            times.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        store.search_text("harbour", 1, SearchFilter())  # waits for the pending writes
+        rows.append(
+            [
+                kind,
+                percentile(times, 50),
+                percentile(times, 99),
+                sum(times) / count,
+                (time.perf_counter() - t0) * 1000 if kind == "tantivy" else "",
+            ]
+        )
+        store.close()
+    scratch = TantivyIndex(copy.parent / "scratch.db")
+    scratch.rebuild([], {"n": -1})
+    commits = []
+    for d in range(20):
+        t0 = time.perf_counter()
+        assert scratch.apply([([], [(d, "one claim term")])], {"n": d - 1}, {"n": d})
+        commits.append((time.perf_counter() - t0) * 1000)
+    scratch.close()
+    rows.append(
+        [
+            "one tantivy commit (1 document)",
+            percentile(commits, 50),
+            percentile(commits, 99),
+            sum(commits) / len(commits),
+            "",
+        ]
+    )
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="100000,1000000")
     ap.add_argument("--queries", type=int, default=300)
     ap.add_argument("--candidates", default="50,100,200")
+    ap.add_argument("--ingest", type=int, default=0, help="documents put in the write test")
     args = ap.parse_args()
     print(f"machine: {machine()}")
+    if args.ingest:
+        size = min(int(s) for s in args.sizes.split(","))
+        headers = ["write", "p50 ms", "p99 ms", "mean ms", "wait for the index ms"]
+        print(table(headers, ingest(size, args.ingest)))
     texts = statements(args.queries)
     candidates = [int(n) for n in args.candidates.split(",")]
     rows = []

@@ -40,7 +40,7 @@ def open_store(
     lexical_max_df: float = 1.0,
     lexical_index: LexicalIndexKind = "auto",
     lexical_min_claims: int = 50_000,
-    lexical_candidates: int = 200,
+    lexical_candidates: int = 100,
 ) -> Store:
     """Open the store named by the ``store`` setting: a ``postgresql://`` URL or a SQLite file."""
     if location.startswith(("postgres://", "postgresql://")):

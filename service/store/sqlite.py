@@ -207,7 +207,7 @@ class SqliteStore:
         lexical_max_df: float = 1.0,
         lexical_index: LexicalIndexKind = "auto",
         lexical_min_claims: int = 50_000,
-        lexical_candidates: int = 200,
+        lexical_candidates: int = 100,
         allow_model_change: bool = False,
     ) -> None:
         """Open (or create) the file.

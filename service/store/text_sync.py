@@ -1,10 +1,10 @@
 """Committed changes reach the tantivy index in the background, several per tantivy commit.
 
-A tantivy commit fsyncs every file of its new segment: ~85 ms on the project's VM, where
-the SQLite commit of a document takes ~3 ms. Made inline, it would be most of the cost of
-ingesting a document. So a write returns once SQLite has committed, and one thread per
-store puts what has been committed since its last pass into the index in one commit
-(group commit), then stamps it with the file's ``index_version``.
+A tantivy commit fsyncs every file of its new segment: 12–85 ms on the project's VM
+(bench/NOTES.md), where putting a document in SQLite takes ~2 ms. Made inline, it would
+be most of the cost of storing a document. So a write returns once SQLite has
+committed, and one thread per store puts what has been committed since its last pass into
+the index in one commit (group commit), then stamps it with the file's ``index_version``.
 
 Consistency: searches of the same store wait for the writes it committed (:meth:`wait`),
 so a document is found as soon as its ingest returns. Other processes wait on the file
