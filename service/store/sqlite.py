@@ -762,7 +762,7 @@ class SqliteStore:
         with self._lock:
             count, avgdl = fts5_stats(self._db, "claims_fts")
         ids = self._text.candidates(phrases, wanted, count)
-        if not ids:
+        if not ids or not count:
             return []
         with self._lock:  # texts, and sizes in tokens as FTS5 counted them
             rows = self._db.execute(

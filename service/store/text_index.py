@@ -2,16 +2,20 @@
 
 FTS5 ranks with ``bm25()`` only after scoring every claim that holds any query word: at a
 million claims that is most of a check (bench/NOTES.md). tantivy (Rust, block-max WAND)
-stops once no further claim can enter its top n. Its BM25 is not FTS5's (Lucene's idf,
-``log(1 + (N - n + 0.5) / (n + 0.5))``, never below zero, where FTS5 takes
-``log((N - n + 0.5) / (n + 0.5))`` floored at 1e-6), so its own order differs a little;
-the store asks it for a few hundred candidates and ranks those with FTS5's formula
-(:func:`fts5_bm25`), which gives FTS5's scores and, whenever the candidates hold FTS5's
-top k, FTS5's ranking (recall in bench/NOTES.md, "Lexical index (issue 19)").
+stops once no further claim can enter its top n. Its BM25 differs from FTS5's in the idf
+only (Lucene's ``log(1 + (N - n + 0.5) / (n + 0.5))``, where FTS5 takes
+``log((N - n + 0.5) / (n + 0.5))`` floored at 1e-6): alone, its top 50 holds 95 % of
+FTS5's. So each query term is boosted by FTS5's idf over tantivy's, and the pruned search
+ranks by FTS5's BM25 up to tantivy's one-byte document lengths (exact to 40 terms) and
+float32 sums. The store takes its best ``lexical_candidates`` and ranks them with FTS5's
+exact formula over FTS5's own term counts and document sizes (:func:`fts5_bm25`): FTS5's
+scores and, whenever the candidates hold FTS5's top k, FTS5's ranking (recall@50 in
+bench/NOTES.md, "Lexical index (issue 19)").
 
 Terms are FTS5's own: each word goes once through an in-memory FTS5 table with the
 store's tokenizer (``porter unicode61``), and tantivy indexes the resulting terms split on
-spaces, so both indexes hold the same terms, document lengths and document frequencies.
+spaces, so both indexes hold the same terms, document lengths and document frequencies
+(but tantivy counts a deleted claim's terms until its segment is merged).
 
 The index lives in ``<store>.tantivy/`` beside the file, with a stamp
 (``<store>.tantivy.json``: the file's ``store_id`` and the ``index_version`` it reflects)
