@@ -271,6 +271,7 @@ def ingest(size: int, count: int) -> list[list[object]]:
         assert scratch.apply([([], [(d, "one claim term")])], {"n": d - 1}, {"n": d})
         commits.append((time.perf_counter() - t0) * 1000)
     scratch.close()
+    shutil.rmtree(copy.parent)  # a copy of the store: hundreds of MiB
     rows.append(
         [
             "one tantivy commit (1 document)",

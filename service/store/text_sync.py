@@ -30,7 +30,7 @@ class Change:
 
     __slots__ = ("added", "base", "removed")
 
-    def __init__(self, base: int, removed: Sequence[int], added: Sequence[tuple[int, str]]):
+    def __init__(self, base: int, removed: Sequence[int], added: Sequence[tuple[int, str]]) -> None:
         self.base, self.removed, self.added = base, list(removed), list(added)
 
 
