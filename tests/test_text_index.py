@@ -148,6 +148,16 @@ def test_a_burst_of_writes_is_searchable_as_soon_as_written(tmp_path: Path) -> N
     store.close()
 
 
+def test_reembedding_keeps_the_index_current(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "s.db", INFO, lexical_index="tantivy")
+    _put(store, "a", ["The harbour reopened on Monday."])
+    other = EmbeddingInfo(model="other", dimension=DIM)
+    assert store.reembed(other, lambda texts: _vectors(len(texts))) == 1
+    _consistent(store)  # the version moved, the claims did not: restamped, not rebuilt
+    assert [_doc_of(store, i) for i in _ids(store, "harbour")] == ["a"]
+    store.close()
+
+
 def test_filtered_searches_rank_in_fts5(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "s.db", INFO, lexical_index="tantivy")
     _put(store, "a", ["The harbour reopened on Monday."], source="wire")
