@@ -170,8 +170,10 @@ def test_filtered_searches_rank_in_fts5(tmp_path: Path) -> None:
 
 def test_retracted_claims_crowding_the_candidates_fall_back_to_fts5(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "s.db", INFO, lexical_index="tantivy", lexical_candidates=5)
-    _put(store, "gone", [f"The harbour report number {n}." for n in range(8)])
-    _put(store, "kept", ["The harbour is open.", "Harbour fees rose."])
+    # 40 short claims rank first (k + 20 candidates are fetched); the two kept ones after
+    _put(store, "gone", [f"Harbour {n}." for n in range(40)])
+    long = "after the dispute between the port authority and the shipping lines ended"
+    _put(store, "kept", [f"The harbour reopened {long}.", f"Harbour fees rose {long}."])
     store.retract_document("gone", "wrong")
     hits = store.search_text("harbour", 5, ANY)
     assert {_doc_of(store, i) for i, _ in hits} == {"kept"} and len(hits) == 2

@@ -758,7 +758,7 @@ class SqliteStore:
         assert self._text is not None
         self._sync_text()
         phrases = [p for p in map(self._terms.phrase, words) if p]
-        wanted = max(k, self._candidates)
+        wanted = max(k + _TEXT_SLACK, self._candidates)
         with self._lock:
             count, avgdl = fts5_stats(self._db, "claims_fts")
         ids = self._text.candidates(phrases, wanted, count)
