@@ -1,6 +1,6 @@
 """Lexical search at 100k and 1M claims: FTS5's BM25 against the tantivy index, in one process.
 
-    python bench/lexical.py [--sizes 100000,1000000] [--queries 300] [--candidates 50,100,200]
+    python bench/lexical.py [--sizes 100000,1000000] [--queries 300] [--candidates 70,100,200]
 
 Stores: bench/check.py's cached stores (``store-N.db`` in ``$FACTCHECK_BENCH_CACHE``),
 each opened through a link in ``<cache>/lexical/N/``, so that its tantivy index is built
@@ -25,7 +25,8 @@ machine's load; a few statements first as warm-up):
     (``TantivyIndex.candidates``), without the store's re-ranking;
   * the store's path: ``search_text(q, 50)`` on a store opened with
     ``lexical_index="tantivy"``, for each ``--candidates`` n (the FTS5-idf top n, ranked
-    with FTS5's exact formula over FTS5's terms counts and document sizes).
+    with FTS5's exact formula over FTS5's term counts and document sizes; the store asks
+    for k + 20 = 70 at least, room for retracted claims).
 Recall@50 against FTS5's top 50, counting ties fairly: a returned claim counts when it
 is in FTS5's top 50 or its FTS5 score equals FTS5's 50th score (which of several claims
 tied at the cut FTS5 returns is arbitrary). The store's path returns FTS5 scores; the raw
@@ -288,7 +289,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="100000,1000000")
     ap.add_argument("--queries", type=int, default=300)
-    ap.add_argument("--candidates", default="50,100,200")
+    ap.add_argument("--candidates", default="70,100,200")
     ap.add_argument("--ingest", type=int, default=0, help="documents put in the write test")
     args = ap.parse_args()
     print(f"machine: {machine()}")
