@@ -1,6 +1,6 @@
 """Committed changes reach the tantivy index in the background, several per tantivy commit.
 
-A tantivy commit fsyncs every file of its new segment: 12–85 ms on the project's VM
+A tantivy commit fsyncs every file of its new segment: 12-55 ms p50 on the project's VM
 (bench/NOTES.md), where putting a document in SQLite takes ~2 ms. Made inline, it would
 be most of the cost of storing a document. So a write returns once SQLite has
 committed, and one thread per store puts what has been committed since its last pass into
