@@ -4,7 +4,7 @@ Durability setting: WAL with ``synchronous=FULL`` (service/store/sqlite.py), so 
 acknowledged with 201 has been committed and fsynced. After every kill and restart: every
 acknowledged document is there, every claim has its vector, the index the restarted server
 loads holds as many vectors as the file has claims, and ``PRAGMA integrity_check`` is ok.
-Rounds: ``FACTCHECK_CRASH_ROUNDS`` (10 by default, to keep CI short; 30 or more for a long run).
+Rounds: ``FACTCHECK_CRASH_ROUNDS`` (5 by default, to keep CI short; 30 or more for a long run).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import pytest
 
 from tests.live import LiveServer
 
-ROUNDS = int(os.environ.get("FACTCHECK_CRASH_ROUNDS", "10"))
+ROUNDS = int(os.environ.get("FACTCHECK_CRASH_ROUNDS", "5"))
 WRITERS, BATCH, DIMENSION = 4, 5, 384
 
 
