@@ -13,9 +13,11 @@ models' files, the core count, the CPU's bf16 support and the library versions, 
 while they stay the same. ``runtime_table=off`` runs every call on the configured
 ``*_backend`` and ``intra_op_threads*`` instead; a path loads a table written elsewhere.
 
-Backends that change the numbers beyond float rounding (int8) are never candidates; bf16
-and fp32 stance judgements agree within half a point of accuracy (the model card), so a
-statement judged alone and in a batch may differ by that much in its probabilities.
+Backends that change the numbers beyond float rounding (int8) are never candidates. bf16
+and fp32 stance judgements agree within half a point of accuracy (the model card) but not
+in every probability, so the precision is chosen once per model, by its largest calls, and
+only the runtime within it (ONNX Runtime or torch) and the threads vary with the size: a
+statement gets the same probabilities alone, in a batch, or in a stream.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ EMBED_SIZES = (1, 4, 16)
 STANCE_SIZES = (1, 5, 32)
 """Pairs per measured stance call: 5 is a lone check at the default ``top_k``, 32 a full
 call (stance_batch_size); bigger calls are made of full ones."""
+
+_FORMAT = 2  # bump when what is measured or how it is chosen changes: saved tables expire
 
 # News-like sentences of the lengths the service sees (statements, claims).
 _SENTENCES = (
@@ -96,6 +100,7 @@ def table_key(settings: Settings) -> str:
     from service.embed import resolve_model
 
     parts = [
+        str(_FORMAT),
         fingerprint(resolve_model(settings.embedding_model)),
         fingerprint(settings.stance_model) if Path(settings.stance_model).is_dir() else "",
         settings.embedding_model,
@@ -127,11 +132,23 @@ def time_call(call: Callable[[], object], budget_s: float = 0.3) -> float:
     return statistics.median(runs) * 1000
 
 
+def precision(backend: str) -> str:
+    """What a backend's numbers are: runtimes of one precision give the same outputs."""
+    return backend.removeprefix("torch-") if backend in ("torch-bf16", "onnx-int8") else "fp32"
+
+
 def choose(measured: Sequence[Measured], sizes: Sequence[int]) -> tuple[Step, ...]:
-    """The fastest step for each size, as ``upto`` rows; neighbours that agree are merged."""
+    """The fastest step for each size, as ``upto`` rows; neighbours that agree are merged.
+
+    The precision is chosen once, by the largest calls (throughput), and every row keeps
+    it: a statement then gets the same probabilities alone and in a batch. Within it, ONNX
+    Runtime and torch fp32 agree to 1e-6 and each size takes the faster, with its threads.
+    """
+    largest = min((m for m in measured if m.size == sizes[-1]), key=lambda m: m.ms)
+    kept = [m for m in measured if precision(m.backend) == precision(largest.backend)]
     steps: list[Step] = []
     for i, size in enumerate(sizes):
-        best = min((m for m in measured if m.size == size), key=lambda m: m.ms)
+        best = min((m for m in kept if m.size == size), key=lambda m: m.ms)
         # Each row covers the sizes up to its own; the largest covers every bigger call.
         upto = 0 if i == len(sizes) - 1 else size
         step = Step(upto=upto, backend=best.backend, threads=best.threads)

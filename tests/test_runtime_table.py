@@ -18,6 +18,7 @@ from service.runtime_table import (
     candidates,
     choose,
     load_or_measure,
+    precision,
     runtimes,
     save,
     table_path,
@@ -41,15 +42,33 @@ def test_choose_keeps_the_fastest_per_size_and_merges_neighbours() -> None:
     measured = [
         m(1, "onnx", 1, 5.0),
         m(1, "onnx", 2, 4.0),
+        m(1, "torch", 2, 9.0),
         m(5, "onnx", 1, 20.0),
         m(5, "onnx", 2, 12.0),
+        m(5, "torch", 2, 15.0),
         m(32, "onnx", 2, 90.0),
-        m(32, "torch-bf16", 2, 60.0),
+        m(32, "torch", 2, 80.0),
     ]
     assert choose(measured, (1, 5, 32)) == (
         Step(upto=5, backend="onnx", threads=2),  # sizes 1 and 5 agree: one row
-        Step(upto=0, backend="torch-bf16", threads=2),  # the largest row takes any size
+        Step(upto=0, backend="torch", threads=2),  # the largest row takes any size
     )
+
+
+def test_one_precision_for_every_size_chosen_by_the_largest_calls() -> None:
+    measured = [
+        m(1, "onnx", 2, 4.0),
+        m(1, "torch-bf16", 1, 6.0),
+        m(1, "torch-bf16", 2, 7.0),
+        m(32, "onnx", 2, 90.0),
+        m(32, "torch-bf16", 2, 50.0),
+    ]
+    # ONNX fp32 is faster alone, but bf16 wins the batches: lone calls stay in bf16
+    assert choose(measured, (1, 32)) == (
+        Step(upto=1, backend="torch-bf16", threads=1),
+        Step(upto=0, backend="torch-bf16", threads=2),
+    )
+    assert precision("onnx") == precision("torch") == "fp32" != precision("torch-bf16")
 
 
 def test_a_call_takes_the_first_row_that_admits_its_size() -> None:
