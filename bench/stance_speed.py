@@ -55,7 +55,7 @@ def main() -> None:
 
     pairs = make_pairs(args.pairs)
     model = StanceModel(args.model)
-    tok = model._model.tokenizer(pairs[0][0], pairs[0][1])
+    tok = model._tokenizer(pairs[0][0], pairs[0][1])
     print(f"model: {args.model}")
     print(
         f"cpu cores: {os.cpu_count()}, torch threads: {torch.get_num_threads()}, "
@@ -77,7 +77,7 @@ def main() -> None:
     torch.set_num_threads(cores)
     rows.append(("torch fp32 compute", bench(model, pairs, args.batch_size)))
     if not args.skip_fp16:
-        model._model.half()
+        model._torch["torch"].half()
         rows.append(("torch fp16 compute", bench(model, pairs, args.batch_size)))
     print()
     print(f"load average before: {os.getloadavg()[0]:.2f}")

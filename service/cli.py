@@ -84,18 +84,32 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_prepare(args: argparse.Namespace) -> int:
-    """Load both models once, so their ONNX Runtime files exist before the first start.
+    """Export the models for ONNX Runtime and measure the runtime table, before the first start.
 
     ``stance_backend=auto`` is exported for ONNX Runtime too: the image may run on a CPU
-    without bf16 units, where ``auto`` picks ONNX.
+    without bf16 units, where ``auto`` picks ONNX. The table is measured again even if
+    one is saved (run it on the machine that serves; a table measured on another CPU is
+    keyed to that CPU and ignored).
     """
     from service.engine import load_models
+    from service.runtime_table import measure, save, table_path
 
     settings = _settings(args)
-    if settings.stance_backend == "auto":
-        settings = msgspec.structs.replace(settings, stance_backend="onnx")
-    embedder, stance = load_models(settings)
+    stance_backend = "onnx" if settings.stance_backend == "auto" else settings.stance_backend
+    embedder, stance = load_models(
+        msgspec.structs.replace(settings, stance_backend=stance_backend, runtime_table="off")
+    )
     print(f"models ready: {embedder.name}, {stance.name}; ONNX files in {settings.onnx_cache}")
+    if settings.runtime_table == "auto":
+        table = measure(settings)
+        save(table, table_path(settings))
+        for model, steps in (("embedding", table.embedding), ("stance", table.stance)):
+            rows = ", ".join(
+                f"{'any' if s.upto == 0 else f'<= {s.upto}'}: {s.backend} x{s.threads}"
+                for s in steps
+            )
+            print(f"{model} calls: {rows}")
+        print(f"runtime table: {table_path(settings)}")
     return 0
 
 

@@ -10,10 +10,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from service.onnx_backend import OnnxModel, Runtime, batches, mean_pool, run
+from service.onnx_backend import OnnxModel, Runtime, Step, batches, mean_pool, run
 from service.settings import DEFAULT_EMBEDDING_MODEL
 
 Vectors = npt.NDArray[np.float32]
@@ -94,27 +95,43 @@ class Embedder:
         if dimension is None:
             raise ValueError(f"model {name!r} does not report its embedding dimension")
         self.dimension: int = int(dimension)
-        self._runtime = runtime
-        self._onnx: OnnxModel | None = None
         modes = getattr(model[1], "pooling_mode", None) if len(model) > 1 else None
-        if runtime.onnx and modes in ("mean", ("mean",)):  # other poolings stay on torch
-            self._onnx = OnnxModel(
+        if modes not in ("mean", ("mean",)):  # other poolings stay on torch
+            runtime = msgspec.structs.replace(
+                runtime,
+                backend="torch",
+                steps=tuple(msgspec.structs.replace(s, backend="torch") for s in runtime.steps),
+            )
+        self.runtime = runtime
+        # ONNX Runtime holds its own copy of the weights: the torch model stays only if a
+        # call may run on it.
+        self._onnx: dict[str, OnnxModel] = {
+            backend: OnnxModel(
                 model[0].auto_model,
                 model.tokenizer,
                 resolve_model(name),
-                runtime,
+                msgspec.structs.replace(runtime, backend=backend),
                 output="last_hidden_state",
             )
-            self._model = None  # ONNX Runtime holds its own copy of the weights
+            for backend in runtime.backends
+            if backend.startswith("onnx")
+        }
+        if "torch" not in runtime.backends:
+            self._model = None
         self._tokenizer: Any = model.tokenizer
         self._max_length = int(model.max_seq_length or 512)
 
-    def encode(self, texts: Sequence[str]) -> Vectors:
-        """Embed ``texts``; returns an array of shape ``(len(texts), dimension)``."""
+    def encode(self, texts: Sequence[str], *, step: Step | None = None) -> Vectors:
+        """Embed ``texts``; returns an array of shape ``(len(texts), dimension)``.
+
+        ``step`` runs the call on that backend and thread count instead of the runtime's
+        choice for its size (the runtime table measures each this way).
+        """
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        if self._onnx is not None:
-            session = self._onnx.session(len(texts), self.batch_size)
+        step = step or self.runtime.step(len(texts), self.batch_size)
+        if step.backend in self._onnx:
+            session = self._onnx[step.backend].session(step.threads)
             out = np.empty((len(texts), self.dimension), dtype=np.float32)
             for idx in batches(len(texts), self.batch_size, [len(t) for t in texts]):
                 hidden, mask = run(
@@ -123,7 +140,7 @@ class Embedder:
                 out[idx] = mean_pool(hidden, mask)
             return out
         assert self._model is not None
-        with torch_threads(self._runtime.threads_for(len(texts), self.batch_size)):
+        with torch_threads(step.threads):
             vectors = self._model.encode(
                 list(texts),
                 batch_size=self.batch_size,

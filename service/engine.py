@@ -25,6 +25,7 @@ from service.judge.annotate import warm_up
 from service.judge.calibrate import load as load_verdict_model
 from service.metrics import QUEUE_DEPTH, timed
 from service.runner import Work
+from service.runtime_table import load_or_measure, runtimes
 from service.schemas import CheckRequest, CheckResponse, DocumentIn, IngestResponse, ModelInfo
 from service.settings import Settings
 from service.stance import StanceModel
@@ -113,7 +114,7 @@ class Engine:
         With ``work``, texts are embedded one encoder call at a time with a checkpoint
         before each, so a cancelled ingest stops at its next model call.
         """
-        encode = timed("embedding", self.embedder.encode)
+        encode: Encode = timed("embedding", self.embedder.encode)
         if work is not None:
             encode = checkpointed(encode, work, self.settings.embed_batch_size)
         results = ingest(self.store, encode, docs)
@@ -192,27 +193,30 @@ def open_configured_store(
 
 
 def load_models(settings: Settings) -> tuple[Embedder, StanceModel]:
-    """The embedder and the stance model, each on its configured runtime.
+    """The embedder and the stance model, each call on the runtime its size runs fastest on.
 
-    With ONNX Runtime a model is exported into ``settings.onnx_cache`` the first time it
-    is loaded; ``factcheck prepare`` does that ahead of time (the image bakes the files in).
+    The runtime table (:mod:`service.runtime_table`) is measured at the first start on a
+    machine, unless ``factcheck prepare`` made it. With ONNX Runtime a model is exported
+    into ``settings.onnx_cache`` the first time it is loaded; ``factcheck prepare`` does
+    that ahead of time (the image bakes the files in).
     """
     offline_mode(settings.offline)
     # torch's oneDNN kernels keep up to 1,024 compiled primitives, one per input shape, and
     # every check brings new ones: 180 s of mixed load grew the server to 2.1 GiB. 64 holds
     # it at 1.7 GiB at the same speed (bench/NOTES.md). Read at oneDNN's first use, so here.
     os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "64")
+    embed_runtime, stance_runtime = runtimes(settings, load_or_measure(settings))
     embedder = Embedder(
         settings.embedding_model,
         device=settings.device,
         batch_size=settings.embed_batch_size,
         query_cache_size=settings.query_cache_size,
-        runtime=settings.runtime(settings.embedding_backend),
+        runtime=embed_runtime,
     )
     stance = StanceModel(
         settings.stance_model,
         label_map=settings.stance_label_map(),
         device=settings.device,
-        runtime=settings.runtime(settings.stance_backend),
+        runtime=stance_runtime,
     )
     return embedder, stance

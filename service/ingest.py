@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import msgspec
@@ -35,6 +36,7 @@ from service.telemetry import error_log
 
 NO_ARTICLE = "no article text in the HTML"
 _REANNOTATE_BATCH = 512  # claims per spaCy pass and per write transaction
+_ANNOTATOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ingest-annotate")
 
 
 def content_hash(doc: DocumentIn) -> str:
@@ -155,17 +157,18 @@ def ingest(
         pending.append((len(results), record, split, dropped))
         results.append(None)
     texts = [c.text for _, _, split, _ in pending for c in split.claims]
-    vectors = encode(texts) if texts else np.zeros((0, 0), dtype=np.float32)
-    annotations = [
-        encode_annotation(a)
-        for a in annotate_many(
-            [
-                (c.text, record.published_date)
-                for _, record, split, _ in pending
-                for c in split.claims
-            ]
-        )
-    ]
+    # spaCy annotates while the encoder embeds: both spend most of their time outside
+    # the GIL (bench/ingest.py measures the overlap)
+    annotated = _ANNOTATOR.submit(
+        annotate_many,
+        [(c.text, record.published_date) for _, record, split, _ in pending for c in split.claims],
+    )
+    try:
+        vectors = encode(texts) if texts else np.zeros((0, 0), dtype=np.float32)
+    except BaseException:
+        annotated.cancel()  # if it has not started: a cancelled ingest leaves it undone
+        raise
+    annotations = [encode_annotation(a) for a in annotated.result()]
     offset = 0
     for position, record, split, dropped in pending:
         count = len(split.claims)

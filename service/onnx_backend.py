@@ -32,21 +32,52 @@ def native_bf16() -> bool:
     return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
 
 
+class Step(msgspec.Struct, frozen=True, kw_only=True):
+    """One row of a call plan: calls of up to ``upto`` inputs run on ``backend``, ``threads``."""
+
+    upto: int = 0  # inputs per call at most; 0: any number
+    backend: str
+    threads: int = 0  # intra-op threads; 0: all cores
+
+
 class Runtime(msgspec.Struct, frozen=True, kw_only=True):
-    """How a model runs: torch in fp32 or bf16, or ONNX Runtime in fp32 or int8; threads."""
+    """How a model runs: torch in fp32 or bf16, or ONNX Runtime in fp32 or int8; threads.
+
+    A call is run by its :meth:`step`: the first of ``steps`` whose ``upto`` admits the
+    call's size (a table measured on this machine, :mod:`service.runtime_table`), or without
+    steps ``backend`` with ``threads`` for calls under a batch and ``batch_threads`` above.
+    """
 
     backend: str = "torch"  # "torch" | "torch-bf16" | "onnx" | "onnx-int8" | "auto"
     threads: int = 0  # per model call; 0 leaves the library's default (all cores)
     # per call of a full batch or more (0: all cores). Large calls come from the batch
-    # path, one at a time, where every core helps; small ones from single checks, which
-    # run best on one thread beside the HTTP work (bench/NOTES.md).
+    # path, one at a time, where every core helps.
     batch_threads: int = 0
     onnx_cache: str = ""  # where exported ONNX files are kept
+    steps: tuple[Step, ...] = ()
 
     def threads_for(self, count: int, batch_size: int) -> int:
         """Intra-op threads for a call on ``count`` inputs (0 is resolved to all cores)."""
+        return self.step(count, batch_size).threads
+
+    def step(self, count: int, batch_size: int) -> Step:
+        """The backend and the intra-op threads (0 resolved to all cores) of one call."""
+        for step in self.steps:
+            if step.upto == 0 or count <= step.upto:
+                return msgspec.structs.replace(step, threads=step.threads or _cores())
         threads = self.threads if count < batch_size else self.batch_threads
-        return threads or os.cpu_count() or 1
+        return Step(backend=self.backend, threads=threads or _cores())
+
+    @property
+    def backends(self) -> tuple[str, ...]:
+        """Every backend a call may run on."""
+        return tuple(dict.fromkeys(s.backend for s in self.steps)) or (self.backend,)
+
+    def thread_counts(self, backend: str) -> set[int]:
+        """The intra-op thread counts calls on ``backend`` may use."""
+        if not self.steps:
+            return {self.threads or _cores(), self.batch_threads or _cores()}
+        return {s.threads or _cores() for s in self.steps if s.backend == backend}
 
     @property
     def onnx(self) -> bool:
@@ -56,9 +87,7 @@ class Runtime(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def torch_dtype(self) -> Any:
         """The dtype torch computes in on CPU (stored fp16 weights are upcast to it)."""
-        import torch
-
-        return torch.bfloat16 if self.backend == "torch-bf16" else torch.float32
+        return torch_dtype(self.backend)
 
     def resolve(self) -> Runtime:
         """``auto`` made concrete: torch in bf16 where the CPU has bf16 units, else ONNX fp32.
@@ -71,8 +100,19 @@ class Runtime(msgspec.Struct, frozen=True, kw_only=True):
         return msgspec.structs.replace(self, backend="torch-bf16" if native_bf16() else "onnx")
 
 
-def _fingerprint(model_dir: str) -> str:
-    """Changes when the weights change: names, sizes and times of the model's files."""
+def _cores() -> int:
+    return os.cpu_count() or 1
+
+
+def torch_dtype(backend: str) -> Any:
+    """The dtype a torch ``backend`` computes in on CPU."""
+    import torch
+
+    return torch.bfloat16 if backend == "torch-bf16" else torch.float32
+
+
+def fingerprint(model_dir: str) -> str:
+    """A short hash that changes when the weights do: names, sizes and times of the files."""
     parts = []
     for file in sorted(Path(model_dir).glob("*")):
         if file.is_file():
@@ -140,7 +180,7 @@ def onnx_session(
     """An ONNX Runtime session for ``module`` (exported to ``runtime.onnx_cache`` once)."""
     import onnxruntime as ort
 
-    folder = Path(runtime.onnx_cache) / _fingerprint(model_dir)
+    folder = Path(runtime.onnx_cache) / fingerprint(model_dir)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "model.onnx"
     if not path.exists():
@@ -167,18 +207,18 @@ def onnx_session(
 
 
 class OnnxModel:
-    """A model's ONNX Runtime sessions, one per thread count :meth:`Runtime.threads_for` gives.
+    """A model's ONNX Runtime sessions, one per intra-op thread count its runtime may use.
 
     A session's intra-op threads are fixed when it is made, so a model that serves both
-    single checks and batches holds two (the weights twice: 90 MB for a MiniLM).
+    single checks and batches on different thread counts holds two (the weights twice:
+    90 MB for a MiniLM).
     """
 
     def __init__(
         self, module: Any, tokenizer: Any, model_dir: str, runtime: Runtime, *, output: str
     ) -> None:
-        self._runtime = runtime
         self._sessions: dict[int, Any] = {}
-        for threads in {runtime.threads_for(0, 1), runtime.threads_for(1, 1)}:
+        for threads in runtime.thread_counts(runtime.backend):
             self._sessions[threads] = onnx_session(
                 module,
                 tokenizer,
@@ -187,9 +227,9 @@ class OnnxModel:
                 output=output,
             )
 
-    def session(self, count: int, batch_size: int) -> Any:
-        """The session for a call on ``count`` inputs."""
-        return self._sessions[self._runtime.threads_for(count, batch_size)]
+    def session(self, threads: int) -> Any:
+        """The session with ``threads`` intra-op threads."""
+        return self._sessions[threads]
 
 
 def run(

@@ -168,6 +168,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # embed_batch_size texts: the batch path's), 0: all cores. Big calls gain from every core.
     intra_op_threads_batch: Annotated[int, Meta(ge=0)] = 0
     onnx_cache: str = str(PROJECT_ROOT / "var" / "onnx")
+    # Backend and threads of each model call by its size, from a table measured on this
+    # machine (service/runtime_table.py): "auto" (measured at the first start or by
+    # `factcheck prepare`, saved in onnx_cache), "off" (the *_backend and intra_op_threads*
+    # settings above for every call), or the path of a saved table.
+    runtime_table: str = "auto"
 
     def hnsw(self) -> HnswParams:
         """The vector graph's parameters."""

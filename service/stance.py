@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import msgspec
 import numpy as np
 import numpy.typing as npt
 
 from service import settings
 from service.embed import set_torch_threads, torch_threads
-from service.onnx_backend import OnnxModel, Runtime, batches, run
+from service.onnx_backend import OnnxModel, Runtime, Step, batches, run, torch_dtype
 
 STANCES: tuple[str, str, str] = ("supports", "neutral", "contradicts")
 """Column order of the probabilities returned by :meth:`StanceModel.predict`."""
@@ -100,17 +101,33 @@ class StanceModel:
 
         self.name: str = name_or_path
         runtime = (runtime or Runtime()).resolve()
-        # Weights may be stored in fp16 (the shipped model is); on CPU compute in fp32 or
-        # bf16 (both measured in the model card): CPUs have no fast fp16 matmul.
-        model_kwargs = {"dtype": runtime.torch_dtype} if device == "cpu" else None
-        self._model: Any = CrossEncoder(
-            name_or_path,
-            device=device,
-            max_length=max_length,
-            activation_fn=torch.nn.Identity(),  # raw logits; softmax is applied here
-            model_kwargs=model_kwargs,
-        )
-        config: Any = getattr(self._model, "config", None)
+        self.runtime: Runtime = runtime
+        self._max_length = max_length
+        # One copy of the weights per backend the runtime's calls use: torch models compute in
+        # fp32 or bf16 (stored fp16 weights are upcast; CPUs have no fast fp16 matmul), and
+        # an ONNX Runtime session holds its own copy, so the torch module behind it is dropped.
+        self._torch: dict[str, Any] = {}
+        self._onnx: dict[str, OnnxModel] = {}
+        model: Any = None
+        for backend in runtime.backends:
+            model = CrossEncoder(
+                name_or_path,
+                device=device,
+                max_length=max_length,
+                activation_fn=torch.nn.Identity(),  # raw logits; softmax is applied here
+                model_kwargs={"dtype": torch_dtype(backend)} if device == "cpu" else None,
+            )
+            if backend.startswith("onnx"):
+                self._onnx[backend] = OnnxModel(
+                    model.model,
+                    model.tokenizer,
+                    name_or_path,
+                    msgspec.structs.replace(runtime, backend=backend),
+                    output="logits",
+                )
+            else:
+                self._torch[backend] = model
+        config: Any = getattr(model, "config", None)
         id2label: Mapping[int, str] | None = getattr(config, "id2label", None)
         if not id2label:
             raise ValueError(f"model {name_or_path!r} has no id2label in its config")
@@ -121,15 +138,7 @@ class StanceModel:
         for label_idx, col in enumerate(self._columns):
             self._to_stance[label_idx, col] = 1.0
         set_torch_threads(runtime.threads)
-        self.runtime: Runtime = runtime
-        self._max_length = max_length
-        self._tokenizer: Any = self._model.tokenizer
-        self._onnx: OnnxModel | None = None
-        if runtime.onnx:
-            self._onnx = OnnxModel(
-                self._model.model, self._tokenizer, name_or_path, runtime, output="logits"
-            )
-            self._model = None  # ONNX Runtime holds its own copy of the weights
+        self._tokenizer: Any = model.tokenizer
 
     @property
     def label_to_stance(self) -> dict[str, str]:
@@ -137,9 +146,12 @@ class StanceModel:
         return {label: STANCES[c] for label, c in zip(self.labels, self._columns, strict=True)}
 
     def predict(
-        self, pairs: Sequence[tuple[str, str]], batch_size: int = 32
+        self, pairs: Sequence[tuple[str, str]], batch_size: int = 32, *, step: Step | None = None
     ) -> npt.NDArray[np.float32]:
         """Stance probabilities for (premise = corpus passage, hypothesis = statement) pairs.
+
+        ``step`` runs the call on that backend and thread count instead of the runtime's
+        choice for its size (the runtime table measures each this way).
 
         Returns:
             A float32 array of shape ``(len(pairs), 3)``; each row sums to 1, columns in
@@ -147,7 +159,8 @@ class StanceModel:
         """
         if len(pairs) == 0:
             return np.zeros((0, len(STANCES)), dtype=np.float32)
-        logits = self._logits(pairs, batch_size).astype(np.float64).reshape(len(pairs), -1)
+        step = step or self.runtime.step(len(pairs), batch_size)
+        logits = self._logits(pairs, batch_size, step).astype(np.float64).reshape(len(pairs), -1)
         if logits.shape[1] != len(self._columns):
             raise ValueError(
                 f"model {self.name!r} returned {logits.shape[1]} scores per pair, "
@@ -159,11 +172,13 @@ class StanceModel:
         out: npt.NDArray[np.float32] = (probs @ self._to_stance).astype(np.float32)
         return out
 
-    def _logits(self, pairs: Sequence[tuple[str, str]], batch_size: int) -> npt.NDArray[Any]:
-        if self._onnx is None:
-            with torch_threads(self.runtime.threads_for(len(pairs), batch_size)):
+    def _logits(
+        self, pairs: Sequence[tuple[str, str]], batch_size: int, step: Step
+    ) -> npt.NDArray[Any]:
+        if step.backend in self._torch:
+            with torch_threads(step.threads):
                 return np.asarray(
-                    self._model.predict(
+                    self._torch[step.backend].predict(
                         [(p, h) for p, h in pairs],
                         batch_size=batch_size,
                         show_progress_bar=False,
@@ -171,7 +186,7 @@ class StanceModel:
                     )
                 )
         out: list[npt.NDArray[np.float32]] = [np.zeros(0, dtype=np.float32)] * len(pairs)
-        session = self._onnx.session(len(pairs), batch_size)
+        session = self._onnx[step.backend].session(step.threads)
         lengths = [len(p) + len(h) for p, h in pairs]
         for idx in batches(len(pairs), batch_size, lengths):
             logits, _ = run(

@@ -6,7 +6,7 @@ acknowledged document is there, every claim has its vector, the index the restar
 loads holds as many vectors as the file has claims, its tantivy lexical index (forced on:
 the store is small) holds every claim and is stamped with the file's index_version, and
 ``PRAGMA integrity_check`` is ok.
-Rounds: ``FACTCHECK_CRASH_ROUNDS`` (10 by default, to keep CI short; 30 or more for a long run).
+Rounds: ``FACTCHECK_CRASH_ROUNDS`` (5 by default, to keep CI short; 30 or more for a long run).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import tantivy
 
 from tests.live import LiveServer
 
-ROUNDS = int(os.environ.get("FACTCHECK_CRASH_ROUNDS", "10"))
+ROUNDS = int(os.environ.get("FACTCHECK_CRASH_ROUNDS", "5"))
 WRITERS, BATCH, DIMENSION = 4, 5, 384
 
 

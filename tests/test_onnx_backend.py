@@ -104,10 +104,9 @@ def test_batch_calls_get_all_cores_single_calls_one_thread(tmp_path: Path) -> No
     assert runtime.threads_for(2, 2) == 2
     assert Runtime(threads=1).threads_for(64, 32) == (os.cpu_count() or 1)
     embedder = Embedder(DEFAULT_EMBEDDING_MODEL, batch_size=2, runtime=runtime)
-    sessions = embedder._onnx
-    assert sessions is not None
-    assert sessions.session(1, 2).get_session_options().intra_op_num_threads == 1
-    assert sessions.session(5, 2).get_session_options().intra_op_num_threads == 2
+    sessions = embedder._onnx["onnx"]
+    assert sessions.session(1).get_session_options().intra_op_num_threads == 1
+    assert sessions.session(2).get_session_options().intra_op_num_threads == 2
     together = embedder.encode(TEXTS)  # one call of a full batch: the 2-thread session
     alone = np.stack([embedder.encode([t])[0] for t in TEXTS])
     assert np.allclose(together, alone, atol=1e-5)

@@ -84,8 +84,12 @@ def annotate_many(items: Sequence[tuple[str, datetime.date | None]]) -> list[Ann
     if not items:
         return []
     nlp = _nlp()
-    with _lock:
-        docs = list(nlp.pipe((text for text, _ in items), batch_size=_BATCH))
+    docs: list[Doc] = []
+    # the lock is taken per batch, so a check's statement waits for one batch of an
+    # ingest's claims, not for all of them
+    for start in range(0, len(items), _BATCH):
+        with _lock:
+            docs.extend(nlp.pipe((text for text, _ in items[start : start + _BATCH])))
     return [_annotation(doc, ref) for doc, (_, ref) in zip(docs, items, strict=True)]
 
 
