@@ -48,7 +48,9 @@ STANCE_SIZES = (1, 5, 32)
 """Pairs per measured stance call: 5 is a lone check at the default ``top_k``, 32 a full
 call (stance_batch_size); bigger calls are made of full ones."""
 
-_FORMAT = 2  # bump when what is measured or how it is chosen changes: saved tables expire
+ROUNDS = 5
+"""Timed calls of each candidate at each size (the median is kept)."""
+_FORMAT = 3  # bump when what is measured or how it is chosen changes: saved tables expire
 
 # News-like sentences of the lengths the service sees (statements, claims).
 _SENTENCES = (
@@ -121,15 +123,21 @@ def _version(package: str) -> str:
         return ""
 
 
-def time_call(call: Callable[[], object], budget_s: float = 0.3) -> float:
-    """Median milliseconds of ``call`` after one warm-up: 1 to 5 runs within ``budget_s``."""
-    call()  # first calls build kernels and caches for the shape
-    runs: list[float] = []
-    while len(runs) < 5 and (not runs or sum(runs) < budget_s):
-        start = time.perf_counter()
-        call()
-        runs.append(time.perf_counter() - start)
-    return statistics.median(runs) * 1000
+def time_calls(calls: Sequence[Callable[[], object]], rounds: int = ROUNDS) -> list[float]:
+    """Median milliseconds of each call, measured in interleaved rounds after a warm-up.
+
+    Round-robin, so a burst of other work on the machine slows every candidate alike
+    instead of deciding against whichever was running during it.
+    """
+    for call in calls:
+        call()  # first calls build kernels and caches for the shape
+    runs: list[list[float]] = [[] for _ in calls]
+    for _ in range(rounds):
+        for call, times in zip(calls, runs, strict=True):
+            start = time.perf_counter()
+            call()
+            times.append(time.perf_counter() - start)
+    return [statistics.median(times) * 1000 for times in runs]
 
 
 def precision(backend: str) -> str:
@@ -210,12 +218,14 @@ def _time_steps(
     sizes: Sequence[int],
     inputs: Callable[[int], Any],
 ) -> list[Measured]:
-    found = []
+    found: list[Measured] = []
     for size in sizes:
         items = inputs(size)
-        for step in steps:
-            ms = time_call(functools.partial(call, items, step))
-            found.append(Measured(size=size, backend=step.backend, threads=step.threads, ms=ms))
+        times = time_calls([functools.partial(call, items, step) for step in steps])
+        found.extend(
+            Measured(size=size, backend=step.backend, threads=step.threads, ms=ms)
+            for step, ms in zip(steps, times, strict=True)
+        )
     return found
 
 
