@@ -50,7 +50,7 @@ call (stance_batch_size); bigger calls are made of full ones."""
 
 ROUNDS = 5
 """Timed calls of each candidate at each size (the median is kept)."""
-_FORMAT = 3  # bump when what is measured or how it is chosen changes: saved tables expire
+_FORMAT = 4  # bump when what is measured or how it is chosen changes: saved tables expire
 
 # News-like sentences of the lengths the service sees (statements, claims).
 _SENTENCES = (
@@ -123,21 +123,22 @@ def _version(package: str) -> str:
         return ""
 
 
-def time_calls(calls: Sequence[Callable[[], object]], rounds: int = ROUNDS) -> list[float]:
-    """Median milliseconds of each call, measured in interleaved rounds after a warm-up.
+def time_calls(calls: Sequence[Sequence[Callable[[], object]]]) -> list[float]:
+    """Median milliseconds of each candidate's calls after its first (a warm-up).
 
-    Round-robin, so a burst of other work on the machine slows every candidate alike
-    instead of deciding against whichever was running during it.
+    The calls are timed in interleaved rounds, round-robin, so a burst of other work on
+    the machine slows every candidate alike instead of deciding against whichever was
+    running during it.
     """
-    for call in calls:
-        call()  # first calls build kernels and caches for the shape
-    runs: list[list[float]] = [[] for _ in calls]
-    for _ in range(rounds):
-        for call, times in zip(calls, runs, strict=True):
+    for runs in calls:
+        runs[0]()  # first calls load kernels and caches
+    times: list[list[float]] = [[] for _ in calls]
+    for r in range(1, min(len(runs) for runs in calls)):
+        for runs, spent in zip(calls, times, strict=True):
             start = time.perf_counter()
-            call()
-            times.append(time.perf_counter() - start)
-    return [statistics.median(times) * 1000 for times in runs]
+            runs[r]()
+            spent.append(time.perf_counter() - start)
+    return [statistics.median(spent) * 1000 for spent in times]
 
 
 def precision(backend: str) -> str:
@@ -189,7 +190,7 @@ def measure(settings: Settings) -> Table:
         lambda texts, step: embedder.encode(texts, step=step),
         embed_steps,
         EMBED_SIZES,
-        lambda size: [_SENTENCES[i % len(_SENTENCES)] for i in range(size)],
+        lambda size, r: [_text(i + r, 1 + (i + r) % 2) for i in range(size)],
     )
     stance = StanceModel(
         settings.stance_model,
@@ -197,12 +198,13 @@ def measure(settings: Settings) -> Table:
         device=settings.device,
         runtime=msgspec.structs.replace(stance_rt, steps=tuple(stance_steps)).resolve(),
     )
-    n = len(_SENTENCES)
     judged = _time_steps(
         lambda pairs, step: stance.predict(pairs, settings.stance_batch_size, step=step),
         stance_steps,
         STANCE_SIZES,
-        lambda size: [(_SENTENCES[i % n], _SENTENCES[(i * 3 + 1) % n]) for i in range(size)],
+        lambda size, r: [
+            (_text(i + r, 1 + (i + r) % 3), _text(i * 3 + r + 1, 1)) for i in range(size)
+        ],
     )
     return Table(
         key=table_key(settings),
@@ -212,16 +214,28 @@ def measure(settings: Settings) -> Table:
     )
 
 
+def _text(start: int, sentences: int) -> str:
+    """``sentences`` consecutive sample sentences from ``start`` (passages of 1-3)."""
+    return " ".join(_SENTENCES[(start + j) % len(_SENTENCES)] for j in range(sentences))
+
+
 def _time_steps(
     call: Callable[[Any, Step], object],
     steps: Sequence[Step],
     sizes: Sequence[int],
-    inputs: Callable[[int], Any],
+    inputs: Callable[[int, int], Any],
 ) -> list[Measured]:
+    """Time each step at each size.
+
+    Every round has other inputs, of other lengths (shapes), as real calls do: a runtime
+    that compiles kernels per shape pays for that here too.
+    """
     found: list[Measured] = []
     for size in sizes:
-        items = inputs(size)
-        times = time_calls([functools.partial(call, items, step) for step in steps])
+        rounds = [inputs(size, r) for r in range(ROUNDS + 1)]
+        times = time_calls(
+            [[functools.partial(call, items, step) for items in rounds] for step in steps]
+        )
         found.extend(
             Measured(size=size, backend=step.backend, threads=step.threads, ms=ms)
             for step, ms in zip(steps, times, strict=True)
