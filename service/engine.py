@@ -14,6 +14,7 @@ from concurrent.futures import Future
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from service import language
 from service.batching import MicroBatcher
@@ -101,6 +102,12 @@ class Engine:
         language.identifier()  # here, not in the first ingest or check
         warm_up()  # spaCy, for the rules: not on the first request
         store = open_configured_store(settings, embedder, allow_model_change=allow_model_change)
+        # OpenBLAS (numpy's and scipy's copies, loaded by now: the exact index's
+        # matrix-vector product, memory-bound) keeps its threads spinning after each call,
+        # on the cores the model call right after it needs: at 10k claims a check took
+        # 138 ms with its default threads, 98 ms with one (bench/NOTES.md). torch and ONNX
+        # Runtime have thread pools of their own.
+        ThreadpoolController().select(internal_api="openblas").limit(limits=1)
         return cls(settings, store, embedder, stance)
 
     def close(self) -> None:
