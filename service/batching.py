@@ -16,9 +16,13 @@ for a stream, the stream. One caller may hold at most ``caller_quota`` waiting i
 one stream ``stream_quota`` (:class:`~service.errors.QuotaExceededError`, HTTP 429:
 that caller's limit, not the service's), and the last ``reserved`` places are kept for
 single checks, so that batches and streams never lock out an editor's one statement.
-Single checks also go first into the next model call: a lone statement waits for the
-call in progress, not behind the items of every batch queued before it.
 Each error names the limit it hit (``limit``).
+
+Single checks also have a lane of their own: one more worker takes only them, and a call
+holds either single checks or batch and stream items, never both. A call of single
+checks runs as :attr:`~service.priority.Priority.INTERACTIVE`, so its model passes go
+before the bulk call's next chunk (:mod:`service.priority`): a lone statement waits for
+one chunk of a bulk call, not for the whole call nor behind every batch queued before it.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from concurrent.futures import Future
 from typing import Generic, NamedTuple, TypeVar
 
 from service.errors import FactCheckError, OverloadedError, QuotaExceededError
+from service.priority import Priority, running_as
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -118,13 +123,19 @@ class MicroBatcher(Generic[T, R]):
             )
             self._count(owner, len(items))
             if not self._threads:
+                # the bulk workers, then the single checks' lane
                 self._threads = [
-                    threading.Thread(target=self._work, name=f"{self._name}-{i}", daemon=True)
-                    for i in range(self._workers)
+                    threading.Thread(
+                        target=self._work,
+                        args=(i == self._workers,),
+                        name=f"{self._name}-{i}",
+                        daemon=True,
+                    )
+                    for i in range(self._workers + 1)
                 ]
                 for thread in self._threads:
                     thread.start()
-            self._cond.notify()
+            self._cond.notify_all()  # the lanes wait for different items
         return futures
 
     def _admit(self, owner: _Owner, n: int) -> None:
@@ -181,35 +192,45 @@ class MicroBatcher(Generic[T, R]):
         for thread in threads:
             thread.join()
 
-    def _take(self) -> list[tuple[T, Future[R]]] | None:
-        """The next batch: wait for a first item, then gather more for up to ``max_wait_s``."""
-        with self._cond:
-            while not self._waiting() and not self._closed:
-                self._cond.wait()
-            if not self._waiting():
-                return None  # closed and drained
-            deadline = time.monotonic() + self.max_wait_s
-            while self._waiting() < self.max_batch and not self._closed:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                self._cond.wait(remaining)
-            batch: list[tuple[T, Future[R]]] = []
-            for queue in self._queues:  # single checks first
-                while queue and len(batch) < self.max_batch:
-                    item, future, owner = queue.popleft()
-                    self._count(owner, -1)
-                    batch.append((item, future))
-            if self._waiting():
-                self._cond.notify()  # more than one batch is waiting: wake another worker
-            return batch
+    def _take(self, singles_only: bool) -> tuple[list[tuple[T, Future[R]]], bool] | None:
+        """The next call's items and whether they are single checks (``None``: closed).
 
-    def _work(self) -> None:
-        while (batch := self._take()) is not None:
+        Waits for a first item this lane serves, then gathers more for up to
+        ``max_wait_s``; single checks first, and never mixed with batch or stream items.
+        """
+        lanes = self._queues[:1] if singles_only else self._queues
+        with self._cond:
+            while True:
+                while not any(lanes) and not self._closed:
+                    self._cond.wait()
+                if not any(lanes):
+                    return None  # closed and drained
+                deadline = time.monotonic() + self.max_wait_s
+                while sum(map(len, lanes)) < self.max_batch and not self._closed:
+                    if (remaining := deadline - time.monotonic()) <= 0:
+                        break
+                    self._cond.wait(remaining)
+                if any(lanes):  # else another worker took them while this one gathered
+                    break
+            single = bool(self._queues[0])
+            queue = self._queues[0 if single else 1]
+            batch: list[tuple[T, Future[R]]] = []
+            while queue and len(batch) < self.max_batch:
+                item, future, owner = queue.popleft()
+                self._count(owner, -1)
+                batch.append((item, future))
+            if self._waiting():
+                self._cond.notify_all()  # more is waiting: wake the other workers
+            return batch, single
+
+    def _work(self, singles_only: bool) -> None:
+        while (taken := self._take(singles_only)) is not None:
+            batch, single = taken
             # callers that gave up (a closed connection cancels its future) cost nothing
             live = [(item, fut) for item, fut in batch if fut.set_running_or_notify_cancel()]
             if live:
-                self._complete(live)
+                with running_as(Priority.INTERACTIVE if single else Priority.BULK):
+                    self._complete(live)
 
     def _complete(self, live: list[tuple[T, Future[R]]]) -> None:
         """Run the batch function on ``live`` and settle each future with its own outcome."""

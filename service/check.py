@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from service import priority
 from service.embed import Vectors
 from service.errors import FactCheckError, InvalidInputError
 from service.judge.agreement import corroborates, polarity_conflict
@@ -155,7 +156,7 @@ def check_many(requests: Sequence[CheckRequest], pipe: Pipeline) -> list[CheckRe
     t0 = time.perf_counter()
     # The statements' parses for the rules run while the encoder embeds them: both spend
     # most of their time outside the GIL, and on a lone check the parse is ~10 ms.
-    parsed = _PARSER.submit(_parse, [requests[i] for i in todo])
+    parsed = _PARSER.submit(_parse, [requests[i] for i in todo], priority.current())
     queries = pipe.encode([requests[i].statement for i in todo])
     embed_ms = (time.perf_counter() - t0) * 1000
     parsed.result()
@@ -190,17 +191,20 @@ def check_many(requests: Sequence[CheckRequest], pipe: Pipeline) -> list[CheckRe
     return [r for r in results if r is not None]
 
 
-_PARSER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="statement-parser")
+# A thread per call that may run at once (the micro-batcher's lanes): a single check's
+# parse must not queue behind a bulk call's 64 statements.
+_PARSER = ThreadPoolExecutor(max_workers=4, thread_name_prefix="statement-parser")
 
 
-def _parse(requests: Sequence[CheckRequest]) -> None:
-    """Parse the statements into the annotation cache the rules read them from."""
-    for req in requests:
-        try:
-            as_of = parse_date(req.as_of, "as_of") if req.as_of else None
-            statement_annotation(req.statement, as_of)
-        except Exception:  # the statement's own check meets it again, and reports it
-            continue
+def _parse(requests: Sequence[CheckRequest], at: priority.Priority) -> None:
+    """Parse the statements, at their call's priority, into the cache the rules read."""
+    with priority.running_as(at):
+        for req in requests:
+            try:
+                as_of = parse_date(req.as_of, "as_of") if req.as_of else None
+                statement_annotation(req.statement, as_of)
+            except Exception:  # the statement's own check meets it again, and reports it
+                continue
 
 
 def _retrieve(req: CheckRequest, query: Vectors, pipe: Pipeline) -> _Retrieved:

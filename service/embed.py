@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from service.onnx_backend import OnnxModel, Runtime, Step, batches, mean_pool, run
+from service.priority import MODELS
 from service.settings import DEFAULT_EMBEDDING_MODEL
 
 Vectors = npt.NDArray[np.float32]
@@ -130,20 +131,24 @@ class Embedder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         step = step or self.runtime.step(len(texts), self.batch_size)
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        # one forward pass per chunk, each in its turn on the cores (service/priority.py)
+        for idx in batches(len(texts), self.batch_size, [len(t) for t in texts]):
+            chunk = [texts[i] for i in idx]
+            with MODELS.slot():
+                out[idx] = self._forward(chunk, step)
+        return out
+
+    def _forward(self, texts: list[str], step: Step) -> Vectors:
         if step.backend in self._onnx:
             session = self._onnx[step.backend].session(step.threads)
-            out = np.empty((len(texts), self.dimension), dtype=np.float32)
-            for idx in batches(len(texts), self.batch_size, [len(t) for t in texts]):
-                hidden, mask = run(
-                    session, self._tokenizer, [texts[i] for i in idx], None, self._max_length
-                )
-                out[idx] = mean_pool(hidden, mask)
-            return out
+            hidden, mask = run(session, self._tokenizer, texts, None, self._max_length)
+            return mean_pool(hidden, mask)
         assert self._model is not None
         with torch_threads(step.threads):
             vectors = self._model.encode(
-                list(texts),
-                batch_size=self.batch_size,
+                texts,
+                batch_size=len(texts),
                 normalize_embeddings=True,
                 convert_to_numpy=True,
                 show_progress_bar=False,

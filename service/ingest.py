@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -159,14 +160,16 @@ def ingest(
     texts = [c.text for _, _, split, _ in pending for c in split.claims]
     # spaCy annotates while the encoder embeds: both spend most of their time outside
     # the GIL (bench/ingest.py measures the overlap)
+    stop = threading.Event()
     annotated = _ANNOTATOR.submit(
         annotate_many,
         [(c.text, record.published_date) for _, record, split, _ in pending for c in split.claims],
+        stop,
     )
     try:
         vectors = encode(texts) if texts else np.zeros((0, 0), dtype=np.float32)
     except BaseException:
-        annotated.cancel()  # if it has not started: a cancelled ingest leaves it undone
+        stop.set()  # a cancelled ingest leaves its annotation undone too
         raise
     annotations = [encode_annotation(a) for a in annotated.result()]
     offset = 0

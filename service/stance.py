@@ -19,6 +19,7 @@ import numpy.typing as npt
 from service import settings
 from service.embed import set_torch_threads, torch_threads
 from service.onnx_backend import OnnxModel, Runtime, Step, batches, run, torch_dtype
+from service.priority import MODELS
 
 STANCES: tuple[str, str, str] = ("supports", "neutral", "contradicts")
 """Column order of the probabilities returned by :meth:`StanceModel.predict`."""
@@ -175,27 +176,31 @@ class StanceModel:
     def _logits(
         self, pairs: Sequence[tuple[str, str]], batch_size: int, step: Step
     ) -> npt.NDArray[Any]:
+        out: list[npt.NDArray[np.float32]] = [np.zeros(0, dtype=np.float32)] * len(pairs)
+        lengths = [len(p) + len(h) for p, h in pairs]
+        # one forward pass per chunk, each in its turn on the cores (service/priority.py)
+        for idx in batches(len(pairs), batch_size, lengths):
+            chunk = [pairs[i] for i in idx]
+            with MODELS.slot():
+                logits = self._forward(chunk, step)
+            for i, row in zip(idx.tolist(), logits, strict=True):
+                out[i] = row
+        return np.stack(out)
+
+    def _forward(self, pairs: list[tuple[str, str]], step: Step) -> npt.NDArray[Any]:
         if step.backend in self._torch:
             with torch_threads(step.threads):
                 return np.asarray(
                     self._torch[step.backend].predict(
-                        [(p, h) for p, h in pairs],
-                        batch_size=batch_size,
-                        show_progress_bar=False,
-                        convert_to_numpy=True,
+                        pairs, batch_size=len(pairs), show_progress_bar=False, convert_to_numpy=True
                     )
                 )
-        out: list[npt.NDArray[np.float32]] = [np.zeros(0, dtype=np.float32)] * len(pairs)
         session = self._onnx[step.backend].session(step.threads)
-        lengths = [len(p) + len(h) for p, h in pairs]
-        for idx in batches(len(pairs), batch_size, lengths):
-            logits, _ = run(
-                session,
-                self._tokenizer,
-                [pairs[i][0] for i in idx],
-                [pairs[i][1] for i in idx],
-                self._max_length,
-            )
-            for i, row in zip(idx.tolist(), logits, strict=True):
-                out[i] = row
-        return np.stack(out)
+        logits, _ = run(
+            session,
+            self._tokenizer,
+            [p for p, _ in pairs],
+            [h for _, h in pairs],
+            self._max_length,
+        )
+        return np.asarray(logits)

@@ -160,8 +160,10 @@ class GatedStance:
         self.name = inner.name
         self.entered = threading.Event()
         self.open = threading.Event()
+        self.inside = 0  # calls that entered, held or not
 
     def predict(self, pairs: Sequence[tuple[str, str]], batch_size: int = 32) -> np.ndarray:  # type: ignore[type-arg]
+        self.inside += 1
         self.entered.set()
         assert self.open.wait(60), "the test never opened the gate"
         return self.inner.predict(pairs, batch_size=batch_size)
@@ -180,7 +182,7 @@ def test_a_full_queue_answers_503_and_waiting_checks_share_one_model_call(
         engine = engine_factory(s)
         return Engine(s, engine.store, engine.embedder, gate)  # type: ignore[arg-type]
 
-    tiny = msgspec.structs.replace(  # one worker: the gate holds it, so the queue fills
+    tiny = msgspec.structs.replace(  # one bulk worker: the gate holds it, so the queue fills
         settings,
         queue_size=4,
         max_batch_items=4,
@@ -194,14 +196,15 @@ def test_a_full_queue_answers_503_and_waiting_checks_share_one_model_call(
     ):
         client.post("/v1/documents", json=[ARTICLE, OTHER])
         engine: Engine = client.app.state.engine
-        first = pool.submit(client.post, "/v1/check", json={"statement": STORM})
-        assert gate.entered.wait(60)  # the worker holds the first check inside the model
+        one = {"items": [{"statement": STORM}]}
+        first = pool.submit(client.post, "/v1/check/batch", json=one)
+        assert gate.entered.wait(60)  # the worker holds the first batch inside the model
         batch = pool.submit(
             client.post, "/v1/check/batch", json={"items": [{"statement": WHEAT}] * 3}
         )
         while engine.batcher.waiting < 3:
             threading.Event().wait(0.01)
-        single = pool.submit(client.post, "/v1/check", json={"statement": STORM})
+        last = pool.submit(client.post, "/v1/check/batch", json=one)
         while engine.batcher.waiting < 4:
             threading.Event().wait(0.01)
 
@@ -216,9 +219,9 @@ def test_a_full_queue_answers_503_and_waiting_checks_share_one_model_call(
 
         gate.open.set()
         assert first.result().status_code == 200
-        assert first.result().json()["timings"]["batch_size"] == 1
+        assert first.result().json()["results"][0]["result"]["timings"]["batch_size"] == 1
         # the four statements queued meanwhile went through one embedding and one stance call
         batched = [r["result"] for r in batch.result().json()["results"]]
         assert [r["timings"]["batch_size"] for r in batched] == [4, 4, 4]
-        assert single.result().json()["timings"]["batch_size"] == 4
+        assert last.result().json()["results"][0]["result"]["timings"]["batch_size"] == 4
         assert client.post("/v1/check", json={"statement": STORM}).status_code == 200

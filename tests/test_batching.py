@@ -8,6 +8,7 @@ import pytest
 
 from service.batching import MicroBatcher
 from service.errors import FactCheckError, OverloadedError
+from service.priority import Gate, Priority, current, running_as
 
 
 class Recorder:
@@ -99,15 +100,66 @@ def test_a_full_queue_refuses_all_or_nothing_and_close_drains() -> None:
         batcher.submit([8])
 
 
-def test_single_checks_go_first_into_the_next_call() -> None:
-    run = Recorder()
-    run.release.clear()
+def test_single_checks_have_a_lane_of_their_own_and_never_share_a_call() -> None:
+    held = threading.Event()
+    calls: list[tuple[list[int], Priority]] = []
+
+    def run(items: list[int]) -> list[int | Exception]:
+        calls.append((items, current()))
+        if 0 in items:
+            assert held.wait(10)
+        return [i * 10 for i in items]
+
     batcher: MicroBatcher[int, int] = MicroBatcher(run, max_batch=3, max_wait_s=0.0, max_queue=10)
-    batcher.submit([0])
-    assert run.inside.wait(10)
-    bulk = batcher.submit([2, 4, 6, 8], caller="batch")
-    single = batcher.submit([10], caller="editor", single=True)
-    run.release.set()
-    assert single[0].result(10) == 100 and [f.result(10) for f in bulk] == [20, 40, 60, 80]
-    assert run.batches == [[0], [10, 2, 4], [6, 8]]
+    bulk = batcher.submit([0, 2], caller="batch")
+    while not calls:
+        threading.Event().wait(0.01)
+    more = batcher.submit([4], caller="batch")
+    single = batcher.submit([10, 12], caller="editor", single=True)
+    # served while the bulk call still runs, on its own lane, at interactive priority
+    assert [f.result(10) for f in single] == [100, 120] and not bulk[0].done()
+    held.set()
+    assert [f.result(10) for f in bulk + more] == [0, 20, 40]
+    assert calls == [
+        ([0, 2], Priority.BULK),
+        ([10, 12], Priority.INTERACTIVE),
+        ([4], Priority.BULK),
+    ]
     batcher.close()
+
+
+def test_the_gate_lets_the_highest_priority_waiter_in_first() -> None:
+    gate = Gate()
+    order: list[str] = []
+    entered = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with gate.slot():
+            entered.set()
+            assert release.wait(10)
+
+    def wait_as(name: str, at: Priority) -> None:
+        with running_as(at), gate.slot():
+            order.append(name)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert entered.wait(10)
+    waiters = [
+        threading.Thread(target=wait_as, args=(name, at))
+        for name, at in (
+            ("bulk 1", Priority.BULK),
+            ("bulk 2", Priority.BULK),
+            ("editor", Priority.INTERACTIVE),
+        )
+    ]
+    for thread in waiters:  # each one queued before the next starts
+        thread.start()
+        while gate.waiting < waiters.index(thread) + 1:
+            threading.Event().wait(0.01)
+    release.set()
+    for thread in [holder, *waiters]:
+        thread.join(10)
+    assert order == ["editor", "bulk 1", "bulk 2"]
+    assert current() == Priority.BULK  # a thread's priority is its own

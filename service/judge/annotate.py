@@ -14,8 +14,10 @@ Decisions:
   (:mod:`~service.judge.numbers`), resolved time expressions (:mod:`service.temporal`) and
   predicate frames (:mod:`~service.judge.frames`), each frame with the times of its clause.
 * The pipeline is loaded by :func:`warm_up` when the service starts (else on first use:
-  seconds that would fall on the first ingest) and called under a lock: spaCy does not
-  promise that one ``Language`` may parse in several threads at once.
+  seconds that would fall on the first ingest) and called one batch at a time through a
+  :class:`~service.priority.Gate`: spaCy does not promise that one ``Language`` may parse
+  in several threads at once, and a single check's statement goes before the next batch
+  of an ingest's or a bulk check's texts.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import datetime
 import functools
 import threading
 from collections.abc import Sequence
+from concurrent.futures import CancelledError
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -31,6 +34,7 @@ import msgspec
 from service.judge.entities import Entity, extract_entities
 from service.judge.frames import Frame, extract_frames, predicate_tokens
 from service.judge.numbers import SCORE_RE, Quantity, extract_quantities
+from service.priority import Gate
 from service.temporal import TimeExpression, extract_times
 
 if TYPE_CHECKING:
@@ -52,8 +56,8 @@ __all__ = [
 # Bump whenever what an annotation holds, or how it is computed, changes: stored
 # annotations of another version are ignored and `factcheck reindex` rebuilds them.
 ANNOTATION_VERSION = 1
-_BATCH = 64
-_lock = threading.Lock()
+_BATCH = 16  # texts per turn at spaCy: what a single check's statement may wait for
+_SPACY = Gate()
 
 
 class Annotation(msgspec.Struct, frozen=True):
@@ -79,16 +83,23 @@ def warm_up() -> None:
     annotate("Warm up in Paris.", None)
 
 
-def annotate_many(items: Sequence[tuple[str, datetime.date | None]]) -> list[Annotation]:
-    """Annotate texts, each with the date its relative times are resolved against."""
+def annotate_many(
+    items: Sequence[tuple[str, datetime.date | None]], stop: threading.Event | None = None
+) -> list[Annotation]:
+    """Annotate texts, each with the date its relative times are resolved against.
+
+    Raises:
+        CancelledError: ``stop`` was set (checked before each batch): the work that
+            wanted these annotations has ended.
+    """
     if not items:
         return []
     nlp = _nlp()
     docs: list[Doc] = []
-    # the lock is taken per batch, so a check's statement waits for one batch of an
-    # ingest's claims, not for all of them
     for start in range(0, len(items), _BATCH):
-        with _lock:
+        if stop is not None and stop.is_set():
+            raise CancelledError("annotation stopped: its work has ended")
+        with _SPACY.slot():
             docs.extend(nlp.pipe((text for text, _ in items[start : start + _BATCH])))
     return [_annotation(doc, ref) for doc, (_, ref) in zip(docs, items, strict=True)]
 
