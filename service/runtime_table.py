@@ -42,11 +42,20 @@ if TYPE_CHECKING:
     from service.settings import Settings
 
 log = logging.getLogger(__name__)
-EMBED_SIZES = (1, 4, 16)
-"""Texts per measured embedding call: one statement, a few, a full call (embed_batch_size)."""
-STANCE_SIZES = (1, 5, 32)
-"""Pairs per measured stance call: 5 is a lone check at the default ``top_k``, 32 a full
-call (stance_batch_size); bigger calls are made of full ones."""
+
+
+def embed_sizes(settings: Settings) -> tuple[int, ...]:
+    """Texts per measured embedding call: one statement, a few, a full chunk."""
+    return tuple(sorted({1, 4, settings.embed_batch_size}))
+
+
+def stance_sizes(settings: Settings) -> tuple[int, ...]:
+    """Pairs per measured stance call: one, a lone check (5: the default ``top_k``), a chunk.
+
+    Bigger calls are made of full chunks (``stance_batch_size``).
+    """
+    return tuple(sorted({1, 5, settings.stance_batch_size}))
+
 
 ROUNDS = 5
 """Timed calls of each candidate at each size (the median is kept)."""
@@ -109,6 +118,7 @@ def table_key(settings: Settings) -> str:
         settings.stance_model,
         settings.embedding_backend,
         settings.stance_backend,
+        f"{settings.embed_batch_size}:{settings.stance_batch_size}",
         str(os.cpu_count()),
         str(native_bf16()),
         *(_version(p) for p in ("torch", "onnxruntime", "sentence-transformers")),
@@ -189,7 +199,7 @@ def measure(settings: Settings) -> Table:
     embedding = _time_steps(
         lambda texts, step: embedder.encode(texts, step=step),
         embed_steps,
-        EMBED_SIZES,
+        embed_sizes(settings),
         lambda size, r: [_text(i + r, 1 + (i + r) % 2) for i in range(size)],
     )
     stance = StanceModel(
@@ -201,15 +211,15 @@ def measure(settings: Settings) -> Table:
     judged = _time_steps(
         lambda pairs, step: stance.predict(pairs, settings.stance_batch_size, step=step),
         stance_steps,
-        STANCE_SIZES,
+        stance_sizes(settings),
         lambda size, r: [
             (_text(i + r, 1 + (i + r) % 3), _text(i * 3 + r + 1, 1)) for i in range(size)
         ],
     )
     return Table(
         key=table_key(settings),
-        embedding=choose(embedding, EMBED_SIZES),
-        stance=choose(judged, STANCE_SIZES),
+        embedding=choose(embedding, embed_sizes(settings)),
+        stance=choose(judged, stance_sizes(settings)),
         measured={"embedding": tuple(embedding), "stance": tuple(judged)},
     )
 

@@ -64,10 +64,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # Candidates screened by the rules beyond top_k; those with a rule signal are returned
     # first (0: none). Only the returned passages go to the stance model.
     judge_extra: Annotated[int, Meta(ge=0, le=50)] = 5
-    # Texts per encoder call, sorted by length first: small calls pad little (64 statements
-    # of 10-52 tokens embed 1.55x faster in calls of 16, bench/NOTES.md).
-    embed_batch_size: PositiveInt = 16
-    stance_batch_size: PositiveInt = 32
+    # Texts and pairs per forward pass, sorted by length first. Small passes pad little
+    # (64 statements embed 1.55x faster in passes of 16 than in one), and a single check
+    # waits for at most one pass of bulk work (service/priority.py): passes of 8 are
+    # ~0.1 s on a 2-core VM and as fast per pair as 32 (bench/NOTES.md).
+    embed_batch_size: PositiveInt = 8
+    stance_batch_size: PositiveInt = 8
     model_threads: PositiveInt = 4  # worker threads that may run model calls at once
 
     # Production: access control, limits, deadlines, shutdown, logs (see README "Operations").

@@ -11,16 +11,16 @@ import pytest
 from service.embed import Embedder
 from service.onnx_backend import Runtime, Step, native_bf16
 from service.runtime_table import (
-    EMBED_SIZES,
-    STANCE_SIZES,
     Measured,
     Table,
     candidates,
     choose,
+    embed_sizes,
     load_or_measure,
     precision,
     runtimes,
     save,
+    stance_sizes,
     table_path,
 )
 from service.settings import DEFAULT_EMBEDDING_MODEL, Settings
@@ -102,9 +102,9 @@ def test_the_table_is_measured_once_saved_and_reused(tmp_path: Path) -> None:
     table = load_or_measure(settings)
     assert table is not None and path.exists()
     assert {(m.size, m.backend, m.threads) for m in table.measured["stance"]} == {
-        (size, "onnx", threads) for size in STANCE_SIZES for threads in {1, CORES}
+        (size, "onnx", threads) for size in stance_sizes(settings) for threads in {1, CORES}
     }
-    assert {m.size for m in table.measured["embedding"]} == set(EMBED_SIZES)
+    assert {m.size for m in table.measured["embedding"]} == set(embed_sizes(settings))
     for steps in (table.embedding, table.stance):
         assert steps[-1].upto == 0  # every call size has a row
     # reused: the saved file answers, unchanged
