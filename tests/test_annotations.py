@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import threading
+from concurrent.futures import CancelledError
 from pathlib import Path
 
 import httpx
@@ -15,7 +17,7 @@ import numpy as np
 import pytest
 
 from service.ingest import reannotate
-from service.judge.annotate import ANNOTATION_VERSION, annotate, decode, encode
+from service.judge.annotate import ANNOTATION_VERSION, annotate, annotate_many, decode, encode
 from service.settings import Settings
 from service.store import EmbeddingInfo, open_store
 
@@ -131,3 +133,12 @@ def test_wire_stories_are_annotated_at_ingest_and_refute_false_statements(
             }
         budget = check("The city council approved a 4.2 billion dollar budget")
         assert all(e["mismatch"] is None for e in budget["evidence"])  # type: ignore[attr-defined]
+
+
+def test_an_annotation_whose_work_ended_stops_at_its_next_batch() -> None:
+    texts = [(f"The port of Rotterdam closed {i} cranes on Monday.", None) for i in range(40)]
+    assert len(annotate_many(texts, threading.Event())) == 40
+    stop = threading.Event()
+    stop.set()  # a cancelled ingest sets it
+    with pytest.raises(CancelledError):
+        annotate_many(texts, stop)
