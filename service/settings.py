@@ -93,9 +93,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # from concurrent requests into one embedding call and one stance call.
     max_batch_items: PositiveInt = 256  # statements per POST /v1/check/batch
     microbatch_size: PositiveInt = 64  # statements per model call at most
-    # Batches run at once, each on its own worker thread (0: one per CPU core). 1 here: a
-    # batch-size model call already runs on every core (intra_op_threads_batch), and a
-    # second worker gave nothing on this VM (bench/NOTES.md).
+    # Batches run at once, each on its own worker thread (0: one per CPU core), besides the
+    # single checks' lane. Their forward passes take turns (service/priority.py); more
+    # workers overlap only retrieval and the rules. 1 here: a model call already runs on
+    # every core (intra_op_threads_batch), and a second worker gave nothing on this VM.
     microbatch_workers: Annotated[int, Meta(ge=0)] = 1
     # Gather for this long before a model call. 0: take what is waiting and go; statements
     # that arrive while a call runs wait for it and form the next batch, so batches still
