@@ -70,7 +70,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # ~0.1 s on a 2-core VM and as fast per pair as 32 (bench/NOTES.md).
     embed_batch_size: PositiveInt = 8
     stance_batch_size: PositiveInt = 8
-    model_threads: PositiveInt = 4  # worker threads that may run model calls at once
+    # Worker threads for the engine's calls (ingests, checks' waits); their forward passes
+    # take turns on the cores (service/priority.py).
+    model_threads: PositiveInt = 4
 
     # Production: access control, limits, deadlines, shutdown, logs (see README "Operations").
     # API keys, one per line or comma: ``name:role:secret`` with role ``reader`` or ``writer``

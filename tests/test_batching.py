@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -101,19 +102,19 @@ def test_a_full_queue_refuses_all_or_nothing_and_close_drains() -> None:
 
 
 def test_single_checks_have_a_lane_of_their_own_and_never_share_a_call() -> None:
-    held = threading.Event()
+    held, started = threading.Event(), threading.Event()
     calls: list[tuple[list[int], Priority]] = []
 
     def run(items: list[int]) -> list[int | Exception]:
         calls.append((items, current()))
+        started.set()
         if 0 in items:
             assert held.wait(10)
         return [i * 10 for i in items]
 
     batcher: MicroBatcher[int, int] = MicroBatcher(run, max_batch=3, max_wait_s=0.0, max_queue=10)
     bulk = batcher.submit([0, 2], caller="batch")
-    while not calls:
-        threading.Event().wait(0.01)
+    assert started.wait(10)  # the bulk worker holds [0, 2]
     more = batcher.submit([4], caller="batch")
     single = batcher.submit([10, 12], caller="editor", single=True)
     # served while the bulk call still runs, on its own lane, at interactive priority
@@ -154,10 +155,12 @@ def test_the_gate_lets_the_highest_priority_waiter_in_first() -> None:
             ("editor", Priority.INTERACTIVE),
         )
     ]
-    for thread in waiters:  # each one queued before the next starts
+    for queued, thread in enumerate(waiters, start=1):  # each queued before the next starts
         thread.start()
-        while gate.waiting < waiters.index(thread) + 1:
-            threading.Event().wait(0.01)
+        deadline = time.monotonic() + 10
+        while gate.waiting < queued:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
     release.set()
     for thread in [holder, *waiters]:
         thread.join(10)
