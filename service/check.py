@@ -23,7 +23,7 @@ from service.embed import Vectors
 from service.errors import FactCheckError, InvalidInputError
 from service.judge.agreement import corroborates, polarity_conflict
 from service.judge.annotate import Annotation, passage_annotation, statement_annotation
-from service.judge.mismatch import Mismatch, find_mismatches
+from service.judge.mismatch import Mismatch, find_agreements, find_mismatches
 from service.judge.verdict import Judged, VerdictModel, Weighed, decide, relevance
 from service.language import detect
 from service.retrieve import Candidate, retrieve
@@ -76,6 +76,7 @@ class _Screened:
     similarity: float
     mismatch: Mismatch | None
     corroborated: bool
+    agrees: tuple[str, ...] = ()  # details stated as the statement does (find_agreements)
 
     @property
     def signalled(self) -> bool:
@@ -264,7 +265,10 @@ def _screen(
     corroborated = mismatch is None and corroborates(
         statement, as_of, claim.text, doc.published_date, annotation=annotation
     )
-    return _Screened(cand, rank, claim, doc, similarity, mismatch, corroborated)
+    agrees = find_agreements(
+        statement, as_of, claim.text, doc.published_date, annotation=annotation
+    )
+    return _Screened(cand, rank, claim, doc, similarity, mismatch, corroborated, agrees)
 
 
 def _respond(
@@ -288,6 +292,7 @@ def _respond(
                 source=s.doc.source or s.doc.id,
                 mismatch=s.mismatch.kind if s.mismatch else None,
                 corroborated=s.corroborated,
+                agrees=s.agrees,
             )
         )
     decision = decide(judged, pipe.verdict_model)
@@ -353,4 +358,5 @@ def _evidence(s: _Screened, p: npt.NDArray[np.float32] | None, w: Weighed) -> Ev
         ),
         on_topic=w.relevance > 0.0,
         corroborated=s.corroborated,
+        agrees_on=list(s.agrees),  # type: ignore[arg-type]
     )

@@ -306,6 +306,7 @@ def judged_passages(result: CheckResponse) -> list[Judged]:
             source=e.document.source or e.document.id,
             mismatch=e.mismatch.kind if e.mismatch else None,
             corroborated=e.corroborated,
+            agrees=tuple(e.agrees_on),
         )
         for e in result.evidence
     ]

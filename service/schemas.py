@@ -566,6 +566,15 @@ class Evidence(Base):
             examples=[False],
         ),
     ] = False
+    agrees_on: Annotated[
+        list[Literal["number"]],
+        Meta(
+            description="Details the rules found stated here as the statement states them "
+            "(a number of the same unit in the same role). Beside another outlet's mismatch "
+            "on the same detail it makes the outlets disagree (verdict `conflicting`).",
+            examples=[["number"]],
+        ),
+    ] = msgspec.field(default_factory=list)
 
 
 class Timings(Base):

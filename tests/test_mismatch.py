@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from service.judge.mismatch import Mismatch, find_mismatches
+from service.judge.mismatch import Mismatch, find_agreements, find_mismatches
 from service.temporal import Interval
 
 FRI = date(2023, 3, 17)
@@ -114,6 +114,43 @@ def test_casualty_count_conflict() -> None:
 )
 def test_compatible_or_incomparable_numbers(statement: str, passage: str) -> None:
     assert kinds(statement, passage) == []
+
+
+@pytest.mark.parametrize(
+    ("statement", "conflicting", "agreeing"),
+    [
+        # one fact worded two ways: the amount hangs from the same noun or subject
+        (
+            "Vantora's offer is a 41% premium to Kelby's Monday closing price.",
+            "Vantora will pay $38.50 a share, a premium of 38% over Kelby's close on Monday.",
+            "The offer of $38.50 per share represents a 41% premium to Kelby's Monday close.",
+        ),
+        (
+            "Turnout in the Ashcombe by-election was 41%.",
+            "Turnout was 38%, down from 64% at the general election.",
+            "Turnout was 41%, according to the returning officer.",
+        ),
+        # measures in other units are converted (pint): km/h against kilometres per hour
+        (
+            "The typhoon had maximum sustained winds of 198 km/h at landfall.",
+            "The typhoon made landfall with maximum sustained winds of 180 kilometres per hour.",
+            "Sorabi came ashore with maximum sustained winds of 123 miles per hour.",
+        ),
+    ],
+)
+def test_a_fact_worded_differently_conflicts_or_agrees(
+    statement: str, conflicting: str, agreeing: str
+) -> None:
+    assert kinds(statement, conflicting) == ["number"]
+    assert find_agreements(statement, None, conflicting, FRI) == ()
+    assert kinds(statement, agreeing) == []
+    assert find_agreements(statement, None, agreeing, FRI) == ("number",)
+
+
+def test_another_subjects_amount_is_not_compared() -> None:
+    statement = "Solvend shares ended their first day 19% above the offer price."
+    assert kinds(statement, "Vantora shares ended Tuesday down 2.1% at $61.40.") == []
+    assert find_agreements(statement, None, "Vantora shares ended 19% higher.", FRI) == ()
 
 
 def test_a_passage_is_read_the_same_for_each_statement_in_any_order() -> None:

@@ -27,6 +27,7 @@ def p(
     source: str,
     mismatch: str | None = None,
     corroborated: bool = False,
+    agrees: tuple[str, ...] = (),
 ) -> Judged:
     return Judged(
         similarity=sim,
@@ -36,6 +37,7 @@ def p(
         source=source,
         mismatch=mismatch,
         corroborated=corroborated,
+        agrees=agrees,
     )
 
 
@@ -96,6 +98,18 @@ def test_one_source_counts_once() -> None:
     two = features([p(0.7, 0.6, 0.0, "a"), p(0.7, 0.6, 0.0, "b")])
     assert one[FEATURES.index("support")] == pytest.approx(0.6)
     assert two[FEATURES.index("support")] == pytest.approx(0.84)
+
+
+def test_outlets_disagree_when_one_states_the_detail_and_another_contradicts_it() -> None:
+    x = FEATURES.index("outlets_disagree")
+    agrees = p(0.8, 0.3, 0.1, "Harbor Wire", agrees=("number",))
+    differs = p(0.6, 0.1, 0.2, "Daily Ledger", mismatch="number")
+    assert features([agrees, differs])[x] == pytest.approx(relevance(0.6))
+    # one outlet's two passages, another kind of mismatch, or an off-topic one: no dispute
+    same_outlet = p(0.6, 0.1, 0.2, "Harbor Wire", mismatch="number")
+    assert features([agrees, same_outlet])[x] == 0.0
+    assert features([agrees, p(0.6, 0.1, 0.2, "Daily Ledger", mismatch="time")])[x] == 0.0
+    assert features([agrees, p(0.2, 0.1, 0.2, "Daily Ledger", mismatch="number")])[x] == 0.0
 
 
 def test_relevance_is_clipped_and_moves_with_the_floor() -> None:

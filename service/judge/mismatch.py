@@ -13,6 +13,10 @@ false mismatch would refute a true statement):
   ("hospitalisations fell" / "rose"). :func:`service.judge.agreement.polarity_conflict` covers
   the other polarity conflict, a negated or refused event.
 
+:func:`find_agreements` is the other side: the details the passage states as the statement
+does (a number of the same unit in the same role). One outlet's agreement beside another's
+mismatch on the same detail is how outlets that disagree show in the verdict.
+
 A passage's annotation is made at ingest and stored with its claim; callers pass it as
 ``annotation``. Without it (tests, a store not yet reindexed) it is made here.
 """
@@ -23,11 +27,11 @@ import datetime
 
 from service.judge.annotate import Annotation, passage_annotation, statement_annotation
 from service.judge.frames import entity_conflicts, polarity_conflicts
-from service.judge.numbers import number_conflicts
+from service.judge.numbers import number_agreements, number_conflicts
 from service.judge.result import Mismatch
 from service.judge.timing import publication_mismatch, time_mismatch
 
-__all__ = ["Mismatch", "find_mismatches"]
+__all__ = ["Mismatch", "find_agreements", "find_mismatches"]
 
 
 def find_mismatches(
@@ -55,3 +59,17 @@ def find_mismatches(
     out.extend(entity_conflicts(s, p))
     out.extend(polarity_conflicts(s, p))
     return out
+
+
+def find_agreements(
+    statement: str,
+    statement_ref: datetime.date | None,
+    passage: str,
+    passage_ref: datetime.date | None,
+    *,
+    annotation: Annotation | None = None,
+) -> tuple[str, ...]:
+    """The kinds of detail the passage states as the statement does (now only "number")."""
+    s = statement_annotation(statement, statement_ref)
+    p = annotation or passage_annotation(passage, passage_ref)
+    return ("number",) if number_agreements(s, p) else ()

@@ -14,18 +14,27 @@ first); each is parsed into a range of values and a unit:
   to/under" (open below), "about/around/some/roughly/close to" (±20%), "nearly/almost"
   (up to 20% below); "dozens/hundreds/thousands of" are wide ranges of their own.
 
+* **measures** are converted by ``pint``: "180 kilometres per hour" and "112 mph" are both
+  speeds, compared in metres per second.
+
 Two quantities are compared when their units agree (a bare number matches a counted noun)
 and they sit in the same role of aligned frames (:mod:`service.judge.frames`: same
-predicate, the other shared arguments agree), or, outside any frame, modify the same noun.
-A statement quantity conflicts when every comparable passage quantity's range misses its
-own. Scores ("3-1", "a 9-0 vote") conflict when they differ, and match results when the
-statement's winner is the passage's loser, or a draw meets a win.
+predicate, the other shared arguments agree), or, outside any frame, modify the same noun,
+or (outlets word one fact differently: "a 41% premium" / "a premium of 38%") they have the
+same unit and share an **anchor**, a content word on the path from the amount up the parse
+or the subject of the verb it hangs from ("turnout was 41%"), and no differing proper name
+in that subject ("Solvend shares" is not "Vantora shares"). A statement quantity conflicts
+when every comparable passage quantity's range misses its own, and **agrees**
+(:func:`number_agreements`) when one of them meets it. Scores ("3-1", "a 9-0 vote")
+conflict when they differ, and match results when the statement's winner is the passage's
+loser, or a draw meets a win.
 """
 
 from __future__ import annotations
 
+import functools
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -38,7 +47,7 @@ if TYPE_CHECKING:
     from service.judge.annotate import Annotation
     from service.judge.frames import Frame
 
-__all__ = ["SCORE_RE", "Quantity", "extract_quantities", "number_conflicts"]
+__all__ = ["SCORE_RE", "Quantity", "extract_quantities", "number_agreements", "number_conflicts"]
 
 _INF = 1e308  # "open above": the stored JSON has no infinity
 _AMOUNTS = frozenset({"MONEY", "PERCENT", "QUANTITY", "CARDINAL"})
@@ -95,6 +104,8 @@ class Quantity(msgspec.Struct, frozen=True, array_like=True):
     noun: str  # the noun it modifies ("budget"), else ""
     frame_start: int  # character offset of its frame's predicate, -1 outside any frame
     role: str  # its role in that frame
+    anchors: tuple[str, ...] = ()  # content lemmas above it in the parse, and its subject's
+    names: tuple[str, ...] = ()  # proper names in that subject
 
 
 def extract_quantities(
@@ -125,12 +136,15 @@ def _quantity(doc: Doc, ent: Span, predicates: frozenset[int]) -> Quantity | Non
         if start >= n and " ".join(t.lower_ for t in doc[start - n : start]) == qual:
             start -= n
             break
-    words = _WORD_RE.findall(doc[start : ent.end].text.lower())
+    end = ent.end
+    if end < len(doc) and doc[end].lower_.rstrip(".") in _SCALES and not doc[end - 1].whitespace_:
+        end += 1  # the tokenizer splits "£12m" into "£12" and "m" (or "m." at the end)
+    words = _WORD_RE.findall(doc[start:end].text.lower())
     parsed = _parse(words)
     if parsed is None:
         return None
     lo, hi, unit = parsed
-    root, end = ent.root, ent.end
+    root = ent.root
     noun, attach = "", root
     if root.dep_ in _MODIFIER_DEPS and root.head.pos_ in ("NOUN", "PROPN") and root.head.i >= end:
         attach = root.head
@@ -143,14 +157,84 @@ def _quantity(doc: Doc, ent: Span, predicates: frozenset[int]) -> Quantity | Non
         unit = _counted(of[0]) if of else ""
     if ent.label_ == "QUANTITY" and not unit:
         unit = ent[-1].lemma_.lower()
+        if end + 1 < len(doc) and doc[end].text == "/" and not doc[end - 1].whitespace_:
+            end += 2  # the parser splits "km/h" after the entity's "198 km"
+    if ent.label_ in ("QUANTITY", "CARDINAL") and unit and unit not in ("%", "pp"):
+        measured = _measure(doc, start, end)
+        if measured is not None:
+            unit, factor = measured
+            lo, hi = lo * factor, hi * factor
     if not unit and lo == hi - 1 and 1900 <= lo + 0.5 <= 2099 and "," not in ent.text:
         return None  # a year the time extractor left
     if ent.label_ == "MONEY" and not unit:
         unit = "money"
     frame_start, role = _frame_of(attach, predicates)
-    text = doc[start:end].text
+    anchors, names = _anchors(root, range(start, end))
+    text = doc[start:end].text.rstrip(".")
     return Quantity(text, doc[start].idx, doc[start].idx + len(text), lo, hi, unit, noun,
-                    frame_start, role)  # fmt: skip
+                    frame_start, role, anchors, names)  # fmt: skip
+
+
+@functools.cache
+def _units() -> Any:
+    import pint
+
+    return pint.UnitRegistry()
+
+
+_MEASURE_RE = re.compile(r"[a-z]+(?:[ /-][a-z]+){0,3}\Z")
+
+
+def _measure(doc: Doc, start: int, end: int) -> tuple[str, float] | None:
+    """(dimension, factor to base units) of the unit words after an amount's number, by pint."""
+    last = max(
+        (i for i in range(start, end) if doc[i].like_num or doc[i].lower_ in _SCALES), default=-1
+    )
+    words = doc[last + 1 : end].text.lower().replace("-", "_") if last >= 0 else ""
+    if not _MEASURE_RE.match(words.replace("_", "-")):
+        return None
+    import pint
+
+    try:
+        base = _units().parse_expression(words).to_base_units()
+    except (pint.errors.PintError, AttributeError, TypeError, ValueError, SyntaxError):
+        return None
+    if not isinstance(base, _units().Quantity) or base.dimensionless:
+        return None
+    return str(base.dimensionality), float(base.magnitude)
+
+
+_SUBJECTS = frozenset({"nsubj", "nsubjpass"})
+
+
+def _content(t: Token) -> bool:
+    return t.pos_ in ("NOUN", "VERB", "ADJ") and not t.is_stop and not t.like_num
+
+
+def _name(t: Token) -> bool:
+    # the tagger calls unknown names ("Solvend shares") nouns: a capitalised modifier counts
+    capitalised_modifier = t.dep_ in ("compound", "poss") and t.text[:1].isupper()
+    return t.pos_ == "PROPN" or (capitalised_modifier and t.pos_ != "PRON")
+
+
+def _anchors(root: Token, own: range) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Content lemmas up the parse from an amount to its verb, with that verb's subject."""
+    lemmas: set[str] = set()
+    names: set[str] = set()
+    node = root
+    for _ in range(6):
+        if node.i not in own and _content(node):
+            lemmas.add(node.lemma_.lower())
+        if node.pos_ in ("VERB", "AUX"):
+            for subj in (c for c in node.children if c.dep_ in _SUBJECTS and c.i not in own):
+                if _content(subj):
+                    lemmas.add(subj.lemma_.lower())
+                names.update(t.lemma_.lower() for t in subj.subtree if _name(t))
+            break
+        if node.head.i == node.i:
+            break
+        node = node.head
+    return tuple(sorted(lemmas)), tuple(sorted(names))
 
 
 def _counted(noun: Token) -> str:
@@ -246,8 +330,27 @@ def _comparable(qs: Quantity, qp: Quantity, s: Annotation, p: Annotation) -> boo
         return False
     fs, fp = _frame(s, qs), _frame(p, qp)
     if fs is None or fp is None:
-        return fs is fp and bool(qs.noun) and qs.noun == qp.noun and bool(qs.unit)
-    return qs.role == qp.role and aligned(fs, fp, s, p, skip=qs.role)
+        if fs is fp and bool(qs.noun) and qs.noun == qp.noun and bool(qs.unit):
+            return True
+    elif qs.role == qp.role and aligned(fs, fp, s, p, skip=qs.role):
+        return True
+    return _anchored(qs, qp, s, p)
+
+
+def _anchored(qs: Quantity, qp: Quantity, s: Annotation, p: Annotation) -> bool:
+    """The same unit, a shared anchor, and nothing that says they are about others.
+
+    Their subjects' names must meet when both have some, and when the statement's subject
+    is named, a passage that names only others ("Kelby employs 6,300 people" for "Solvend
+    employs 780") speaks of someone else; one that names no one continues its story.
+    """
+    if not qs.unit or qs.unit != qp.unit or not set(qs.anchors) & set(qp.anchors):
+        return False
+    if qs.names and qp.names and not set(qs.names) & set(qp.names):
+        return False
+    ours = {w for e in s.entities for w in e.key.split()} | set(qs.names)
+    theirs = {w for e in p.entities for w in e.key.split()}
+    return not (qs.names and theirs and not ours & theirs)
 
 
 def _disjoint(a: Quantity, b: Quantity) -> bool:
@@ -271,6 +374,15 @@ def number_conflicts(s: Annotation, p: Annotation, statement: str, passage: str)
             )
     out.extend(_score_conflicts(statement, passage))
     return out
+
+
+def number_agreements(s: Annotation, p: Annotation) -> list[str]:
+    """The statement's amounts that a comparable passage amount meets (module doc)."""
+    return [
+        qs.text
+        for qs in s.quantities
+        if any(_comparable(qs, qp, s, p) and not _disjoint(qs, qp) for qp in p.quantities)
+    ]
 
 
 _RESULT_RE = re.compile(

@@ -29,7 +29,9 @@ Two steps, each with numbers the response shows.
    over :data:`FEATURES` (``S``, ``C``, ``S·C`` for outlets that disagree, the strongest
    single source each way (noisy-OR alone would let many weak readings add up), how many
    sources each way, the best relevance, which mismatch kinds were found, corroboration
-   by the rules and paraphrase-level similarity) gives the four verdicts' probabilities;
+   by the rules, paraphrase-level similarity, and **outlets that disagree**: one source
+   states a detail as the statement does (``agrees``: its number) while another source's
+   passage has a mismatch of that detail) gives the four verdicts' probabilities;
    the verdict is the most probable, except that ``supported`` needs at least the fitted
    ``support_floor`` (a wrongly supported statement is the costliest error for an editor;
    below the floor the statement is ``not_enough_info``, never refuted), and ``confidence`` is the
@@ -72,6 +74,7 @@ FEATURES = (
     *(f"mismatch_{k}" for k in MISMATCH_KINDS),
     "corroborated",
     "paraphrase",
+    "outlets_disagree",
 )
 
 
@@ -85,6 +88,7 @@ class Judged(msgspec.Struct, frozen=True, kw_only=True):
     source: str
     mismatch: str | None = None  # kind of the conflict found, if any
     corroborated: bool = False  # the rules read the statement's event in it, same details
+    agrees: tuple[str, ...] = ()  # kinds of detail it states as the statement does
 
 
 class Weighed(msgspec.Struct, frozen=True, kw_only=True):
@@ -201,7 +205,21 @@ def _features(weighed: Sequence[tuple[Judged, Weighed]]) -> list[float]:
         *(float(k in kinds) for k in MISMATCH_KINDS),
         max((w.relevance for p, w in on_topic if p.corroborated), default=0.0),
         max((w.relevance for p, w in on_topic if paraphrase(p)), default=0.0),
+        _disagreement(on_topic),
     ]
+
+
+def _disagreement(on_topic: Sequence[tuple[Judged, Weighed]]) -> float:
+    """How relevant the least relevant of two sources that disagree on a detail is, or 0."""
+    return max(
+        (
+            min(wa.relevance, wb.relevance)
+            for a, wa in on_topic
+            for b, wb in on_topic
+            if a.source != b.source and a.mismatch is None and b.mismatch in a.agrees
+        ),
+        default=0.0,
+    )
 
 
 def choose(probs: dict[str, float], support_floor: float) -> str:
