@@ -199,13 +199,16 @@ REASONS_DESCRIPTION = (
     "passages support / contradict past 0.5); `time_mismatch:N`, `number_mismatch:N`, "
     "`entity_mismatch:N`, `polarity_mismatch:N` (contradicting passages with a time, "
     "number, named-entity or did-not-happen conflict found by the rules); "
-    "`no_relevant_evidence` "
+    "`outlets_disagree` (one source states the statement's detail, another contradicts "
+    "it: the verdict is `conflicting`); `no_relevant_evidence` "
     "(no passage on the topic); `no_decisive_evidence` (on-topic passages, none decisive)."
 )
 CONFIDENCE_DESCRIPTION = (
     "The calibrated probability that the verdict is right: the fitted verdict model's "
     "probability of it (`scores.probabilities`), fitted on labelled claims never reported on. "
-    "Of many results with confidence 0.7, about 70 % are right."
+    "Of many results with confidence 0.7, about 70 % are right. A `conflicting` verdict "
+    "said because outlets disagree (reason `outlets_disagree`) has as confidence the share "
+    "of such training claims that were conflicting."
 )
 DocumentStatus = Annotated[Literal["active", "corrected", "retracted"], Meta(examples=["active"])]
 

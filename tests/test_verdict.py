@@ -10,6 +10,7 @@ import pytest
 from service.judge.calibrate import SUPPORT_FLOORS, fit, load, save
 from service.judge.verdict import (
     FEATURES,
+    VERDICTS,
     Judged,
     VerdictModel,
     choose,
@@ -110,6 +111,24 @@ def test_outlets_disagree_when_one_states_the_detail_and_another_contradicts_it(
     assert features([agrees, same_outlet])[x] == 0.0
     assert features([agrees, p(0.6, 0.1, 0.2, "Daily Ledger", mismatch="time")])[x] == 0.0
     assert features([agrees, p(0.2, 0.1, 0.2, "Daily Ledger", mismatch="number")])[x] == 0.0
+
+
+def test_outlets_that_disagree_make_conflicting_with_the_fitted_confidence() -> None:
+    agrees = p(0.8, 0.9, 0.05, "Harbor Wire", agrees=("number",))
+    differs = p(0.75, 0.1, 0.2, "Daily Ledger", mismatch="number")
+    # without a model, the threshold rule alone would call this supported
+    assert decide([agrees]).verdict == "supported"
+    d = decide([agrees, differs])
+    assert d.verdict == "conflicting"
+    assert "outlets_disagree" in d.reasons
+    model = msgspec.structs.replace(_model({v: [0.0] * len(FEATURES) for v in VERDICTS}),
+                                    dispute_confidence=0.6)  # fmt: skip
+    d = decide([agrees, differs], model)
+    assert (d.verdict, d.confidence) == ("conflicting", 0.6)
+    # a barely relevant second outlet is no dispute
+    assert decide([agrees, p(0.4, 0.1, 0.2, "Daily Ledger", mismatch="number")]).verdict != (
+        "conflicting"
+    )
 
 
 def test_relevance_is_clipped_and_moves_with_the_floor() -> None:

@@ -10,8 +10,10 @@ mix and serve as the verdict's confidence; ``balanced`` weights each verdict by 
 of its frequency instead (more rare verdicts predicted, probabilities no longer
 calibrated). The support floor (``supported`` only at that probability or above) is then
 picked from :data:`SUPPORT_FLOORS` on the same cross-validated probabilities, minimising
-errors with a wrongly supported statement counted :data:`FALSE_SUPPORT_COST` times. Never
-fitted on a set it is reported on.
+errors with a wrongly supported statement counted :data:`FALSE_SUPPORT_COST` times. The
+dispute rule's confidence is the add-one smoothed share of training claims with a dispute
+between outlets whose gold verdict is ``conflicting``. Never fitted on a set it is reported
+on.
 """
 
 from __future__ import annotations
@@ -23,7 +25,15 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from service.judge.verdict import FEATURES, VERDICTS, Judged, VerdictModel, choose, features
+from service.judge.verdict import (
+    FEATURES,
+    VERDICTS,
+    Judged,
+    VerdictModel,
+    choose,
+    disputed,
+    features,
+)
 
 
 class Labelled(msgspec.Struct, kw_only=True):
@@ -133,11 +143,18 @@ def fit(
     x = _design(claims, floor)
     y = np.array([VERDICTS.index(g) for g in gold], dtype=np.int64)
     w = _fit_weights(x, y, _class_weights(y, balanced))
+    in_dispute = [g for row, g in zip(x, gold, strict=True) if disputed(row)]
+    dispute_confidence = (in_dispute.count("conflicting") + 1) / (len(in_dispute) + 2)
     accuracy = float(
         np.mean(
             [
-                choose(dict(zip(VERDICTS, map(float, row), strict=True)), support_floor) == g
-                for row, g in zip(_probabilities(x, w), gold, strict=True)
+                (
+                    "conflicting"
+                    if disputed(row)
+                    else choose(dict(zip(VERDICTS, map(float, p), strict=True)), support_floor)
+                )
+                == g
+                for row, p, g in zip(x, _probabilities(x, w), gold, strict=True)
             ]
         )
     )
@@ -146,6 +163,7 @@ def fit(
         coefficients={v: [round(float(c), 6) for c in w[:, i]] for i, v in enumerate(VERDICTS)},
         relevance_floor=floor,
         support_floor=support_floor,
+        dispute_confidence=round(dispute_confidence, 4),
         fitted_on=fitted_on,
         samples=len(y),
         train_accuracy=round(accuracy, 4),

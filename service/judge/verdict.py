@@ -35,7 +35,14 @@ Two steps, each with numbers the response shows.
    the verdict is the most probable, except that ``supported`` needs at least the fitted
    ``support_floor`` (a wrongly supported statement is the costliest error for an editor;
    below the floor the statement is ``not_enough_info``, never refuted), and ``confidence`` is the
-   verdict's probability — the calibrated probability that it is right. Its parameters
+   verdict's probability — the calibrated probability that it is right.
+
+   **Outlets that disagree** are a rule, not a weight: when two sources at relevance
+   ``DISPUTE_MIN`` or more disagree on a detail (the feature ``outlets_disagree``), the
+   verdict is ``conflicting`` whatever the model's probabilities, since an editor must see
+   both versions. Disputes are too rare in any training set for the model to learn them;
+   their ``confidence`` is ``dispute_confidence``, the share of training claims with such a
+   dispute whose gold verdict is ``conflicting`` (add-one smoothed). Its parameters
    (and both floors) are fitted by ``factcheck fit-verdict`` on the news suite's train
    half, climate-fever train and the seed set (service/judge/calibrate.py), stored in
    ``models/verdict-model.json`` with what they were fitted on.
@@ -61,6 +68,7 @@ THRESHOLD = 0.5
 STANCE_MIN = 0.5
 PARAPHRASE_SIMILARITY = 0.80
 PARAPHRASE_MAX_CONTRADICTION = 0.2
+DISPUTE_MIN = 0.5
 FEATURES = (
     "bias",
     "support",
@@ -109,6 +117,8 @@ class VerdictModel(msgspec.Struct, frozen=True, kw_only=True):
     # "supported" is said only at this probability or above (else not_enough_info):
     # a wrongly supported statement is the costliest error for an editor.
     support_floor: float = 0.0
+    # the confidence of "conflicting" said by the dispute rule (module doc)
+    dispute_confidence: float = 0.5
     fitted_on: list[str] = msgspec.field(default_factory=list)
     samples: int = 0
     train_accuracy: float = 0.0
@@ -222,6 +232,11 @@ def _disagreement(on_topic: Sequence[tuple[Judged, Weighed]]) -> float:
     )
 
 
+def disputed(x: Sequence[float]) -> bool:
+    """Two relevant sources disagree on a detail (features ``x``; module doc)."""
+    return x[FEATURES.index("outlets_disagree")] >= DISPUTE_MIN
+
+
 def choose(probs: dict[str, float], support_floor: float) -> str:
     """The most probable verdict; "supported" under ``support_floor`` is "not_enough_info".
 
@@ -249,9 +264,14 @@ def decide(passages: Sequence[Judged], model: VerdictModel | None = None) -> Dec
     weighed = [(p, weigh(p, floor)) for p in passages]
     x = _features(weighed)
     s, c = x[1], x[2]
+    probs: dict[str, float] = {}
     if model is None:
         verdict, confidence = _threshold(s, c)
-        probs: dict[str, float] = {}
+        if disputed(x):
+            verdict = "conflicting"
+    elif disputed(x):
+        probs = model.probabilities(x)
+        verdict, confidence = "conflicting", model.dispute_confidence
     else:
         probs = model.probabilities(x)
         verdict = choose(probs, model.support_floor)
@@ -271,6 +291,8 @@ def decide(passages: Sequence[Judged], model: VerdictModel | None = None) -> Dec
         if p.mismatch is not None and w.contradicts >= THRESHOLD:
             mismatches[p.mismatch] = mismatches.get(p.mismatch, 0) + 1
     reasons.extend(f"{kind}_mismatch:{n}" for kind, n in sorted(mismatches.items()))
+    if disputed(x):
+        reasons.append("outlets_disagree")
     if verdict == "not_enough_info" and passages and "no_relevant_evidence" not in reasons:
         reasons.append("no_decisive_evidence")
     return Decision(
