@@ -13,7 +13,7 @@ from datetime import date
 import pytest
 
 from service.judge.agreement import corroborates
-from service.judge.annotate import annotate, decode, encode
+from service.judge.annotate import ANNOTATION_VERSION, annotate, decode, encode
 from service.judge.entities import place
 from service.judge.mismatch import Mismatch, find_mismatches
 from service.temporal import Interval
@@ -86,7 +86,7 @@ def test_another_person_in_the_aligned_slot_is_an_entity_conflict(
         ("Hospitalisations rose 38%", "Hospitalisations rose 38 percent last week."),
         ("Revenue rose to $1.2bn", "Revenue rose to $1.19bn in the quarter."),  # rounding
         ("The council approved a $5 billion budget", "The council approved a $4.6bn budget."),
-        ("The council approved about $5 billion", "The council approved $4.2 billion on Monday."),
+        ("The council approved about $4 billion", "The council approved $4.2 billion on Monday."),
         ("More than 9,000 people marched in Paris", "Some 10,000 people marched in Paris."),
         ("Exports rose 5%", "Imports rose 3% in February."),  # another subject
         ("The council approved a $5 billion budget", "The council approved 5 billion euros."),
@@ -170,7 +170,8 @@ def test_an_annotation_round_trips_through_its_stored_form() -> None:
     assert q.hi > 1e300  # open above, stored without an infinity
     assert [(e.text, e.kind) for e in a.entities] == [("Paris", "PLACE")]
     assert a.times[0].interval == Interval(date(2024, 3, 1), date(2024, 3, 1))
-    assert decode(encode(a).replace(b'"version":1', b'"version":0')) is None  # another version
+    stored = encode(a).replace(b'"version":%d' % ANNOTATION_VERSION, b'"version":0')
+    assert decode(stored) is None  # another version
 
 
 @pytest.mark.parametrize(

@@ -147,6 +147,16 @@ def test_a_fact_worded_differently_conflicts_or_agrees(
     assert find_agreements(statement, None, agreeing, FRI) == ("number",)
 
 
+def test_like_qualified_amounts_compare_by_their_written_numbers() -> None:
+    statement = "The measure could add up to 2.1 gigawatts of solar capacity by 2035."
+    passage = "The minister said the measure could add up to 1.2 gigawatts of solar capacity."
+    assert kinds(statement, passage) == ["number"]
+    assert kinds(statement, passage.replace("1.2", "2.1")) == []
+    # "about" allows a tenth either way, not a fifth
+    assert kinds("Turnout was about 55%.", "Turnout was 46%.") == ["number"]
+    assert kinds("Turnout was about 50%.", "Turnout was 46%.") == []
+
+
 def test_another_subjects_amount_is_not_compared() -> None:
     statement = "Solvend shares ended their first day 19% above the offer price."
     assert kinds(statement, "Vantora shares ended Tuesday down 2.1% at $61.40.") == []

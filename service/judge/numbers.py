@@ -11,8 +11,10 @@ first); each is parsed into a range of values and a unit:
   conflicts with "10". Round thousands ("10,000") are read as rounded to their last non-zero
   digit, within 10%.
 * **qualifiers** widen the range: "more than/at least/over" (open above), "fewer than/up
-  to/under" (open below), "about/around/some/roughly/close to" (±20%), "nearly/almost"
-  (up to 20% below); "dozens/hundreds/thousands of" are wide ranges of their own.
+  to/under" (open below), "about/around/some/roughly/close to" (±10%), "nearly/almost"
+  (up to 20% below); "dozens/hundreds/thousands of" are wide ranges of their own. Two
+  amounts with the same open qualifier ("up to 2.1 GW" / "up to 1.2 GW") are compared by
+  their written numbers.
 
 * **measures** are converted by ``pint``: "180 kilometres per hour" and "112 mph" are both
   speeds, compared in metres per second.
@@ -106,6 +108,10 @@ class Quantity(msgspec.Struct, frozen=True, array_like=True):
     role: str  # its role in that frame
     anchors: tuple[str, ...] = ()  # content lemmas above it in the parse, and its subject's
     names: tuple[str, ...] = ()  # proper names in that subject
+    subject: str = ""  # the lemma of that subject, when a common noun
+    bound: str = "exact"  # its qualifier's kind: exact, min, max, about, below, vague
+    written_lo: float = 0.0  # the written number's own range, before the qualifier
+    written_hi: float = 0.0
 
 
 def extract_quantities(
@@ -143,7 +149,7 @@ def _quantity(doc: Doc, ent: Span, predicates: frozenset[int]) -> Quantity | Non
     parsed = _parse(words)
     if parsed is None:
         return None
-    lo, hi, unit = parsed
+    lo, hi, unit, bound, written_lo, written_hi = parsed
     root = ent.root
     noun, attach = "", root
     if root.dep_ in _MODIFIER_DEPS and root.head.pos_ in ("NOUN", "PROPN") and root.head.i >= end:
@@ -164,15 +170,17 @@ def _quantity(doc: Doc, ent: Span, predicates: frozenset[int]) -> Quantity | Non
         if measured is not None:
             unit, factor = measured
             lo, hi = lo * factor, hi * factor
+            written_lo, written_hi = written_lo * factor, written_hi * factor
     if not unit and lo == hi - 1 and 1900 <= lo + 0.5 <= 2099 and "," not in ent.text:
         return None  # a year the time extractor left
     if ent.label_ == "MONEY" and not unit:
         unit = "money"
     frame_start, role = _frame_of(attach, predicates)
-    anchors, names = _anchors(root, range(start, end))
+    anchors, names, subject = _anchors(root, range(start, end))
     text = doc[start:end].text.rstrip(".")
     return Quantity(text, doc[start].idx, doc[start].idx + len(text), lo, hi, unit, noun,
-                    frame_start, role, anchors, names)  # fmt: skip
+                    frame_start, role, anchors, names, subject, bound, written_lo,
+                    written_hi)  # fmt: skip
 
 
 @functools.cache
@@ -211,30 +219,38 @@ def _content(t: Token) -> bool:
     return t.pos_ in ("NOUN", "VERB", "ADJ") and not t.is_stop and not t.like_num
 
 
+_NAMED = frozenset({"PERSON", "ORG", "GPE", "NORP", "LOC", "FAC", "PRODUCT", "EVENT"})
+
+
 def _name(t: Token) -> bool:
     # the tagger calls unknown names ("Solvend shares") nouns: a capitalised modifier counts
     capitalised_modifier = t.dep_ in ("compound", "poss") and t.text[:1].isupper()
-    return t.pos_ == "PROPN" or (capitalised_modifier and t.pos_ != "PRON")
+    return t.pos_ == "PROPN" or t.ent_type_ in _NAMED or (capitalised_modifier and t.pos_ != "PRON")
 
 
-def _anchors(root: Token, own: range) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Content lemmas up the parse from an amount to its verb, with that verb's subject."""
+def _anchors(root: Token, own: range) -> tuple[tuple[str, ...], tuple[str, ...], str]:
+    """Content lemmas up the parse from an amount to its verb, and that verb's subject.
+
+    Returns the lemmas, the subject's names and, when it is a common noun, its lemma.
+    """
     lemmas: set[str] = set()
     names: set[str] = set()
+    subject = ""
     node = root
     for _ in range(6):
         if node.i not in own and _content(node):
             lemmas.add(node.lemma_.lower())
         if node.pos_ in ("VERB", "AUX"):
             for subj in (c for c in node.children if c.dep_ in _SUBJECTS and c.i not in own):
-                if _content(subj):
-                    lemmas.add(subj.lemma_.lower())
+                if _content(subj) and not _name(subj):
+                    subject = subj.lemma_.lower()
+                    lemmas.add(subject)
                 names.update(t.lemma_.lower() for t in subj.subtree if _name(t))
             break
         if node.head.i == node.i:
             break
         node = node.head
-    return tuple(sorted(lemmas)), tuple(sorted(names))
+    return tuple(sorted(lemmas)), tuple(sorted(names)), subject
 
 
 def _counted(noun: Token) -> str:
@@ -257,8 +273,12 @@ def _frame_of(attach: Token, predicates: frozenset[int]) -> tuple[int, str]:
     return node.idx, f"prep:{child.lemma_.lower()}"
 
 
-def _parse(words: list[str]) -> tuple[float, float, str] | None:
-    """(lo, hi, unit) of an amount's words: qualifier, currency, number, scales, unit."""
+def _parse(words: list[str]) -> tuple[float, float, str, str, float, float] | None:
+    """(lo, hi, unit, qualifier kind, written lo, written hi) of an amount's words.
+
+    The words: qualifier, currency, number, scales, unit. The written range is the number's
+    own, before its qualifier widened it.
+    """
     text = " ".join(words)
     kind = "exact"
     for qual, qkind in _QUALIFIERS:
@@ -273,7 +293,7 @@ def _parse(words: list[str]) -> tuple[float, float, str] | None:
     first, rest = words[0], words[1:]
     if first in _VAGUE:
         lo, hi = _VAGUE[first]
-        return lo, hi, unit or _unit(rest)
+        return lo, hi, unit or _unit(rest), kind, lo, hi
     m = _NUMBER_RE.match(first)
     if m:
         value = float(m[1].replace(",", "") + "." + (m[2] or "0"))
@@ -290,7 +310,7 @@ def _parse(words: list[str]) -> tuple[float, float, str] | None:
     while rest and rest[0] in _SCALES:
         value, step, rest = value * _SCALES[rest[0]], step * _SCALES[rest[0]], rest[1:]
     lo, hi = value - step / 2, value + step / 2
-    return (*_qualified(value, lo, hi, kind), unit or _unit(rest))
+    return (*_qualified(value, lo, hi, kind), unit or _unit(rest), kind, lo, hi)
 
 
 def _unit(rest: list[str]) -> str:
@@ -308,7 +328,7 @@ def _qualified(value: float, lo: float, hi: float, kind: str) -> tuple[float, fl
     if kind == "max":
         return 0.0, hi
     if kind == "about":
-        return min(lo, value * 0.8), max(hi, value * 1.2)
+        return min(lo, value * 0.9), max(hi, value * 1.1)
     if kind == "below":
         return min(lo, value * 0.8), hi
     return lo, hi
@@ -340,7 +360,8 @@ def _comparable(qs: Quantity, qp: Quantity, s: Annotation, p: Annotation) -> boo
 def _anchored(qs: Quantity, qp: Quantity, s: Annotation, p: Annotation) -> bool:
     """The same unit, a shared anchor, and nothing that says they are about others.
 
-    Their subjects' names must meet when both have some, and when the statement's subject
+    Their subjects must be the same noun and their names must meet when both have some,
+    and when the statement's subject
     is named, a passage that names only others ("Kelby employs 6,300 people" for "Solvend
     employs 780") speaks of someone else; one that names no one continues its story.
     """
@@ -348,6 +369,8 @@ def _anchored(qs: Quantity, qp: Quantity, s: Annotation, p: Annotation) -> bool:
         return False
     if qs.names and qp.names and not set(qs.names) & set(qp.names):
         return False
+    if qs.subject and qp.subject and qs.subject != qp.subject:
+        return False  # "exports rose 5%" / "imports rose 3%"
     ours = {w for e in s.entities for w in e.key.split()} | set(qs.names)
     theirs = {w for e in p.entities for w in e.key.split()}
     return not (qs.names and theirs and not ours & theirs)
@@ -355,6 +378,9 @@ def _anchored(qs: Quantity, qp: Quantity, s: Annotation, p: Annotation) -> bool:
 
 def _disjoint(a: Quantity, b: Quantity) -> bool:
     # rounding ranges are half-open: "12" (11.5–12.5) and "13" (12.5–13.5) do not meet
+    if a.bound == b.bound and a.bound in ("min", "max"):
+        # "up to 2.1 GW" and "up to 1.2 GW" are two claims about one ceiling
+        return a.written_hi <= b.written_lo or b.written_hi <= a.written_lo
     return a.hi <= b.lo or b.hi <= a.lo
 
 
