@@ -31,7 +31,7 @@ import calendar
 import datetime
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
@@ -332,8 +332,9 @@ def _fraction(iv: Interval, k: int, n: int) -> Interval:
 class Tenses:
     """Tense cues of one text, looked up lazily by position (clause first, then sentence)."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, past: Sequence[int] = ()) -> None:
         self.text = text
+        self._past = past  # offsets of past-tense verbs a tagger found ("began", "won")
         self._clauses: list[int] | None = None
         self._sentences: list[int] = []
         self._cues: list[tuple[int, str | None]] = []
@@ -347,7 +348,9 @@ class Tenses:
         if self._clauses is None:
             self._clauses = [m.end() for m in _CLAUSE_BREAK_RE.finditer(self.text)]
             self._sentences = [m.end() for m in _SENTENCE_BREAK_RE.finditer(self.text)]
-            self._cues = [(m.start(), m.lastgroup) for m in _CUE_RE.finditer(self.text)]
+            found = {m.start(): m.lastgroup for m in _CUE_RE.finditer(self.text)}
+            found.update((pos, "past") for pos in self._past if pos not in found)
+            self._cues = sorted(found.items())
         starts = [c[0] for c in self._cues]
         for breaks in (self._clauses, self._sentences):
             i = bisect.bisect_right(breaks, pos)
@@ -625,13 +628,17 @@ def _merge_pair(text: str, a: _Cand, b: _Cand) -> _Cand | None:
     return _Cand(start, b.end, Interval(a_iv.start, b.interval.end), "span", has_from=True)
 
 
-def extract_times(text: str, reference: datetime.date | None) -> list[TimeExpression]:
+def extract_times(
+    text: str, reference: datetime.date | None, past: Sequence[int] = ()
+) -> list[TimeExpression]:
     """Find the time expressions of ``text`` and resolve them against ``reference``.
 
     Returns the expressions in text order, non-overlapping. Relative expressions ("last year",
-    "Monday", "June 15") are skipped when ``reference`` is None.
+    "Monday", "June 15") are skipped when ``reference`` is None. ``past`` adds the offsets
+    of past-tense verbs a tagger found to the tense cues (the cue list knows few irregular
+    verbs: "began on Monday" is the Monday before).
     """
-    tenses = Tenses(text)
+    tenses = Tenses(text, past)
     cands: list[_Cand] = []
     _absolute(text, cands, reference, tenses)
     if reference is not None:

@@ -68,6 +68,15 @@ def test_bare_weekday_follows_tense() -> None:
     assert only("On Thursday, Qin Gang contacted Dmytro Kuleba.", FRI)[1] == date(2023, 3, 16)
 
 
+def test_a_tagged_past_tense_verb_is_a_cue() -> None:
+    # "began" is in no cue list: without the tagger's word the nearest Monday is next week's
+    text = "Kenya began its vaccination drive on Monday."
+    friday = date(2025, 2, 14)
+    assert extract_times(text, friday)[0].interval.start == date(2025, 2, 17)
+    began = text.index("began")
+    assert extract_times(text, friday, past=[began])[0].interval.start == date(2025, 2, 10)
+
+
 def test_next_week_is_the_following_iso_week() -> None:
     text = "Chinese leader Xi Jinping will visit Russian President Vladimir Putin next week."
     assert only(text, FRI) == ("next week", date(2023, 3, 20), date(2023, 3, 26))

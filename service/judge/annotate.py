@@ -148,7 +148,7 @@ def decode(raw: bytes | str) -> Annotation | None:
 
 def _annotation(doc: Doc, ref: datetime.date | None) -> Annotation:
     text = doc.text
-    times = extract_times(text, ref)
+    times = extract_times(text, ref, past=[t.idx for t in doc if t.tag_ == "VBD"])
     entities = extract_entities(doc)
     frames = extract_frames(doc, entities)
     heads = frozenset(t.i for t in predicate_tokens(doc))
