@@ -24,6 +24,7 @@ from service.errors import FactCheckError, InvalidInputError
 from service.judge.agreement import corroborates, polarity_conflict
 from service.judge.annotate import Annotation, passage_annotation, statement_annotation
 from service.judge.mismatch import Mismatch, find_agreements, find_mismatches
+from service.judge.timing import dated
 from service.judge.verdict import Judged, VerdictModel, Weighed, decide, relevance
 from service.language import detect
 from service.retrieve import Candidate, retrieve
@@ -77,6 +78,7 @@ class _Screened:
     mismatch: Mismatch | None
     corroborated: bool
     agrees: tuple[str, ...] = ()  # details stated as the statement does (find_agreements)
+    annotation: Annotation | None = None  # the passage's, for an on-topic one
 
     @property
     def signalled(self) -> bool:
@@ -99,8 +101,18 @@ class _Retrieved:
     retrieve_ms: float
 
     def pairs(self) -> list[tuple[str, str]]:
-        """(premise = passage, hypothesis = statement) for each passage the model judges."""
-        return [(s.claim.text, self.req.statement) for s in self.kept if s.on_topic]
+        """(premise = passage, hypothesis = statement) for each passage the model judges.
+
+        Both with their relative times dated (:func:`service.judge.timing.dated`).
+        """
+        as_of = parse_date(self.req.as_of, "as_of") if self.req.as_of else None
+        statement = self.req.statement
+        hypothesis = dated(statement, statement_annotation(statement, as_of).times)
+        return [
+            (dated(s.claim.text, s.annotation.times) if s.annotation else s.claim.text, hypothesis)
+            for s in self.kept
+            if s.on_topic
+        ]
 
 
 def search_filter(req: CheckRequest) -> SearchFilter:
@@ -268,7 +280,7 @@ def _screen(
     agrees = find_agreements(
         statement, as_of, claim.text, doc.published_date, annotation=annotation
     )
-    return _Screened(cand, rank, claim, doc, similarity, mismatch, corroborated, agrees)
+    return _Screened(cand, rank, claim, doc, similarity, mismatch, corroborated, agrees, annotation)
 
 
 def _respond(

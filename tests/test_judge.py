@@ -16,6 +16,7 @@ from service.judge.agreement import corroborates
 from service.judge.annotate import ANNOTATION_VERSION, annotate, decode, encode
 from service.judge.entities import place
 from service.judge.mismatch import Mismatch, find_mismatches
+from service.judge.timing import dated
 from service.temporal import Interval
 
 MON = date(2024, 3, 4)  # a Monday
@@ -192,3 +193,18 @@ def test_times_are_resolved_against_the_publication_date(
     a = annotate(text, MON)
     assert [t.interval for t in a.times] == [Interval(*interval)]
     assert a.frames[0].times == (0,)  # the clause's predicate is dated by it
+
+
+def test_the_stance_model_reads_relative_times_with_their_dates() -> None:
+    published = date(2025, 6, 5)  # a Thursday
+    text = "Solvend rose on its first day of trading on Thursday, its chief said last month."
+    assert dated(text, annotate(text, published).times) == (
+        "Solvend rose on its first day of trading on Thursday (5 June 2025), "
+        "its chief said last month (May 2025)."
+    )
+    # dated already, open-ended or unresolved (no reference): left as written
+    for text, ref in [
+        ("Solvend listed on June 5, 2025, and has risen since May.", published),
+        ("Solvend listed on Thursday.", None),
+    ]:
+        assert dated(text, annotate(text, ref).times) == text

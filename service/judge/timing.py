@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from service.judge.result import Mismatch
@@ -25,11 +26,40 @@ from service.temporal import Interval, Tenses, TimeExpression, shift
 if TYPE_CHECKING:
     from service.judge.annotate import Annotation
 
-__all__ = ["AROUND_PUBLICATION", "anchored_times", "publication_mismatch", "time_mismatch"]
+__all__ = [
+    "AROUND_PUBLICATION",
+    "anchored_times",
+    "dated",
+    "publication_mismatch",
+    "time_mismatch",
+]
 
 # News in the present tense ("Xi visits Putin in Moscow") reports what happens around its
 # publication: from a fortnight before to a few weeks after.
 AROUND_PUBLICATION = (datetime.timedelta(days=14), datetime.timedelta(days=30))
+
+_YEAR_RE = re.compile(r"\b(?:1[89]|20)[0-9]{2}\b")
+_OPEN_RE = re.compile(r"(?i)(?:since|until|till|by|before|after|from)\b")
+
+
+def dated(text: str, times: Sequence[TimeExpression]) -> str:
+    """``text`` with each time written without its year followed by its date, bracketed.
+
+    What the stance model reads: it compares written dates ("on March 11, 2025") well but
+    cannot resolve "on Tuesday" or "last month" against a publication date, so "the board
+    approved on Tuesday (11 March 2025)" can entail "backed the sale on March 11, 2025".
+    Spans with one end open or run up to the publication ("since May") are left as written.
+    """
+    out: list[str] = []
+    last = 0
+    for t in times:
+        iv = t.interval
+        if _YEAR_RE.search(t.text) or _OPEN_RE.match(t.text) or iv.end == datetime.date.max:
+            continue
+        out += [text[last : t.end], f" ({iv.describe()})"]
+        last = t.end
+    return "".join(out) + text[last:]
+
 
 # Segments: a time belongs to the event named in its own comma/clause segment.
 _SEGMENT_RE = re.compile(r"[,;:()“”\"]|\b(?:that|although|though|whereas|while|but|when)\b")
