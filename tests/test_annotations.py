@@ -39,7 +39,7 @@ def test_claims_keep_their_annotation_and_reindex_rebuilds_the_missing(
         rng = np.random.default_rng(0)
         doc, claims = document("annotated", SENTENCES, published="2024-03-05")
         made = [annotate(c.text, doc.published_date) for c in claims]
-        store.put_document(doc, claims, unit(rng, 2), [encode(a) for a in made], 1)
+        store.put_document(doc, claims, unit(rng, 2), [encode(a) for a in made], ANNOTATION_VERSION)
         bare, bare_claims = document("bare", ["Kiptum won the marathon on Sunday."])
         store.put_document(bare, bare_claims, unit(rng, 1))  # as stored before annotations
 
