@@ -393,12 +393,13 @@ def cmd_fit_verdict(args: argparse.Namespace) -> int:
     model, losses = fit(
         labelled.claims, labelled.gold, fitted_on=labelled.sets, balanced=args.balanced
     )
-    for floor, loss in losses.items():
-        print(f"relevance floor {floor:.2f}: cross-validated log-loss {loss:.4f}")
+    for (floor, l2), loss in losses.items():
+        print(f"relevance floor {floor:.2f}, L2 {l2:g}: cross-validated log-loss {loss:.4f}")
     save(model, args.out)
     print(
         f"verdict model fitted on {model.samples} claims (relevance floor "
-        f"{model.relevance_floor:.2f}, support floor {model.support_floor:.2f}, "
+        f"{model.relevance_floor:.2f}, L2 {model.regularisation:g}, "
+        f"support floor {model.support_floor:.2f}, "
         f"train accuracy {model.train_accuracy:.3f}) -> {args.out}"
     )
     return 0

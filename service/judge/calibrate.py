@@ -3,8 +3,9 @@
 ``factcheck fit-verdict`` checks labelled sets through the pipeline, keeps each claim's
 judged passages, and fits a multinomial logistic regression (L2-regularised, plain
 gradient descent: 15 features, a few hundred claims) from :func:`verdict.features` to the
-gold verdict. The relevance floor is chosen from :data:`FLOORS` by 5-fold cross-validated
-log-loss on the same training claims, then the model is refitted on all of them. Claims
+gold verdict. The relevance floor and the L2 strength are chosen from :data:`FLOORS` ×
+:data:`L2S` by 5-fold cross-validated log-loss on the same training claims, then the model
+is refitted on all of them. Claims
 count alike by default, so the probabilities it outputs are calibrated for the training
 mix and serve as the verdict's confidence; ``balanced`` weights each verdict by the inverse
 of its frequency instead (more rare verdicts predicted, probabilities no longer
@@ -47,14 +48,14 @@ class Labelled(msgspec.Struct, kw_only=True):
 FLOORS = (0.30, 0.35, 0.40, 0.45)
 SUPPORT_FLOORS = (0.0, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7)
 FALSE_SUPPORT_COST = 2.0  # a wrongly "supported" statement counts as two errors
-L2 = 1e-2
+L2S = (1e-3, 3e-3, 1e-2)
 _STEPS = 3000
 _LR = 0.5
 
 Matrix = npt.NDArray[np.float64]
 
 
-def _fit_weights(x: Matrix, y: npt.NDArray[np.int64], sample_w: Matrix) -> Matrix:
+def _fit_weights(x: Matrix, y: npt.NDArray[np.int64], sample_w: Matrix, l2: float) -> Matrix:
     """Weights (features × verdicts) minimising the weighted, L2-regularised log-loss."""
     w = np.zeros((x.shape[1], len(VERDICTS)))
     onehot = np.eye(len(VERDICTS))[y]
@@ -64,8 +65,8 @@ def _fit_weights(x: Matrix, y: npt.NDArray[np.int64], sample_w: Matrix) -> Matri
         z -= z.max(axis=1, keepdims=True)
         p = np.exp(z)
         p /= p.sum(axis=1, keepdims=True)
-        grad = x.T @ ((p - onehot) * sample_w[:, None]) / total + L2 * w
-        grad[0] -= L2 * w[0]  # the bias is not regularised
+        grad = x.T @ ((p - onehot) * sample_w[:, None]) / total + l2 * w
+        grad[0] -= l2 * w[0]  # the bias is not regularised
         w -= _LR * grad
     return w
 
@@ -100,10 +101,11 @@ def cross_validated(
     claims: Sequence[Sequence[Judged]],
     gold: Sequence[str],
     floor: float,
+    l2: float,
     folds: int = 5,
     balanced: bool = False,
 ) -> tuple[float, Matrix]:
-    """Mean held-out log-loss at this relevance floor, and each claim's held-out probabilities."""
+    """Mean held-out log-loss at this relevance floor and L2, and the held-out probabilities."""
     x = _design(claims, floor)
     y = np.array([VERDICTS.index(g) for g in gold], dtype=np.int64)
     fold = np.arange(len(y)) % folds
@@ -111,7 +113,7 @@ def cross_validated(
     held_out = np.zeros((len(y), len(VERDICTS)))
     for k in range(folds):
         train, test = fold != k, fold == k
-        w = _fit_weights(x[train], y[train], _class_weights(y[train], balanced))
+        w = _fit_weights(x[train], y[train], _class_weights(y[train], balanced), l2)
         losses.append(_log_loss(x[test], y[test], w))
         held_out[test] = _probabilities(x[test], w)
     return float(np.mean(losses)), held_out
@@ -133,16 +135,20 @@ def fit(
     *,
     fitted_on: list[str],
     balanced: bool = False,
-) -> tuple[VerdictModel, dict[float, float]]:
-    """The fitted model and the cross-validated log-loss of each candidate floor."""
-    runs = {floor: cross_validated(claims, gold, floor, balanced=balanced) for floor in FLOORS}
-    losses = {floor: loss for floor, (loss, _) in runs.items()}
-    floor = min(losses, key=losses.__getitem__)
-    costs = {t: support_floor_cost(runs[floor][1], gold, t) for t in SUPPORT_FLOORS}
+) -> tuple[VerdictModel, dict[tuple[float, float], float]]:
+    """The fitted model and the cross-validated log-loss of each (floor, L2) candidate."""
+    runs = {
+        (floor, l2): cross_validated(claims, gold, floor, l2, balanced=balanced)
+        for floor in FLOORS
+        for l2 in L2S
+    }
+    losses = {key: loss for key, (loss, _) in runs.items()}
+    floor, l2 = min(losses, key=losses.__getitem__)
+    costs = {t: support_floor_cost(runs[floor, l2][1], gold, t) for t in SUPPORT_FLOORS}
     support_floor = min(costs, key=costs.__getitem__)
     x = _design(claims, floor)
     y = np.array([VERDICTS.index(g) for g in gold], dtype=np.int64)
-    w = _fit_weights(x, y, _class_weights(y, balanced))
+    w = _fit_weights(x, y, _class_weights(y, balanced), l2)
     in_dispute = [g for row, g in zip(x, gold, strict=True) if disputed(row)]
     dispute_confidence = (in_dispute.count("conflicting") + 1) / (len(in_dispute) + 2)
     accuracy = float(
@@ -162,6 +168,7 @@ def fit(
         features=list(FEATURES),
         coefficients={v: [round(float(c), 6) for c in w[:, i]] for i, v in enumerate(VERDICTS)},
         relevance_floor=floor,
+        regularisation=l2,
         support_floor=support_floor,
         dispute_confidence=round(dispute_confidence, 4),
         fitted_on=fitted_on,

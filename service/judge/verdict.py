@@ -29,7 +29,9 @@ Two steps, each with numbers the response shows.
    over :data:`FEATURES` (``S``, ``C``, ``S·C`` for outlets that disagree, the strongest
    single source each way (noisy-OR alone would let many weak readings add up), how many
    sources each way, the best relevance, which mismatch kinds were found, corroboration
-   by the rules, paraphrase-level similarity, and **outlets that disagree**: one source
+   by the rules, paraphrase-level similarity, a detail stated alike (``agrees``: the
+   statement's number, which the small stance model often reads as a contradiction), and
+   **outlets that disagree**: one source
    states a detail as the statement does (``agrees``: its number) while another source's
    passage has a mismatch of that detail) gives the four verdicts' probabilities;
    the verdict is the most probable, except that ``supported`` needs at least the fitted
@@ -82,6 +84,7 @@ FEATURES = (
     *(f"mismatch_{k}" for k in MISMATCH_KINDS),
     "corroborated",
     "paraphrase",
+    "agreed",
     "outlets_disagree",
 )
 
@@ -114,6 +117,7 @@ class VerdictModel(msgspec.Struct, frozen=True, kw_only=True):
     features: list[str]
     coefficients: dict[str, list[float]]  # verdict -> one weight per feature
     relevance_floor: float
+    regularisation: float = 0.01  # the L2 strength chosen by cross-validation
     # "supported" is said only at this probability or above (else not_enough_info):
     # a wrongly supported statement is the costliest error for an editor.
     support_floor: float = 0.0
@@ -215,6 +219,7 @@ def _features(weighed: Sequence[tuple[Judged, Weighed]]) -> list[float]:
         *(float(k in kinds) for k in MISMATCH_KINDS),
         max((w.relevance for p, w in on_topic if p.corroborated), default=0.0),
         max((w.relevance for p, w in on_topic if paraphrase(p)), default=0.0),
+        max((w.relevance for p, w in on_topic if p.agrees and p.mismatch is None), default=0.0),
         _disagreement(on_topic),
     ]
 
