@@ -31,23 +31,23 @@ Two steps, each with numbers the response shows.
    sources each way, the best relevance, which mismatch kinds were found, corroboration
    by the rules, paraphrase-level similarity, a detail stated alike (``agrees``: the
    statement's number, which the small stance model often reads as a contradiction), and
-   **outlets that disagree**: one source
-   states a detail as the statement does (``agrees``: its number) while another source's
-   passage has a mismatch of that detail) gives the four verdicts' probabilities;
-   the verdict is the most probable, except that ``supported`` needs at least the fitted
+   outlets that disagree (below)) gives the four verdicts' probabilities; the verdict is
+   the most probable, except that ``supported`` needs at least the fitted
    ``support_floor`` (a wrongly supported statement is the costliest error for an editor;
-   below the floor the statement is ``not_enough_info``, never refuted), and ``confidence`` is the
-   verdict's probability — the calibrated probability that it is right.
+   below the floor the statement is ``not_enough_info``, never refuted), and
+   ``confidence`` is the verdict's probability — the calibrated probability that it is
+   right. Its parameters (and both floors) are fitted by ``factcheck fit-verdict`` on the
+   news suite's train half, climate-fever train and the seed set
+   (service/judge/calibrate.py), stored in ``models/verdict-model.json`` with what they
+   were fitted on.
 
-   **Outlets that disagree** are a rule, not a weight: when two sources at relevance
-   ``DISPUTE_MIN`` or more disagree on a detail (the feature ``outlets_disagree``), the
-   verdict is ``conflicting`` whatever the model's probabilities, since an editor must see
-   both versions. Disputes are too rare in any training set for the model to learn them;
-   their ``confidence`` is ``dispute_confidence``, the share of training claims with such a
-   dispute whose gold verdict is ``conflicting`` (add-one smoothed). Its parameters
-   (and both floors) are fitted by ``factcheck fit-verdict`` on the news suite's train
-   half, climate-fever train and the seed set (service/judge/calibrate.py), stored in
-   ``models/verdict-model.json`` with what they were fitted on.
+   **Outlets that disagree** are a rule, not a weight: when one source states a detail as
+   the statement does (``agrees``) while another source's passage has a mismatch of that
+   detail, both at relevance ``DISPUTE_MIN`` or more (the feature ``outlets_disagree``),
+   the verdict is ``conflicting`` whatever the model's probabilities, since an editor must
+   see both versions. Disputes are too rare in any training set for the model to learn
+   them; their ``confidence`` is ``dispute_confidence``, the share of training claims with
+   such a dispute whose gold verdict is ``conflicting`` (add-one smoothed).
 
 Without a fitted model (a deployment that removed the file) the rule is the plain
 threshold: ``S ≥ 0.5`` and ``C ≥ 0.5`` → conflicting, ``S ≥ 0.5`` → supported,
