@@ -2,6 +2,8 @@
 
     python -m training.train_stance --out models/factcheck-nli-minilm-l6
     python -m training.train_stance --out DIR --layers 2   # a smaller model (bench/NOTES.md)
+    python -m training.train_stance --out DIR --init models/factcheck-nli-minilm-l6-v2 \
+        --repeat rte:2,cf:2,hard:antonym:3                 # train a shipped model on
 
 Sources: pool (the shared 129k-pair NLI pool, capped per set), rte (train), sick
 (TRAIN), cf (climate-fever-train), each repeated ``--repeat`` times; plus programmatic
