@@ -188,7 +188,7 @@ def check_many(requests: Sequence[CheckRequest], pipe: Pipeline) -> list[CheckRe
 
     offset = 0
     for i, r in retrieved:
-        n = len(r.pairs())
+        n = sum(s.on_topic for s in r.kept)  # its rows in probs, as r.pairs() made them
         timings = Timings(
             embed_ms=round(embed_ms, 2),
             retrieve_ms=round(r.retrieve_ms, 2),

@@ -154,10 +154,8 @@ def fit(
     accuracy = float(
         np.mean(
             [
-                (
-                    "conflicting"
-                    if disputed(row)
-                    else choose(dict(zip(VERDICTS, map(float, p), strict=True)), support_floor)
+                choose(
+                    dict(zip(VERDICTS, map(float, p), strict=True)), support_floor, disputed(row)
                 )
                 == g
                 for row, p, g in zip(x, _probabilities(x, w), gold, strict=True)

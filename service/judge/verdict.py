@@ -242,11 +242,14 @@ def disputed(x: Sequence[float]) -> bool:
     return x[FEATURES.index("outlets_disagree")] >= DISPUTE_MIN
 
 
-def choose(probs: dict[str, float], support_floor: float) -> str:
+def choose(probs: dict[str, float], support_floor: float, dispute: bool = False) -> str:
     """The most probable verdict; "supported" under ``support_floor`` is "not_enough_info".
 
-    Too little support to say supported is unverified, never refuted.
+    Too little support to say supported is unverified, never refuted. Outlets that
+    disagree (``dispute``) make "conflicting" whatever the probabilities.
     """
+    if dispute:
+        return "conflicting"
     verdict = max(probs, key=probs.__getitem__)
     if verdict == "supported" and probs[verdict] < support_floor:
         return "not_enough_info"
@@ -269,18 +272,15 @@ def decide(passages: Sequence[Judged], model: VerdictModel | None = None) -> Dec
     weighed = [(p, weigh(p, floor)) for p in passages]
     x = _features(weighed)
     s, c = x[1], x[2]
+    dispute = disputed(x)
     probs: dict[str, float] = {}
     if model is None:
         verdict, confidence = _threshold(s, c)
-        if disputed(x):
-            verdict = "conflicting"
-    elif disputed(x):
-        probs = model.probabilities(x)
-        verdict, confidence = "conflicting", model.dispute_confidence
+        verdict = "conflicting" if dispute else verdict
     else:
         probs = model.probabilities(x)
-        verdict = choose(probs, model.support_floor)
-        confidence = probs[verdict]
+        verdict = choose(probs, model.support_floor, dispute)
+        confidence = model.dispute_confidence if dispute else probs[verdict]
     per_s, per_c = _by_source(weighed)
     reasons = []
     if not any(w.relevance > 0 for _, w in weighed):
@@ -296,7 +296,7 @@ def decide(passages: Sequence[Judged], model: VerdictModel | None = None) -> Dec
         if p.mismatch is not None and w.contradicts >= THRESHOLD:
             mismatches[p.mismatch] = mismatches.get(p.mismatch, 0) + 1
     reasons.extend(f"{kind}_mismatch:{n}" for kind, n in sorted(mismatches.items()))
-    if disputed(x):
+    if dispute:
         reasons.append("outlets_disagree")
     if verdict == "not_enough_info" and passages and "no_relevant_evidence" not in reasons:
         reasons.append("no_decisive_evidence")
