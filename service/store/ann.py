@@ -25,6 +25,8 @@ from service.store.vectors import Ids, Vectors, top_k
 
 # Below this many allowed ids, scoring them one by one beats walking the graph.
 EXACT_FILTER_LIMIT = 20_000
+# Batches at least this large are inserted on every core (see HnswIndex.add).
+PARALLEL_ADD_MIN = 10_000
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,11 @@ class HnswIndex:
         present = np.asarray(self._index.contains(keys), dtype=bool)
         if present.any():
             self._index.remove(keys[present])
-        self._index.add(keys, np.ascontiguousarray(vectors, dtype=np.float32), threads=0)
+        # usearch's parallel insert leaves some nodes unreachable (self-search misses ~1% of
+        # a 191-vector index built on 16 threads): small batches go in one thread, where
+        # parallelism saves nothing anyway; a bulk build keeps its 2.5x (recall 0.991 vs 0.996).
+        threads = 0 if len(keys) >= PARALLEL_ADD_MIN else 1
+        self._index.add(keys, np.ascontiguousarray(vectors, dtype=np.float32), threads=threads)
 
     def remove(self, ids: Iterable[int]) -> None:
         """Forget ids (unknown ones are ignored)."""
