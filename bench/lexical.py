@@ -160,10 +160,12 @@ def build(link: Path) -> tuple[float, float]:
 
 def raw_top(store: SqliteStore, query: str, fts5_idf: bool) -> list[tuple[int, float]]:
     """tantivy's top 50 (its BM25, or with FTS5's idf), each with FTS5's bm25() score."""
-    assert store._text is not None
-    phrases = [p for p in map(store._terms.phrase, store._lexical_words(query)) if p]
+    lexical = store._lexical
+    assert lexical._text is not None
+    words = lexical._lexical_words(query, store.count_claims())
+    phrases = [p for p in map(lexical._terms.phrase, words) if p]
     count, avgdl = fts5_stats(store._db, "claims_fts")
-    ids = store._text.candidates(phrases, K, count if fts5_idf else None)
+    ids = lexical._text.candidates(phrases, K, count if fts5_idf else None)
     if not ids:
         return []
     rows = store._db.execute(
@@ -171,9 +173,9 @@ def raw_top(store: SqliteStore, query: str, fts5_idf: bool) -> list[tuple[int, f
         f"WHERE c.id IN ({', '.join('?' * len(ids))})",
         ids,
     ).fetchall()
-    freqs = store._terms.counts([r[1] for r in rows], phrases)
+    freqs = lexical._terms.counts([r[1] for r in rows], phrases)
     docs = zip((r[0] for r in rows), (varints(r[2])[0] for r in rows), freqs, strict=True)
-    return fts5_bm25(docs, store._text.doc_freqs(phrases), count, avgdl)
+    return fts5_bm25(docs, lexical._text.doc_freqs(phrases), count, avgdl)
 
 
 def hits(found: list[tuple[int, float]], truth: list[tuple[int, float]]) -> int:

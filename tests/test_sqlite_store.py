@@ -15,7 +15,7 @@ from service.errors import ModelMismatchError
 from service.ingest import ingest
 from service.schemas import DocumentIn
 from service.store import EmbeddingInfo, SearchFilter, SqliteStore
-from service.store.sqlite import fts_query
+from service.store.sqlite_schema import fts_query
 
 DOC = DocumentIn(
     id="port",

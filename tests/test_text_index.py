@@ -73,10 +73,10 @@ def _stamp(path: Path) -> dict[str, object]:
 
 def _consistent(store: SqliteStore) -> None:
     """The index holds every claim of the file and its stamp names the file's version."""
-    assert store._text is not None and store._writes is not None
-    store._writes.wait()  # the store's own writes reach the index in the background
+    assert store._lexical._text is not None and store._lexical.writes is not None
+    store._lexical.writes.wait()  # the store's own writes reach the index in the background
     claims = store._db.execute("SELECT COUNT(*) FROM claims").fetchone()[0]
-    assert store._text.num_docs() == claims
+    assert store._lexical._text.num_docs() == claims
     assert _stamp(store.path)["index_version"] == int(store.index_version())
 
 
@@ -105,7 +105,7 @@ def test_tantivy_ranks_as_fts5_does_on_the_demo_corpus(tmp_path: Path) -> None:
     store = SqliteStore(path, INFO, lexical_index="tantivy")
     texts = _demo(store)
     fts5 = SqliteStore(path, INFO, lexical_index="fts5")
-    assert fts5._text is None and store._text is not None
+    assert fts5._lexical._text is None and store._lexical._text is not None
     for query in QUERIES + texts[::25]:
         got, want = store.search_text(query, 10, ANY), fts5.search_text(query, 10, ANY)
         assert [round(s, 9) for _, s in got] == [round(s, 9) for _, s in want], query
@@ -244,7 +244,7 @@ def test_auto_uses_tantivy_from_the_threshold(tmp_path: Path, size: int, expecte
     _put(store, "a", [f"Claim number {n}." for n in range(size)])
     store.close()
     store = SqliteStore(path, INFO, lexical_index="auto", lexical_min_claims=30)
-    assert (store._text is not None) is expected
+    assert (store._lexical._text is not None) is expected
     assert len(store.search_text("claim", 50, ANY)) == size
     store.close()
 

@@ -234,7 +234,7 @@ def test_text_search_never_returns_retracted_claims(tmp_path: Path) -> None:
 def test_lexical_search_leaves_out_common_words_in_large_stores(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("service.store.sqlite._PRUNE_MIN_CLAIMS", 10)  # "large": 10 claims
+    monkeypatch.setattr("service.store.sqlite_text._PRUNE_MIN_CLAIMS", 10)  # "large": 10 claims
     rng = np.random.default_rng(6)
     store = SqliteStore(
         tmp_path / "l.db", EmbeddingInfo(model="test", dimension=DIM), lexical_max_df=0.5
@@ -246,10 +246,14 @@ def test_lexical_search_leaves_out_common_words_in_large_stores(
     doc = DocumentRecord(id="d", title="d", text="d", content_hash="d")
     store.put_document(doc, claims, _unit(rng, len(claims)))
     query = "common frequent rare unique absent"
-    assert store._lexical_words(query) == ["rare", "unique", "absent"]
+    assert store._lexical._lexical_words(query, 30) == ["rare", "unique", "absent"]
     hits = store.search_text(query, 10, SearchFilter())
     assert {store.fetch([i])[i][0].text.split()[0] for i, _ in hits} == {"rare"}
-    assert store._lexical_words("common frequent rare") == ["common", "frequent", "rare"]
+    assert store._lexical._lexical_words("common frequent rare", 30) == [
+        "common",
+        "frequent",
+        "rare",
+    ]
     store.close()
 
 

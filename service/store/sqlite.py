@@ -8,8 +8,9 @@ or, for large stores, over an HNSW graph of int8 vectors that is saved next to t
 (``<store>.hnsw``) and rebuilt from the file when it is missing or stale. Either is
 reloaded when another process (or app instance) has changed the file. Lexical search of
 large stores takes its candidates from a tantivy index beside the file
-(``<store>.tantivy/``, stamped and rebuilt the same way: service/store/text_index.py)
-and ranks them with FTS5's BM25; FTS5 still ranks filtered searches and small stores.
+(``<store>.tantivy/``, stamped and rebuilt the same way) and ranks them with FTS5's BM25;
+FTS5 still ranks filtered searches and small stores (service/store/sqlite_text.py). The
+schema and its row conversions are in service/store/sqlite_schema.py.
 """
 
 from __future__ import annotations
@@ -44,153 +45,22 @@ from service.store.base import (
     VersionRecord,
     model_mismatch,
 )
-from service.store.lexical import query_words
-from service.store.text_index import (
-    FORMAT,
-    FtsTerms,
-    TantivyIndex,
-    fts5_bm25,
-    fts5_stats,
-    varints,
+from service.store.sqlite_schema import (
+    DOC_COLUMNS,
+    SCHEMA,
+    SCHEMA_VERSION,
+    claim_record,
+    doc_record,
+    filter_sql,
+    info_dict,
+    now,
 )
-from service.store.text_sync import Change, PendingWrites
+from service.store.sqlite_text import SqliteLexical
 from service.store.vectors import ExactIndex, VectorIndex, top_k
 
 VectorIndexKind = Literal["auto", "exact", "hnsw"]
 LexicalIndexKind = Literal["auto", "fts5", "tantivy"]
-_FTS_TOKENIZE = "porter unicode61"  # claims_fts's tokenizer; tantivy indexes the same terms
 _LOAD_CHUNK = 50_000  # rows per fetch when loading vectors: no 1.5 GB of bytes at once
-_TEXT_SLACK = 20  # extra lexical hits fetched to make up for retracted claims
-_PRUNE_MIN_CLAIMS, _KEEP_RAREST = 50_000, 3  # see SqliteStore._lexical_words
-
-SCHEMA_VERSION = 2  # 2: claims.annotation and claims.annotation_version
-_SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS documents (
-    id TEXT PRIMARY KEY,
-    title TEXT NOT NULL,
-    text TEXT NOT NULL,
-    url TEXT,
-    source TEXT,
-    published_at TEXT,
-    published_date TEXT,
-    language TEXT NOT NULL,
-    metadata TEXT NOT NULL,
-    content_hash TEXT NOT NULL,
-    status TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    retraction_reason TEXT
-);
-CREATE INDEX IF NOT EXISTS documents_source ON documents(source);
-CREATE INDEX IF NOT EXISTS documents_published ON documents(published_date);
-CREATE TABLE IF NOT EXISTS document_versions (
-    document_id TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    title TEXT NOT NULL,
-    text TEXT NOT NULL,
-    published_at TEXT,
-    replaced_at TEXT NOT NULL,
-    PRIMARY KEY (document_id, version)
-);
-CREATE TABLE IF NOT EXISTS claims (
-    id INTEGER PRIMARY KEY,
-    document_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
-    seq INTEGER NOT NULL,
-    text TEXT NOT NULL,
-    start INTEGER NOT NULL,
-    "end" INTEGER NOT NULL,
-    context TEXT NOT NULL,
-    embedding BLOB NOT NULL,
-    annotation BLOB,  -- msgspec JSON (service/judge/annotate.py); NULL: not annotated
-    annotation_version INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS claims_document ON claims(document_id);
-CREATE VIRTUAL TABLE IF NOT EXISTS claims_fts USING fts5(
-    text, content='claims', content_rowid='id', tokenize='{_FTS_TOKENIZE}'
-);
-CREATE TRIGGER IF NOT EXISTS claims_ai AFTER INSERT ON claims BEGIN
-    INSERT INTO claims_fts(rowid, text) VALUES (new.id, new.text);
-END;
--- Editors' judgements on evidence links; no foreign key, so they outlive replaced claims.
-CREATE TABLE IF NOT EXISTS feedback (
-    id INTEGER PRIMARY KEY,
-    statement TEXT NOT NULL,
-    claim_id INTEGER NOT NULL,
-    document_id TEXT NOT NULL,
-    evidence_text TEXT NOT NULL,
-    judgement TEXT NOT NULL CHECK (judgement IN ('accept', 'reject')),
-    stance TEXT,
-    editor_id TEXT,
-    comment TEXT NOT NULL,
-    created_at TEXT NOT NULL
-);
-CREATE TRIGGER IF NOT EXISTS claims_ad AFTER DELETE ON claims BEGIN
-    INSERT INTO claims_fts(claims_fts, rowid, text) VALUES ('delete', old.id, old.text);
-END;
--- Idempotency-Key claims and the responses they replay (service/idempotency.py).
-CREATE TABLE IF NOT EXISTS idempotency_keys (
-    scope TEXT NOT NULL,
-    key TEXT NOT NULL,
-    request_hash TEXT NOT NULL,
-    token TEXT NOT NULL,
-    status INTEGER,
-    body BLOB NOT NULL DEFAULT x'',
-    created_at REAL NOT NULL,  -- Unix time of the claim: its lease and the key's TTL
-    PRIMARY KEY (scope, key)
-);
-CREATE INDEX IF NOT EXISTS idempotency_keys_created ON idempotency_keys(created_at);
-"""
-_DOC_COLUMNS = (
-    "id, title, text, url, source, published_at, published_date, language, metadata, "
-    "content_hash, status, version, created_at, updated_at, retraction_reason"
-)
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def _doc(row: sqlite3.Row, claim_count: int = 0) -> DocumentRecord:
-    return DocumentRecord(
-        id=row["id"],
-        title=row["title"],
-        text=row["text"],
-        url=row["url"],
-        source=row["source"],
-        published_at=row["published_at"],
-        published_date=dt.date.fromisoformat(row["published_date"])
-        if row["published_date"]
-        else None,
-        language=row["language"],
-        metadata=json.loads(row["metadata"]),
-        content_hash=row["content_hash"],
-        status=row["status"],
-        version=row["version"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        retraction_reason=row["retraction_reason"],
-        claim_count=claim_count,
-    )
-
-
-def _claim(row: sqlite3.Row) -> ClaimRecord:
-    return ClaimRecord(
-        id=row["id"],
-        document_id=row["document_id"],
-        seq=row["seq"],
-        text=row["text"],
-        start=row["start"],
-        end=row["end"],
-        context=row["context"],
-        annotation=row["annotation"],
-    )
-
-
-def fts_query(text: str, words: list[str] | None = None) -> str:
-    """An FTS5 query that ORs the content words, each quoted (no syntax leaks)."""
-    return " OR ".join(f'"{w}"' for w in (query_words(text) if words is None else words))
 
 
 class SqliteStore:
@@ -225,9 +95,6 @@ class SqliteStore:
         self._vector_index = vector_index
         self._ann_min_claims = ann_min_claims
         self._hnsw = hnsw or HnswParams()
-        self._max_df = lexical_max_df
-        self._df_cache: dict[str, int] = {}
-        self._df_basis = 0
         self._index_path = self.path.with_name(self.path.name + ".hnsw")
         self._saved_version = -1  # index_version of the saved HNSW file, if it is ours
         self._lock = threading.RLock()
@@ -242,14 +109,15 @@ class SqliteStore:
         self._db.execute("PRAGMA busy_timeout=10000")
         self._index: VectorIndex = ExactIndex(embedding.dimension)
         self._loaded_version = -1
-        self._text: TantivyIndex | None = None
-        self._terms = FtsTerms(_FTS_TOKENIZE)
-        self._candidates = lexical_candidates
-        self._writes: PendingWrites | None = None
-        self._text_version = -1  # index_version the tantivy reader reflects
-        self._text_change: Change | None = None  # the open transaction's, once it bumps
+        self._lexical = SqliteLexical(
+            self._db,
+            self._lock,
+            lambda: int(self._meta("index_version") or 0),
+            max_df=lexical_max_df,
+            candidates=lexical_candidates,
+        )
         with self._lock:
-            self._db.executescript(_SCHEMA)
+            self._db.executescript(SCHEMA)
             self._upgrade()
         stored = self._check_model(allow_model_change)
         if stored == embedding:  # else the file awaits `reembed`: its vectors may not fit
@@ -257,10 +125,7 @@ class SqliteStore:
         if lexical_index == "tantivy" or (
             lexical_index == "auto" and self._count_searchable() >= lexical_min_claims
         ):
-            self._store_id = self._meta("store_id")
-            self._text = TantivyIndex(self.path)
-            self._writes = PendingWrites(self._text, self._terms, self._text_stamp)
-            self._sync_text()
+            self._lexical.open_tantivy(self.path, self._meta("store_id"))
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -275,7 +140,7 @@ class SqliteStore:
         in commit order.
         """
         with self._lock:
-            writes = self._writes if claims else None
+            writes = self._lexical.writes if claims else None
             if writes is not None:
                 writes.hold()
             try:
@@ -286,14 +151,14 @@ class SqliteStore:
                 except BaseException:
                     if self._db.in_transaction:
                         self._db.execute("ROLLBACK")
-                    self._text_change = None
+                    self._lexical.change = None
                     self._loaded_version = -1  # the index may hold the failed write's vectors
                     self._refresh()
                     raise
             except sqlite3.Error as exc:
                 raise StoreError(f"the store could not complete a write: {exc}") from exc
             finally:
-                change, self._text_change = self._text_change, None
+                change, self._lexical.change = self._lexical.change, None
                 if writes is not None:
                     writes.submit(change) if change is not None else writes.release()
 
@@ -331,45 +196,7 @@ class SqliteStore:
         version = int(self._meta("index_version") or 0)
         self._set_meta(db, "index_version", str(version + 1))
         self._loaded_version = version + 1 if version == self._loaded_version else -1
-        if self._text is not None:
-            self._text_change = Change(version, removed, added)
-
-    def _text_stamp(self, version: int) -> dict[str, Any]:
-        """What the tantivy index's stamp must say to stand for this file at ``version``."""
-        return {
-            "store_id": self._store_id,
-            "index_version": version,
-            "format": FORMAT,
-            "tokenize": _FTS_TOKENIZE,
-        }
-
-    def _sync_text(self) -> None:
-        """Bring the tantivy index to the file's ``index_version``.
-
-        This store's own committed writes are applied first. Another process's are in the
-        saved index when its stamp says so (reloaded); else the index is rebuilt from the
-        claims table, read in the same snapshot as the version it is stamped with.
-        """
-        assert self._text is not None and self._writes is not None
-        with self._lock:
-            self._writes.wait()
-            if int(self._meta("index_version") or 0) == self._text_version:
-                return
-            self._writes.hold()  # a process between its commit and its stamp finishes first
-            try:
-                self._db.execute("BEGIN")
-                try:
-                    version = int(self._meta("index_version") or 0)
-                    stamp = self._text_stamp(version)
-                    if self._text.stamp() == stamp:
-                        self._text.reload()
-                    else:
-                        self._text.rebuild(self._claim_terms(), stamp)
-                finally:
-                    self._db.execute("COMMIT")
-            finally:
-                self._writes.release()
-            self._text_version = version
+        self._lexical.changed(version, removed, added)
 
     def _check_model(self, allow_change: bool) -> EmbeddingInfo:
         """The model the file's vectors come from (recorded now if the file is new)."""
@@ -378,7 +205,7 @@ class SqliteStore:
             if self._meta("store_id") is None:  # tells this file's saved index from another's
                 self._set_meta(db, "store_id", uuid.uuid4().hex)
             if stored is None:
-                self._set_meta(db, "embedding", json.dumps(_info_dict(self.embedding)))
+                self._set_meta(db, "embedding", json.dumps(info_dict(self.embedding)))
                 self._set_meta(db, "schema_version", str(SCHEMA_VERSION))
                 return self.embedding
         info = EmbeddingInfo(**json.loads(stored))
@@ -400,13 +227,6 @@ class SqliteStore:
             "WHERE d.status != 'retracted'"
         )
 
-    def _claim_terms(self) -> Iterator[tuple[int, str]]:
-        """Every claim's id and FTS5 terms (joined by spaces), read in chunks."""
-        cur = self._db.execute("SELECT id, text FROM claims")
-        while rows := cur.fetchmany(_LOAD_CHUNK):
-            terms = self._terms.joined([r[1] for r in rows])
-            yield from zip((r[0] for r in rows), terms, strict=True)
-
     def _count_searchable(self) -> int:
         return int(self._db.execute(self._searchable_sql("COUNT(*)")).fetchone()[0])
 
@@ -420,7 +240,7 @@ class SqliteStore:
         return {
             "store_id": self._meta("store_id"),
             "index_version": version,
-            "embedding": _info_dict(self.embedding),
+            "embedding": info_dict(self.embedding),
             "graph": self._hnsw.graph_shape(),
         }
 
@@ -468,14 +288,14 @@ class SqliteStore:
         """One document with its claim count."""
         with self._lock:
             row = self._db.execute(
-                f"SELECT {_DOC_COLUMNS} FROM documents WHERE id = ?", (doc_id,)
+                f"SELECT {DOC_COLUMNS} FROM documents WHERE id = ?", (doc_id,)
             ).fetchone()
             if row is None:
                 return None
             count = self._db.execute(
                 "SELECT COUNT(*) FROM claims WHERE document_id = ?", (doc_id,)
             ).fetchone()[0]
-            return _doc(row, count)
+            return doc_record(row, count)
 
     def list_documents(
         self, *, limit: int, offset: int, source: str | None = None
@@ -485,12 +305,12 @@ class SqliteStore:
         with self._lock:
             total = self._db.execute(f"SELECT COUNT(*) FROM documents {where}", args).fetchone()[0]
             rows = self._db.execute(
-                f"SELECT {_DOC_COLUMNS}, "
+                f"SELECT {DOC_COLUMNS}, "
                 "(SELECT COUNT(*) FROM claims c WHERE c.document_id = d.id) AS n "
                 f"FROM documents d {where} ORDER BY published_date DESC, id LIMIT ? OFFSET ?",
                 [*args, limit, offset],
             ).fetchall()
-        return [_doc(r, r["n"]) for r in rows], int(total)
+        return [doc_record(r, r["n"]) for r in rows], int(total)
 
     def put_document(
         self,
@@ -507,15 +327,20 @@ class SqliteStore:
         if len(stored) != len(claims):
             raise ValueError("one annotation per claim")
         version = 0 if annotations is None else annotation_version
-        now = _now()
+        written_at = now()
         with self._tx(claims=True) as db:
             old = db.execute(
-                f"SELECT {_DOC_COLUMNS} FROM documents WHERE id = ?", (doc.id,)
+                f"SELECT {DOC_COLUMNS} FROM documents WHERE id = ?", (doc.id,)
             ).fetchone()
             if old is not None and old["content_hash"] == doc.content_hash:
-                return "unchanged", _doc(old, len(self._claim_ids(db, doc.id)))
+                return "unchanged", doc_record(old, len(self._claim_ids(db, doc.id)))
             status: PutStatus = "created"
-            doc.version, doc.status, doc.created_at, doc.updated_at = 1, "active", now, now
+            doc.version, doc.status, doc.created_at, doc.updated_at = (
+                1,
+                "active",
+                written_at,
+                written_at,
+            )
             if old is not None:
                 status = "replaced"
                 doc.version, doc.status, doc.created_at = (
@@ -527,7 +352,14 @@ class SqliteStore:
                     doc.status, doc.retraction_reason = "retracted", old["retraction_reason"]
                 db.execute(
                     "INSERT OR REPLACE INTO document_versions VALUES (?, ?, ?, ?, ?, ?)",
-                    (doc.id, old["version"], old["title"], old["text"], old["published_at"], now),
+                    (
+                        doc.id,
+                        old["version"],
+                        old["title"],
+                        old["text"],
+                        old["published_at"],
+                        written_at,
+                    ),
                 )
                 removed = self._claim_ids(db, doc.id)
                 db.execute("DELETE FROM claims WHERE document_id = ?", (doc.id,))
@@ -535,7 +367,7 @@ class SqliteStore:
             else:
                 removed = []
             db.execute(
-                f"INSERT INTO documents ({_DOC_COLUMNS}) VALUES ({', '.join('?' * 15)})",
+                f"INSERT INTO documents ({DOC_COLUMNS}) VALUES ({', '.join('?' * 15)})",
                 (
                     doc.id,
                     doc.title,
@@ -607,7 +439,7 @@ class SqliteStore:
             cur = db.execute(
                 "UPDATE documents SET status = 'retracted', retraction_reason = ?, updated_at = ? "
                 "WHERE id = ?",
-                (reason, _now(), doc_id),
+                (reason, now(), doc_id),
             )
             if cur.rowcount == 0:
                 raise NotFoundError(f"no document with id {doc_id!r}")
@@ -629,7 +461,7 @@ class SqliteStore:
                 db.execute(
                     "UPDATE documents SET status = CASE WHEN version > 1 THEN 'corrected' "
                     "ELSE 'active' END, retraction_reason = NULL, updated_at = ? WHERE id = ?",
-                    (_now(), doc_id),
+                    (now(), doc_id),
                 )
                 rows = db.execute(
                     "SELECT id, embedding FROM claims WHERE document_id = ?", (doc_id,)
@@ -661,12 +493,12 @@ class SqliteStore:
                 "WHERE document_id = ? ORDER BY seq",
                 (doc_id,),
             ).fetchall()
-        return [_claim(r) for r in rows]
+        return [claim_record(r) for r in rows]
 
     def _allowed(self, flt: SearchFilter) -> np.ndarray[Any, np.dtype[np.int64]] | None:
         if flt.empty:
             return None
-        where, args = _filter_sql(flt)
+        where, args = filter_sql(flt)
         with self._lock:
             rows = self._db.execute(
                 f"SELECT c.id FROM claims c JOIN documents d ON d.id = c.document_id WHERE {where}",
@@ -696,111 +528,8 @@ class SqliteStore:
         return top_k(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)), scores, k)
 
     def search_text(self, query: str, k: int, flt: SearchFilter) -> list[tuple[int, float]]:
-        """FTS5's BM25, scores negated so that higher is better; retracted claims dropped.
-
-        Unfiltered searches of a store with a tantivy index rank its candidates; filtered
-        ones, and any the candidates cannot answer, rank in FTS5 (joined to documents).
-        """
-        words = self._lexical_words(query)
-        match = fts_query(query, words)
-        if not match:
-            return []
-        if flt.empty:
-            hits = (
-                self._search_text_unfiltered(match, k)
-                if self._text is None
-                else self._search_tantivy(words, k)
-            )
-            if hits is not None:
-                return hits
-        where, args = _filter_sql(flt)
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT c.id, bm25(claims_fts) AS score FROM claims_fts "
-                "JOIN claims c ON c.id = claims_fts.rowid JOIN documents d ON d.id = c.document_id "
-                f"WHERE claims_fts MATCH ? AND {where} ORDER BY score LIMIT ?",
-                [match, *args, k],
-            ).fetchall()
-        return [(int(r[0]), -float(r[1])) for r in rows]
-
-    def _lexical_words(self, query: str) -> list[str]:
-        """The query's words, less those in over ``lexical_max_df`` of a large store's claims.
-
-        The rarest few are always kept. BM25 scores every claim that holds any query
-        word; in a large corpus a common word makes that hundreds of thousands of claims
-        while adding little to the ranking. Document frequencies are counted once (capped)
-        and cached until the store grows or shrinks by a tenth.
-        """
-        words = query_words(query)
-        size = len(self._index)
-        if size < _PRUNE_MIN_CLAIMS or self._max_df >= 1.0 or len(words) <= _KEEP_RAREST:
-            return words
-        if abs(size - self._df_basis) > size / 10:
-            self._df_cache.clear()
-            self._df_basis = size
-        cap = int(self._max_df * size)
-        for w in words:
-            if w not in self._df_cache:
-                with self._lock:
-                    self._df_cache[w] = self._db.execute(
-                        "SELECT count(*) FROM (SELECT rowid FROM claims_fts "
-                        "WHERE claims_fts MATCH ? LIMIT ?)",
-                        [f'"{w}"', cap + 1],
-                    ).fetchone()[0]
-        rarest = set(sorted(words, key=lambda w: self._df_cache[w])[:_KEEP_RAREST])
-        return [w for w in words if w in rarest or self._df_cache[w] <= cap]
-
-    def _search_tantivy(self, words: list[str], k: int) -> list[tuple[int, float]] | None:
-        """The tantivy index's best candidates, ranked with FTS5's BM25 (text_index.py).
-
-        None when retracted claims crowded the candidates: the caller ranks in FTS5.
-        """
-        assert self._text is not None
-        self._sync_text()
-        phrases = [p for p in map(self._terms.phrase, words) if p]
-        wanted = max(k + _TEXT_SLACK, self._candidates)
-        with self._lock:
-            count, avgdl = fts5_stats(self._db, "claims_fts")
-        ids = self._text.candidates(phrases, wanted, count)
-        if not ids or not count:
-            return []
-        with self._lock:  # texts, and sizes in tokens as FTS5 counted them
-            rows = self._db.execute(
-                "SELECT c.id, c.text, s.sz FROM claims c JOIN documents d ON d.id = c.document_id "
-                "JOIN claims_fts_docsize s ON s.id = c.id "
-                f"WHERE c.id IN ({', '.join('?' * len(ids))}) AND d.status != 'retracted'",
-                ids,
-            ).fetchall()
-        freqs = self._terms.counts([r[1] for r in rows], phrases)
-        docs = zip((r[0] for r in rows), (varints(r[2])[0] for r in rows), freqs, strict=True)
-        hits = fts5_bm25(docs, self._text.doc_freqs(phrases), count, avgdl)
-        if len(hits) < k and len(ids) == wanted:
-            return None
-        return sorted(hits, key=lambda h: (-h[1], h[0]))[:k]
-
-    def _search_text_unfiltered(self, match: str, k: int) -> list[tuple[int, float]] | None:
-        """Rank in the FTS index alone, then drop retracted claims.
-
-        Three times faster than joining every match to its document (bench/NOTES.md).
-        None when too many of the best hits were retracted: the caller joins instead.
-        """
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT rowid, bm25(claims_fts) AS score FROM claims_fts "
-                "WHERE claims_fts MATCH ? ORDER BY score LIMIT ?",
-                [match, k + _TEXT_SLACK],
-            ).fetchall()
-            ids = [int(r[0]) for r in rows]
-            live = {
-                int(r[0])
-                for r in self._db.execute(
-                    "SELECT c.id FROM claims c JOIN documents d ON d.id = c.document_id "
-                    f"WHERE c.id IN ({', '.join('?' * len(ids))}) AND d.status != 'retracted'",
-                    ids,
-                )
-            }
-        hits = [(int(r[0]), -float(r[1])) for r in rows if r[0] in live]
-        return hits[:k] if len(hits) >= k or len(rows) < k + _TEXT_SLACK else None
+        """FTS5's BM25 (service/store/sqlite_text.py), higher is better; no retracted claims."""
+        return self._lexical.search(query, k, flt, len(self._index))
 
     def fetch(
         self, claim_ids: Sequence[int]
@@ -818,16 +547,16 @@ class SqliteStore:
             ).fetchall()
             doc_ids = sorted({r["document_id"] for r in rows})
             docs = {
-                r["id"]: _doc(r)
+                r["id"]: doc_record(r)
                 for r in self._db.execute(
-                    f"SELECT {_DOC_COLUMNS} FROM documents "
+                    f"SELECT {DOC_COLUMNS} FROM documents "
                     f"WHERE id IN ({', '.join('?' * len(doc_ids))})",
                     doc_ids,
                 )
             }
         return {
             int(r["id"]): (
-                _claim(r),
+                claim_record(r),
                 docs[r["document_id"]],
                 np.frombuffer(r["embedding"], dtype=np.float32),
             )
@@ -877,7 +606,7 @@ class SqliteStore:
                         for v, r in zip(vectors, batch, strict=True)
                     ],
                 )
-            self._set_meta(db, "embedding", json.dumps(_info_dict(embedding)))
+            self._set_meta(db, "embedding", json.dumps(info_dict(embedding)))
             self._bump(db)
         self.embedding = embedding
         self._loaded_version = -1
@@ -886,7 +615,7 @@ class SqliteStore:
 
     def add_feedback(self, record: FeedbackRecord) -> FeedbackRecord:
         """Insert a judgement; committed (synchronous=FULL) before it is acknowledged."""
-        record.created_at = _now()
+        record.created_at = now()
         with self._tx() as db:
             cur = db.execute(
                 f"INSERT INTO feedback ({FEEDBACK_COLUMNS}) VALUES ({', '.join('?' * 9)})",
@@ -964,30 +693,5 @@ class SqliteStore:
         with self._lock:
             if isinstance(self._index, HnswIndex) and self._saved_version != self._loaded_version:
                 self._save_index(self._index, self._loaded_version)
-            if self._writes is not None and self._text is not None:
-                self._writes.close()
-                self._text.close()
-            self._terms.close()
+            self._lexical.close()
             self._db.close()
-
-
-def _info_dict(info: EmbeddingInfo) -> dict[str, Any]:
-    return {"model": info.model, "dimension": info.dimension, "normalized": info.normalized}
-
-
-def _filter_sql(flt: SearchFilter) -> tuple[str, list[Any]]:
-    clauses: list[str] = ["d.status != 'retracted'"]
-    args: list[Any] = []
-    if flt.sources:
-        clauses.append(f"d.source IN ({', '.join('?' * len(flt.sources))})")
-        args.extend(flt.sources)
-    if flt.document_ids:
-        clauses.append(f"d.id IN ({', '.join('?' * len(flt.document_ids))})")
-        args.extend(flt.document_ids)
-    if flt.published_after:
-        clauses.append("d.published_date >= ?")
-        args.append(flt.published_after.isoformat())
-    if flt.published_before:
-        clauses.append("d.published_date <= ?")
-        args.append(flt.published_before.isoformat())
-    return " AND ".join(clauses), args
