@@ -153,6 +153,64 @@ def test_no_entity_conflict(statement: str, passage: str) -> None:
     assert [k for k in kinds(statement, passage) if k == "entity"] == []
 
 
+@pytest.mark.parametrize(
+    ("statement", "passage", "spans"),
+    [
+        (  # a copula against an apposition
+            "Ines Varga is Corvane's chief financial officer.",
+            "Corvane was listed in 2019 under Paul Dreyer, now chief financial officer.",
+            ("Ines Varga", "Paul Dreyer"),
+        ),
+        (  # an "of" phrase against a title
+            "Ruth Amsel is the head of Lindqvist Rail.",
+            "Lindqvist Rail Head Omar Siddiq said the line would reopen in May.",
+            ("Ruth Amsel", "Omar Siddiq"),
+        ),
+        (  # an apposition against a copula
+            "Nordhavn's harbour master, Leif Stenberg, closed the port.",
+            "Ole Brandt is Nordhavn's harbour master.",
+            ("Leif Stenberg", "Ole Brandt"),
+        ),
+    ],
+)
+def test_another_holder_of_the_same_office_is_an_entity_conflict(
+    statement: str, passage: str, spans: tuple[str, str]
+) -> None:
+    m = one(statement, passage)
+    assert (m.kind, m.statement_span, m.passage_span) == ("entity", *spans)
+    assert "chief financial officer" in m.explanation or spans[1] in m.explanation
+
+
+@pytest.mark.parametrize(
+    ("statement", "passage"),
+    [
+        ("Ruth Amsel is the head of Lindqvist Rail.", "Lindqvist Rail Head Ruth Amsel spoke."),
+        (  # another office
+            "Ruth Amsel is the former head of Lindqvist Rail.",
+            "Lindqvist Rail Head Omar Siddiq said the line would reopen in May.",
+        ),
+        (  # offices of which there are many
+            "Ruth Amsel is a director of Lindqvist Rail.",
+            "Omar Siddiq, a director of Lindqvist Rail, resigned on Monday.",
+        ),
+        (  # no organisation on either side: whose coach?
+            "Tom Reed is the coach.",
+            "His coach, Peter Wambua, said the runner would now aim for a medal.",
+        ),
+        (  # another organisation's office
+            "Ruth Amsel is the head of Lindqvist Rail.",
+            "Omar Siddiq, the head of Corvane, said the deal was off.",
+        ),
+        (  # a denial is no role
+            "Ruth Amsel is not the head of Lindqvist Rail.",
+            "Lindqvist Rail Head Omar Siddiq said the line would reopen in May.",
+        ),
+    ],
+)
+def test_no_office_conflict(statement: str, passage: str) -> None:
+    assert [k for k in kinds(statement, passage) if k == "entity"] == []
+
+
 def test_places_come_from_geonames() -> None:
     kyiv, kiev, ukraine = place("kyiv"), place("kiev"), place("ukraine")
     assert set(kyiv[0]) & set(kiev[0]) and "UA" in kyiv[1] and ukraine[0] == ("UA",)

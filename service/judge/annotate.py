@@ -11,8 +11,9 @@ Decisions:
   as-of date). A claim stored without a current annotation (an older store, before
   ``factcheck reindex``) is annotated on first use and cached, so checks stay correct.
 * **What**: typed entities (:mod:`~service.judge.entities`), amounts with units
-  (:mod:`~service.judge.numbers`), resolved time expressions (:mod:`service.temporal`) and
-  predicate frames (:mod:`~service.judge.frames`), each frame with the times of its clause.
+  (:mod:`~service.judge.numbers`), resolved time expressions (:mod:`service.temporal`),
+  predicate frames (:mod:`~service.judge.frames`), each frame with the times of its clause,
+  and who holds which office (:mod:`~service.judge.roles`).
 * The pipeline is loaded by :func:`warm_up` when the service starts (else on first use:
   seconds that would fall on the first ingest) and called one batch at a time through a
   :class:`~service.priority.Gate`: spaCy does not promise that one ``Language`` may parse
@@ -34,6 +35,7 @@ import msgspec
 from service.judge.entities import Entity, extract_entities
 from service.judge.frames import Frame, extract_frames, predicate_tokens
 from service.judge.numbers import SCORE_RE, Quantity, extract_quantities
+from service.judge.roles import Role, extract_roles
 from service.priority import Gate
 from service.temporal import TimeExpression, extract_times
 
@@ -55,7 +57,7 @@ __all__ = [
 
 # Bump whenever what an annotation holds, or how it is computed, changes: stored
 # annotations of another version are ignored and `factcheck reindex` rebuilds them.
-ANNOTATION_VERSION = 2
+ANNOTATION_VERSION = 3
 _BATCH = 16  # texts per turn at spaCy: what a single check's statement may wait for
 _SPACY = Gate()
 
@@ -68,6 +70,7 @@ class Annotation(msgspec.Struct, frozen=True):
     quantities: tuple[Quantity, ...]
     times: tuple[TimeExpression, ...]
     frames: tuple[Frame, ...]
+    roles: tuple[Role, ...] = ()
 
 
 @functools.cache
@@ -170,4 +173,5 @@ def _annotation(doc: Doc, ref: datetime.date | None) -> Annotation:
         frames=tuple(
             msgspec.structs.replace(f, times=tuple(dated.get(f.start, ()))) for f in frames
         ),
+        roles=tuple(extract_roles(doc, entities)),
     )

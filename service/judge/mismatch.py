@@ -8,7 +8,9 @@ false mismatch would refute a true statement):
 * number (:mod:`service.judge.numbers`): amounts with the same unit in the same role of
   aligned predicates, exact to their last digit unless a qualifier widens them; scores;
 * entity (:mod:`service.judge.frames`): another name of the same type in the one differing
-  slot of aligned predicates ("Tom Becker proposed the plan" / "Ana Ruiz proposed it");
+  slot of aligned predicates ("Tom Becker proposed the plan" / "Ana Ruiz proposed it"),
+  or (:mod:`service.judge.roles`) another holder of the same office ("Tobias Brandt is
+  Solvend's chief executive" / "Solvend's chief executive, Jana Kessler");
 * polarity (:mod:`service.judge.frames`): antonym predicates about the same subject
   ("hospitalisations fell" / "rose"). :func:`service.judge.agreement.polarity_conflict` covers
   the other polarity conflict, a negated or refused event.
@@ -29,6 +31,7 @@ from service.judge.annotate import Annotation, passage_annotation, statement_ann
 from service.judge.frames import entity_conflicts, polarity_conflicts
 from service.judge.numbers import number_agreements, number_conflicts
 from service.judge.result import Mismatch
+from service.judge.roles import role_conflicts
 from service.judge.timing import publication_mismatch, time_mismatch
 
 __all__ = ["Mismatch", "find_agreements", "find_mismatches"]
@@ -56,7 +59,7 @@ def find_mismatches(
     if found:
         out.append(found)
     out.extend(number_conflicts(s, p, statement, passage))
-    out.extend(entity_conflicts(s, p))
+    out.extend(entity_conflicts(s, p) or role_conflicts(s, p))
     out.extend(polarity_conflicts(s, p))
     return out
 
