@@ -205,6 +205,14 @@ def test_an_ingest_past_its_deadline_stops_and_holds_its_key_until_it_has(
         # 1,200 claims, 16 per call at 0.3 s or more: each copy stopped at its next call
         assert embedded <= 2 * 16 * 10, embedded
         assert http.get("/v1/documents").json()["total"] == 0  # and nothing was committed
-        # the key was dropped with the work: no response is recorded for work never done
+        # the key was dropped with the work: no response is recorded for work never done.
+        # The copy may still be between model calls (spaCy under load): until it stops the
+        # key is held (422 for another body); a key kept with a response stays 422.
         small = {"id": "small", "text": "The harbour reopened."}
-        assert http.post("/v1/documents", json=small, headers=headers).status_code == 201
+        deadline = time.monotonic() + 30
+        while (
+            status := http.post("/v1/documents", json=small, headers=headers).status_code
+        ) == 422:
+            assert time.monotonic() < deadline, "the key was never dropped"
+            time.sleep(0.5)
+        assert status == 201

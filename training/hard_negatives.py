@@ -15,13 +15,8 @@ exactly one span, so premise and hypothesis differ only there:
       won/lost, confirmed/denied, opened/closed ...) is inflected as its antonym;
 * entailment (faithful rewrites, so "one token changed" never means contradiction by
   itself): ``unit`` writes a number in another unit-preserving form ("38 percent" ↔
-  "38%", "$4.2 billion" → "4.2 billion dollars", "March 11, 2025" → "11 March 2025",
-  "about" ↔ "around"), ``shorten`` drops a person's first name or title, and
-  ``generalise`` writes a named person, organisation or place as a description
-  ("Severn Vale Water" → "an organisation");
-* neutral: ``specific``, the same pair the other way round: a passage that says "a water
-  company" neither states nor denies that it was Severn Vale Water (the model read such
-  statements, more specific than their evidence, as contradictions).
+  "38%", "$4.2 billion" → "4.2 billion dollars", "March 11, 2025" → "11 March 2025"),
+  and ``shorten`` drops a person's first name or title.
 
 Which side is the premise alternates (seeded), since contradiction is symmetric and a
 unit rewrite entails both ways (a shortened name only from the full one). ``split_of``
@@ -91,10 +86,7 @@ NUMBER_WORDS = [
 SWAP_TYPES = ("PERSON", "ORG", "GPE", "NORP")
 NUMBER_TYPES = ("MONEY", "PERCENT", "CARDINAL", "QUANTITY")
 CONTRADICTIONS = ("number", "date", "entity", "antonym")
-ENTAILMENTS = ("unit", "shorten", "generalise")
-# what a named entity of each type is generalised to
-DESCRIPTIONS = {"PERSON": "someone", "ORG": "an organisation", "GPE": "a place", "LOC": "a place"}
-_ABOUT = ("about", "around", "roughly", "approximately")
+ENTAILMENTS = ("unit", "shorten")
 
 _NUM = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
 _SCORE = re.compile(r"\b(\d{1,2})-(\d{1,2})\b")
@@ -226,8 +218,6 @@ def unit_rewrite(doc: Any, rng: random.Random, pools: dict[str, list[str]]) -> s
         (r"\$(\d+(?:\.\d+)?) (million|billion)\b", lambda m: f"${m.group(1)}{m.group(2)[0]}n"),
         (r"\b(\d{1,3}),(\d{3})\b(?!,)", lambda m: f"{m.group(1)}{m.group(2)}"),
         (_MONTH_DAY_YEAR.pattern, lambda m: f"{m.group(2)} {m.group(1)} {m.group(3)}"),
-        (rf"\b({'|'.join(_ABOUT)}) (?=\$?\d)",
-         lambda m: rng.choice([w for w in _ABOUT if w != m.group(1)]) + " "),
     ]  # fmt: skip
     rng.shuffle(rewrites)
     for pattern, fn in rewrites:
@@ -247,27 +237,6 @@ def shorten(doc: Any, rng: random.Random, pools: dict[str, list[str]]) -> str | 
     return _splice(doc.text, ent.start_char, ent.end_char, ent.text.split()[-1])
 
 
-def generalise(doc: Any, rng: random.Random, pools: dict[str, list[str]]) -> str | None:
-    """Entailment: a named person, organisation or place becomes a description of its type.
-
-    Names after a determiner or before a possessive are left alone ("the a place").
-    """
-    ents = [
-        e
-        for e in doc.ents
-        if e.label_ in DESCRIPTIONS
-        and (e.start == 0 or (doc[e.start - 1].pos_ != "DET" and doc[e.start - 1].tag_ != "POS"))
-        and (e.end == len(doc) or doc[e.end].tag_ != "POS")
-    ]
-    if not ents:
-        return None
-    ent = rng.choice(ents)
-    new = DESCRIPTIONS[ent.label_]
-    return _splice(
-        doc.text, ent.start_char, ent.end_char, new.capitalize() if ent.start == 0 else new
-    )
-
-
 GENERATORS: dict[str, Callable[[Any, random.Random, dict[str, list[str]]], str | None]] = {
     "number": change_number,
     "date": change_date,
@@ -275,7 +244,6 @@ GENERATORS: dict[str, Callable[[Any, random.Random, dict[str, list[str]]], str |
     "antonym": antonym,
     "unit": unit_rewrite,
     "shorten": shorten,
-    "generalise": generalise,
 }
 
 
@@ -339,19 +307,13 @@ def generate(
             order = list(family)
             rng.shuffle(order)
             # names are in almost every sentence: try them last, so each kind gets its share
-            order.sort(
-                key=lambda k: k in ("entity", "shorten", "generalise") and rng.random() < 0.7
-            )
+            order.sort(key=lambda k: k in ("entity", "shorten") and rng.random() < 0.7)
             for kind in order:
                 new = GENERATORS[kind](doc, rng, pools)
                 if new and new != doc.text:
-                    # a shortened or generalised name is entailed by the full one, not the
-                    # other way round: that way it is neutral ("specific")
-                    one_way = kind in ("shorten", "generalise")
-                    swap = not one_way and rng.random() < 0.5
+                    # a shortened name is entailed by the full one, not the other way round
+                    swap = kind != "shorten" and rng.random() < 0.5
                     pair = (new, doc.text) if swap else (doc.text, new)
                     out.append(Pair(*pair, label=label, source=f"hard:{kind}"))
-                    if kind == "generalise":
-                        out.append(Pair(new, doc.text, label="neutral", source="hard:specific"))
                     break
     return out
