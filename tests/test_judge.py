@@ -205,6 +205,14 @@ def test_another_holder_of_the_same_office_is_an_entity_conflict(
             "Ruth Amsel is not the head of Lindqvist Rail.",
             "Lindqvist Rail Head Omar Siddiq said the line would reopen in May.",
         ),
+        (  # a past holder
+            "Ruth Amsel was the head of Lindqvist Rail.",
+            "Lindqvist Rail Head Omar Siddiq said the line would reopen in May.",
+        ),
+        (  # another time
+            "Lindqvist Rail's head, Ruth Amsel, opened the line in 2019.",
+            "Lindqvist Rail Head Omar Siddiq said the line would reopen in May.",
+        ),
     ],
 )
 def test_no_office_conflict(statement: str, passage: str) -> None:

@@ -5,7 +5,7 @@ Kessler, now chief executive": no verb frame aligns the two (one is a copula, th
 an apposition), so :mod:`service.judge.frames` cannot see the swap. A **role** ties a
 person (or a company: "the owner of Kelby") to an office, read off the parse in three shapes:
 
-* copula: "<person> is (the) <office>", not negated;
+* copula: "<person> is (the) <office>", in the present tense and not negated;
 * apposition: "<person>, <office>" or "<office>, <person>";
 * title: "<office words> <person>" ("Vantora Chief Executive Marisa Okafor").
 
@@ -18,7 +18,8 @@ A statement's role **conflicts** with a passage's when the offices are written a
 they belong to one organisation (both name it, or one names it and the other text
 mentions it), and the holders are different people, neither named in the other text.
 "Former chief executive" is another office than "chief executive", so a past holder is no
-conflict, and without an organisation on either side nothing is compared.
+conflict; a statement with a time ("in 2019") is not compared, since offices change hands;
+and without an organisation on either side nothing is compared.
 """
 
 from __future__ import annotations
@@ -64,8 +65,13 @@ def extract_roles(doc: Doc, entities: Sequence[Entity]) -> list[Role]:
         nouns = [c for c in head.children if c.dep_ == "appos"]
         if head.dep_ == "appos":
             nouns.append(head.head)
-        verb = head.head
-        if head.dep_ == "nsubj" and verb.lemma_ == "be" and not _negated(verb):
+        verb = head.head  # "is", not "was": a past holder is no conflict with today's
+        if (
+            head.dep_ == "nsubj"
+            and verb.tag_ in ("VBZ", "VBP")
+            and verb.lemma_ == "be"
+            and not _negated(verb)
+        ):
             nouns += [c for c in verb.children if c.dep_ == "attr"]
         found = [_office(n, at) for n in nouns if n.pos_ == "NOUN" and _definite(n)]
         title = [t for c in head.children if c.dep_ == "compound" and c.i < span.start
@@ -77,6 +83,8 @@ def extract_roles(doc: Doc, entities: Sequence[Entity]) -> list[Role]:
 
 def role_conflicts(s: Annotation, p: Annotation) -> list[Mismatch]:
     """The statement names one holder of an office and the passage another (module doc)."""
+    if s.times:  # "was prime minister in 2019": offices change hands; the time rule speaks
+        return []
     for rs in s.roles:
         for rp in p.roles:
             if rs.office != rp.office or not _one_organisation(rs, rp, s, p):
