@@ -80,6 +80,8 @@ class SqliteLexical:
 
         Unfiltered searches of a store with a tantivy index rank its candidates; filtered
         ones, and any the candidates cannot answer, rank in FTS5 (joined to documents).
+        ``size`` is the store's count of searchable claims (it decides which words count
+        as common: :meth:`_lexical_words`).
         """
         words = self._lexical_words(query, size)
         match = fts_query(query, words)
