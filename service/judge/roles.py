@@ -55,10 +55,16 @@ class Role(msgspec.Struct, frozen=True, array_like=True):
 
 def extract_roles(doc: Doc, entities: Sequence[Entity]) -> list[Role]:
     """The roles of a parsed text (module doc); ``entities`` are the text's, in order."""
-    at = _entity_index(doc, entities)
+    spans = [doc.char_span(e.start, e.end, alignment_mode="expand") for e in entities]
+    # token index -> index of the entity it lies in
+    at = {
+        t: k
+        for k, span in enumerate(spans)
+        if span is not None
+        for t in range(span.start, span.end)
+    }
     out: list[Role] = []
-    for i, holder in enumerate(entities):
-        span = doc.char_span(holder.start, holder.end, alignment_mode="expand")
+    for i, (holder, span) in enumerate(zip(entities, spans, strict=True)):
         if holder.kind not in _HOLDERS or span is None:
             continue
         head = span.root
@@ -102,16 +108,6 @@ def role_conflicts(s: Annotation, p: Annotation) -> list[Mismatch]:
                 )
             ]
     return []
-
-
-def _entity_index(doc: Doc, entities: Sequence[Entity]) -> dict[int, int]:
-    """Token index -> index of the entity it lies in."""
-    out: dict[int, int] = {}
-    for k, e in enumerate(entities):
-        span = doc.char_span(e.start, e.end, alignment_mode="expand")
-        if span is not None:
-            out.update(dict.fromkeys(range(span.start, span.end), k))
-    return out
 
 
 def _negated(verb: Token) -> bool:

@@ -47,6 +47,7 @@ from service.store.base import (
 )
 from service.store.sqlite_schema import (
     DOC_COLUMNS,
+    LOAD_CHUNK,
     SCHEMA,
     SCHEMA_VERSION,
     claim_record,
@@ -60,7 +61,6 @@ from service.store.vectors import ExactIndex, VectorIndex, top_k
 
 VectorIndexKind = Literal["auto", "exact", "hnsw"]
 LexicalIndexKind = Literal["auto", "fts5", "tantivy"]
-_LOAD_CHUNK = 50_000  # rows per fetch when loading vectors: no 1.5 GB of bytes at once
 
 
 class SqliteStore:
@@ -264,7 +264,7 @@ class SqliteStore:
 
     def _build_index(self, index: VectorIndex) -> VectorIndex:
         cur = self._db.execute(self._searchable_sql("c.id, c.embedding"))
-        while rows := cur.fetchmany(_LOAD_CHUNK):
+        while rows := cur.fetchmany(LOAD_CHUNK):
             ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
             matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
             index.add(ids, matrix.reshape(len(rows), self.embedding.dimension))

@@ -20,11 +20,10 @@ from typing import Any
 
 from service.store.base import SearchFilter
 from service.store.lexical import query_words
-from service.store.sqlite_schema import FTS_TOKENIZE, filter_sql, fts_query
+from service.store.sqlite_schema import FTS_TOKENIZE, LOAD_CHUNK, filter_sql, fts_query
 from service.store.text_index import FORMAT, FtsTerms, TantivyIndex, fts5_bm25, fts5_stats, varints
 from service.store.text_sync import Change, PendingWrites
 
-_LOAD_CHUNK = 50_000  # claims per fetch when the tantivy index is rebuilt
 _TEXT_SLACK = 20  # extra lexical hits fetched to make up for retracted claims
 _PRUNE_MIN_CLAIMS, _KEEP_RAREST = 50_000, 3  # see SqliteLexical._lexical_words
 
@@ -223,7 +222,7 @@ class SqliteLexical:
     def _claim_terms(self) -> Iterator[tuple[int, str]]:
         """Every claim's id and FTS5 terms (joined by spaces), read in chunks."""
         cur = self._db.execute("SELECT id, text FROM claims")
-        while rows := cur.fetchmany(_LOAD_CHUNK):
+        while rows := cur.fetchmany(LOAD_CHUNK):
             terms = self._terms.joined([r[1] for r in rows])
             yield from zip((r[0] for r in rows), terms, strict=True)
 
