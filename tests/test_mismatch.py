@@ -86,6 +86,23 @@ def test_time_mismatch_with_past_reference() -> None:
     assert m.passage_interval == Interval(date(2022, 2, 4), date(2022, 2, 4))
 
 
+def test_a_light_verbs_object_is_the_event_it_dates() -> None:
+    passage = "BERLIN - Kaltwerk AG made a strong stock market debut on Thursday, its shares up 9%."
+    m = one(
+        "Kaltwerk made its stock market debut on June 6, 2025.", passage, p_ref=date(2025, 6, 6)
+    )
+    assert m.passage_interval == Interval(date(2025, 6, 5), date(2025, 6, 5))
+    assert kinds("Kaltwerk made its debut on June 5, 2025.", passage, p_ref=date(2025, 6, 6)) == []
+
+
+def test_a_state_is_no_report() -> None:
+    # "state" shares its crude stem with "stated": the segment is not a report of the vote
+    passage = "Bavaria's state parliament on Wednesday approved a law requiring heat pumps."
+    ref = date(2025, 11, 20)
+    found = find_mismatches("Bavaria's parliament approved the law last month.", ref, passage, ref)
+    assert [m.kind for m in found] == ["time"]
+
+
 # --- numbers --------------------------------------------------------------------------------
 
 
@@ -170,6 +187,65 @@ def test_a_passage_is_read_the_same_for_each_statement_in_any_order() -> None:
     assert [kinds(s, passage) for s in statements] == [["number"], []]
     assert [kinds(s, passage) for s in reversed(statements)] == [[], ["number"]]
     assert kinds(statements[0], passage, p_ref=None) == ["number"]
+
+
+@pytest.mark.parametrize(
+    ("statement", "conflicting", "agreeing"),
+    [
+        # "an estimated" qualifies the amount; spaCy hangs every word of it from the noun
+        (
+            "The spill killed an estimated 61,000 trout.",
+            "Officials said the spill killed an estimated 16,000 trout in the river.",
+            "Officials said the spill killed an estimated 60,000 trout in the river.",
+        ),
+        # an age, which spaCy tags as a date, against the same person's age in an apposition
+        (
+            "Marta Lindqvist is 58 years old.",
+            "Marta Lindqvist, a 48-year-old engineer, was elected on Sunday.",
+            "Marta Lindqvist, a 58-year-old engineer, was elected on Sunday.",
+        ),
+        # a copula's amount of a named subject: the subject is its anchor
+        (
+            "TOI-1452 b is about 4.1 times the mass of Earth.",
+            "The planet, named TOI-1452 b, is about 1.4 times the mass of Earth.",
+            "The planet, named TOI-1452 b, is roughly 4 times the mass of Earth.",
+        ),
+        # "with" hung on the verb in one parse and on the noun in the other
+        (
+            "The rule covers new warehouses with more than 200 bays.",
+            "The council approved a rule requiring solar roofs over new warehouses with more than "
+            "80 bays.",
+            "The council approved a rule requiring solar roofs over new warehouses with more than "
+            "200 bays.",
+        ),
+    ],
+)
+def test_amounts_found_by_their_noun_subject_or_age(
+    statement: str, conflicting: str, agreeing: str
+) -> None:
+    assert kinds(statement, conflicting) == ["number"]
+    assert kinds(statement, agreeing) == []
+
+
+@pytest.mark.parametrize(
+    ("statement", "passage"),
+    [
+        # another person's age
+        ("Marta Lindqvist is 58 years old.", "Jonas Berg, a 48-year-old engineer, lost."),
+        # a copula's amount with an anchor of its own: the offer, not the shares
+        (
+            "Orlen's offer is a 22% premium to Lotos's closing price.",
+            "Lotos shares jumped 18% on Tuesday, while Orlen shares fell 3%.",
+        ),
+        # a percentage's own sign is no anchor: other prices, other stocks
+        (
+            "The $12.40-a-share offer is 22% above where Orlen's stock closed.",
+            "The stock opened at 9.10 euros and closed 7% above the offer price.",
+        ),
+    ],
+)
+def test_amounts_of_other_things_are_not_compared(statement: str, passage: str) -> None:
+    assert kinds(statement, passage) == []
 
 
 def test_years_and_dates_are_not_quantities() -> None:

@@ -40,7 +40,14 @@ if TYPE_CHECKING:
 
     from service.judge.annotate import Annotation
 
-__all__ = ["Arg", "Frame", "entity_conflicts", "extract_frames", "polarity_conflicts"]
+__all__ = [
+    "LIGHT_VERBS",
+    "Arg",
+    "Frame",
+    "entity_conflicts",
+    "extract_frames",
+    "polarity_conflicts",
+]
 
 _SYNONYMS = {
     "visit": "visit travel go come arrive fly tour trip head",
@@ -67,7 +74,7 @@ ANTONYMS: dict[str, set[str]] = {}
 for _a, _b in _ONE_OFF | _REVERSIBLE:
     ANTONYMS.setdefault(_a, set()).add(_b)
     ANTONYMS.setdefault(_b, set()).add(_a)
-_LIGHT = frozenset({"pay", "make", "hold", "take", "conduct"})  # "pay a visit": the visit
+LIGHT_VERBS = frozenset({"pay", "make", "hold", "take", "conduct"})  # "pay a visit": the visit
 _EVENT_NOUNS = frozenset({"visit", "trip", "tour"})
 _MODALS = frozenset({"could", "may", "might", "would", "should", "can", "must"})
 _CONDITIONS = frozenset({"if", "whether", "unless"})
@@ -120,7 +127,7 @@ def extract_frames(doc: Doc, entities: list[Entity]) -> list[Frame]:
     for t in predicate_tokens(doc):
         lemma, args_of = t.lemma_.lower(), [t]
         light = next((c for c in t.children if c.dep_ == "dobj"), None)
-        if lemma in _LIGHT and light is not None and light.lemma_.lower() in _EVENT_NOUNS:
+        if lemma in LIGHT_VERBS and light is not None and light.lemma_.lower() in _EVENT_NOUNS:
             lemma, args_of = light.lemma_.lower(), [t, light]
         args: dict[str, Arg] = {}
         for head in args_of:

@@ -75,7 +75,8 @@ _QUALIFIERS = (  # longest first
     ("no more than", "max"), ("fewer than", "max"), ("less than", "max"),
     ("more than", "min"), ("at least", "min"), ("at most", "max"), ("up to", "max"),
     ("as many as", "max"), ("upwards of", "min"), ("close to", "about"), ("nearly", "below"),
-    ("almost", "below"), ("about", "about"), ("around", "about"), ("approximately", "about"),
+    ("almost", "below"), ("an estimated", "about"), ("estimated", "about"), ("about", "about"),
+    ("around", "about"), ("approximately", "about"),
     ("roughly", "about"), ("some", "about"), ("over", "min"), ("under", "max"),
     ("exactly", "exact"), ("only", "exact"),
 )  # fmt: skip
@@ -123,11 +124,14 @@ def extract_quantities(
     """
     out: list[Quantity] = []
     for ent in doc.ents:
-        if ent.label_ not in _AMOUNTS or any(
-            ent.start_char < e and s < ent.end_char for s, e in masked
-        ):
+        if any(ent.start_char < e and s < ent.end_char for s, e in masked):
             continue
-        q = _quantity(doc, ent, predicates)
+        if ent.label_ == "DATE":
+            q = _age(ent, predicates)
+        elif ent.label_ in _AMOUNTS:
+            q = _quantity(doc, ent, predicates)
+        else:
+            continue
         if q is not None:
             out.append(q)
     return out
@@ -151,6 +155,8 @@ def _quantity(doc: Doc, ent: Span, predicates: frozenset[int]) -> Quantity | Non
         return None
     lo, hi, unit, bound, written_lo, written_hi = parsed
     root = ent.root
+    if root.dep_ == "det":  # "an estimated 83,000 fish": every token hangs from "fish"
+        root = next((t for t in ent if t.like_num), root)
     noun, attach = "", root
     if root.dep_ in _MODIFIER_DEPS and root.head.pos_ in ("NOUN", "PROPN") and root.head.i >= end:
         attach = root.head
@@ -181,6 +187,22 @@ def _quantity(doc: Doc, ent: Span, predicates: frozenset[int]) -> Quantity | Non
     return Quantity(text, doc[start].idx, doc[start].idx + len(text), lo, hi, unit, noun,
                     frame_start, role, anchors, names, subject, bound, written_lo,
                     written_hi)  # fmt: skip
+
+
+_AGE_RE = re.compile(r"(?:aged )?([0-9]{1,3})[- ]years?[- ]old|aged ([0-9]{1,3})", re.IGNORECASE)
+
+
+def _age(ent: Span, predicates: frozenset[int]) -> Quantity | None:
+    """A person's age, which spaCy tags as a date: "54 years old", "a 44-year-old", "aged 54"."""
+    m = _AGE_RE.fullmatch(ent.text)
+    if m is None:
+        return None
+    years = float(m[1] or m[2])
+    frame_start, role = _frame_of(ent.root, predicates)
+    anchors, names, subject = _anchors(ent.root, range(ent.start, ent.end))
+    return Quantity(ent.text, ent.start_char, ent.end_char, years - 0.5, years + 0.5, "age", "",
+                    frame_start, role, anchors, names, subject, "exact", years - 0.5,
+                    years + 0.5)  # fmt: skip
 
 
 @functools.cache
@@ -240,6 +262,15 @@ def _anchors(root: Token, own: range) -> tuple[tuple[str, ...], tuple[str, ...],
     for _ in range(6):
         if node.i not in own and _content(node):
             lemmas.add(node.lemma_.lower())
+        before = node.doc[node.i - 1] if node.i > 0 else node
+        if (
+            node.dep_ == "prep"
+            and before.i not in own
+            and before.pos_ == "NOUN"
+            and _content(before)
+        ):
+            # "car parks with 50 spaces": the parser may hang "with" on the verb instead
+            lemmas.add(before.lemma_.lower())
         if node.pos_ in ("VERB", "AUX"):
             for subj in (c for c in node.children if c.dep_ in _SUBJECTS and c.i not in own):
                 if _content(subj) and not _name(subj):
@@ -358,22 +389,41 @@ def _comparable(qs: Quantity, qp: Quantity, s: Annotation, p: Annotation) -> boo
 
 
 def _anchored(qs: Quantity, qp: Quantity, s: Annotation, p: Annotation) -> bool:
-    """The same unit, a shared anchor, and nothing that says they are about others.
+    """The same unit, a shared anchor (or noun), and nothing that says they are about others.
 
     Their subjects must be the same noun and their names must meet when both have some,
     and when the statement's subject
     is named, a passage that names only others ("Kelby employs 6,300 people" for "Solvend
     employs 780") speaks of someone else; one that names no one continues its story.
     """
-    if not qs.unit or qs.unit != qp.unit or not set(qs.anchors) & set(qp.anchors):
+    if not qs.unit or qs.unit != qp.unit:
         return False
+    if _described(qs, qp):
+        return True
     if qs.names and qp.names and not set(qs.names) & set(qp.names):
+        return False
+    if not {qs.noun, *qs.anchors} & {qp.noun, *qp.anchors} - {""}:
         return False
     if qs.subject and qp.subject and qs.subject != qp.subject:
         return False  # "exports rose 5%" / "imports rose 3%"
     ours = {w for e in s.entities for w in e.key.split()} | set(qs.names)
     theirs = {w for e in p.entities for w in e.key.split()}
     return not (qs.names and theirs and not ours & theirs)
+
+
+def _described(qs: Quantity, qp: Quantity) -> bool:
+    """A copula's amount of a named subject, with no content word of its own to anchor it.
+
+    "HX-2218 b is 3.2 times the radius of Earth", "Okonjo is 54 years old": every name of
+    the subject must be one of the passage amount's. An amount with an anchor ("Vantora's
+    offer is a 41% premium": the offer) is compared by its anchor.
+    """
+    return (
+        qs.role in ("attr", "acomp")
+        and not qs.anchors
+        and bool(qs.names)
+        and set(qs.names) <= set(qp.names)
+    )
 
 
 def _disjoint(a: Quantity, b: Quantity) -> bool:

@@ -19,6 +19,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from service.judge.frames import LIGHT_VERBS, Arg, Frame
 from service.judge.result import Mismatch
 from service.judge.words import STOP, stem, words
 from service.temporal import Interval, Tenses, TimeExpression, shift
@@ -74,6 +75,11 @@ _GENERIC = words(
     " should may might can"
 )
 _REPORTING = words("announc say report confirm tell statement stat brief claim")  # stems
+# the same words as written ("state" is no report, though its stem is "stated"'s)
+_REPORTED_RE = re.compile(
+    r"(?i)\b(?:announc\w*|say|says|said|saying|reports?|reported|reporting|confirm\w*|tells?"
+    r"|telling|told|statements?|stated|brief(?:ed|ing)?|claimed)\b"
+)
 
 
 def _gap(a: Interval, b: Interval) -> int:
@@ -106,13 +112,26 @@ def anchors(statement: str, s: Annotation) -> set[str]:
     """Return the statement's event word: the predicate of its first named subject.
 
     "Xi Jinping declined Putin's invitation to visit Moscow in 2022" dates the declining, so
-    only "declin" anchors it; without a named subject, every content word does.
+    only "declin" anchors it; a light or aspectual verb's object is the event ("Solvend made
+    its debut on ..." is dated by "debut"). Without a named subject, every content word
+    anchors it: reporters word one event with other verbs ("hit Japan" / "made landfall").
     """
     for f in s.frames:
         subj = f.arg("subj")
         if subj is not None and subj.entities and stem(f.lemma) not in _REPORTING:
-            return {stem(f.lemma)}
+            obj = _light_object(f)
+            return {stem(w) for w in obj.lemmas} if obj else {stem(f.lemma)}
     return _stems(_blank(statement, [(t.start, t.end) for t in s.times]))
+
+
+# verbs whose object names the event: "made its debut", "is due to start production"
+_EVENT_OBJECT_VERBS = LIGHT_VERBS | {"start", "begin", "resume", "finish", "complete"}
+
+
+def _light_object(f: Frame) -> Arg | None:
+    """The object of a light or aspectual verb, which names the event (its dating)."""
+    obj = f.arg("obj")
+    return obj if f.lemma in _EVENT_OBJECT_VERBS and obj is not None and obj.lemmas else None
 
 
 def anchored_times(
@@ -138,7 +157,7 @@ def anchored_times(
             found = _stems(blanked[lo:hi])
         if not anchor & found:
             continue
-        if found & _REPORTING and not _FUTURE_CUE_RE.search(passage, lo, hi):
+        if _REPORTED_RE.search(blanked, lo, hi) and not _FUTURE_CUE_RE.search(passage, lo, hi):
             continue
         m = _OPENING_RE.search(passage, lo, t.start)
         if m and not t.text.lower().startswith(m["w"].lower()):
