@@ -210,6 +210,20 @@ def test_a_passage_is_read_the_same_for_each_statement_in_any_order() -> None:
             "The planet, named TOI-1452 b, is about 1.4 times the mass of Earth.",
             "The planet, named TOI-1452 b, is roughly 4 times the mass of Earth.",
         ),
+        # a race time, to the second
+        (
+            "Amina Keter won the women's race in 2:21:14.",
+            "In the women's race, Kenya's Amina Keter won in 2:21:41, ahead of Sara Tolosa.",
+            "The women's race went to Amina Keter of Kenya in 2:21:14.",
+        ),
+        # the passage names a place where the statement names its subject: no other subject
+        (
+            "Cyclone Imani had maximum sustained winds of 210 km/h when it came ashore.",
+            "The cyclone came ashore near Beira with maximum sustained winds of 160 km/h, "
+            "flattening homes.",
+            "The cyclone came ashore near Beira with maximum sustained winds of 210 km/h, "
+            "flattening homes.",
+        ),
         # "with" hung on the verb in one parse and on the noun in the other
         (
             "The rule covers new warehouses with more than 200 bays.",

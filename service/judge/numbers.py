@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from service.judge.entities import comparable_kinds
 from service.judge.frames import aligned
 from service.judge.result import Mismatch
 
@@ -150,7 +151,8 @@ def _quantity(doc: Doc, ent: Span, predicates: frozenset[int]) -> Quantity | Non
     if end < len(doc) and doc[end].lower_.rstrip(".") in _SCALES and not doc[end - 1].whitespace_:
         end += 1  # the tokenizer splits "£12m" into "£12" and "m" (or "m." at the end)
     words = _WORD_RE.findall(doc[start:end].text.lower())
-    parsed = _parse(words)
+    clock = _DURATION_RE.fullmatch(ent.text)
+    parsed = _duration(clock) if clock else _parse(words)
     if parsed is None:
         return None
     lo, hi, unit, bound, written_lo, written_hi = parsed
@@ -171,6 +173,8 @@ def _quantity(doc: Doc, ent: Span, predicates: frozenset[int]) -> Quantity | Non
         unit = ent[-1].lemma_.lower()
         if end + 1 < len(doc) and doc[end].text == "/" and not doc[end - 1].whitespace_:
             end += 2  # the parser splits "km/h" after the entity's "198 km"
+            if attach.i < end:  # and may take its "h" for the noun it modifies
+                noun, attach = "", root
     if ent.label_ in ("QUANTITY", "CARDINAL") and unit and unit not in ("%", "pp"):
         measured = _measure(doc, start, end)
         if measured is not None:
@@ -203,6 +207,16 @@ def _age(ent: Span, predicates: frozenset[int]) -> Quantity | None:
     return Quantity(ent.text, ent.start_char, ent.end_char, years - 0.5, years + 0.5, "age", "",
                     frame_start, role, anchors, names, subject, "exact", years - 0.5,
                     years + 0.5)  # fmt: skip
+
+
+_DURATION_RE = re.compile(r"([0-9]{1,2}):([0-5][0-9]):([0-5][0-9])")
+_DURATION = "[time]"  # pint's dimension of "2 hours", so the two compare
+
+
+def _duration(m: re.Match[str]) -> tuple[float, float, str, str, float, float]:
+    """A race time, "2:19:52": hours, minutes and seconds, exact to the second."""
+    seconds = int(m[1]) * 3600 + int(m[2]) * 60 + int(m[3])
+    return seconds - 0.5, seconds + 0.5, _DURATION, "exact", seconds - 0.5, seconds + 0.5
 
 
 @functools.cache
@@ -407,7 +421,10 @@ def _anchored(qs: Quantity, qp: Quantity, s: Annotation, p: Annotation) -> bool:
     if qs.subject and qp.subject and qs.subject != qp.subject:
         return False  # "exports rose 5%" / "imports rose 3%"
     ours = {w for e in s.entities for w in e.key.split()} | set(qs.names)
-    theirs = {w for e in p.entities for w in e.key.split()}
+    named = [e for e in s.entities if set(e.key.split()) & set(qs.names)]
+    # others of the subject's kind: a place the passage also names is no other subject
+    others = [e for e in p.entities if not named or any(comparable_kinds(e, n) for n in named)]
+    theirs = {w for e in others for w in e.key.split()}
     return not (qs.names and theirs and not ours & theirs)
 
 
