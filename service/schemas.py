@@ -570,11 +570,12 @@ class Evidence(Base):
         ),
     ] = False
     agrees_on: Annotated[
-        list[Literal["number"]],
+        list[Literal["number", "time"]],
         Meta(
             description="Details the rules found stated here as the statement states them "
-            "(a number of the same unit in the same role). Beside another outlet's mismatch "
-            "on the same detail it makes the outlets disagree (verdict `conflicting`).",
+            "(a number of the same unit in the same role; a date of the statement's event "
+            "that meets the statement's). Beside another outlet's mismatch on the same "
+            "detail it makes the outlets disagree (verdict `conflicting`).",
             examples=[["number"]],
         ),
     ] = msgspec.field(default_factory=list)

@@ -95,6 +95,20 @@ def test_a_light_verbs_object_is_the_event_it_dates() -> None:
     assert kinds("Kaltwerk made its debut on June 5, 2025.", passage, p_ref=date(2025, 6, 6)) == []
 
 
+def test_a_date_of_the_event_stated_alike_is_an_agreement() -> None:
+    passage = "Judge Amara Osei ruled in Accra on Wednesday that the contract was void."
+    ref = date(2025, 10, 9)
+    statement = "Judge Amara Osei ruled on the contract on October 8, 2025."
+    assert find_agreements(statement, None, passage, ref) == ("time",)
+    assert kinds(statement, passage, p_ref=ref) == []
+    other_day = statement.replace("October 8", "October 7")
+    assert find_agreements(other_day, None, passage, ref) == ()
+    assert kinds(other_day, passage, p_ref=ref) == ["time"]
+    # a time opened by "since" meets almost any later date: no agreement
+    since = "It is Xi's first visit to Moscow since the invasion in February 2022."
+    assert find_agreements("Xi visited Moscow in 2024.", None, since, ref) == ()
+
+
 def test_a_state_is_no_report() -> None:
     # "state" shares its crude stem with "stated": the segment is not a report of the vote
     passage = "Bavaria's state parliament on Wednesday approved a law requiring heat pumps."

@@ -32,7 +32,7 @@ from service.judge.frames import entity_conflicts, polarity_conflicts
 from service.judge.numbers import number_agreements, number_conflicts
 from service.judge.result import Mismatch
 from service.judge.roles import role_conflicts
-from service.judge.timing import publication_mismatch, time_mismatch
+from service.judge.timing import publication_mismatch, time_agreement, time_mismatch
 
 __all__ = ["Mismatch", "find_agreements", "find_mismatches"]
 
@@ -72,7 +72,11 @@ def find_agreements(
     *,
     annotation: Annotation | None = None,
 ) -> tuple[str, ...]:
-    """The kinds of detail the passage states as the statement does (now only "number")."""
+    """The kinds of detail the passage states as the statement does: "number", "time"."""
     s = statement_annotation(statement, statement_ref)
     p = annotation or passage_annotation(passage, passage_ref)
-    return ("number",) if number_agreements(s, p) else ()
+    found = {
+        "number": bool(number_agreements(s, p)),
+        "time": time_agreement(statement, s, passage, p),
+    }
+    return tuple(kind for kind, agrees in found.items() if agrees)

@@ -32,6 +32,7 @@ __all__ = [
     "anchored_times",
     "dated",
     "publication_mismatch",
+    "time_agreement",
     "time_mismatch",
 ]
 
@@ -189,6 +190,19 @@ def time_mismatch(statement: str, s: Annotation, passage: str, p: Annotation) ->
         explanation=f"The statement places it {_placed(first.interval)}; "
         f"the passage dates it to {near.interval.describe()}.",
     )
+
+
+def time_agreement(statement: str, s: Annotation, passage: str, p: Annotation) -> bool:
+    """A passage time that dates the statement's event meets one of the statement's times.
+
+    Only bounded passage times count: "since 2019" meets almost any year.
+    """
+    bounded = [
+        t
+        for t in anchored_times(anchors(statement, s), passage, p.times)
+        if datetime.date.min < t.interval.start and t.interval.end < datetime.date.max
+    ]
+    return any(a.interval.overlaps(b.interval) for a in s.times for b in bounded)
 
 
 def publication_mismatch(
