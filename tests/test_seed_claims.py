@@ -82,10 +82,6 @@ def test_xi_2022_is_refuted_with_declined_visit_marked_contradicting(
     )
 
 
-@pytest.mark.xfail(
-    reason=next(c["known_failure"] for c in SEED_CLAIMS if c["id"] == "state-visit-march-2023"),
-    strict=True,
-)
 def test_state_visit_2023_supported_by_003_or_004(results: dict[str, dict[str, Any]]) -> None:
     result = results["state-visit-march-2023"]
     assert result["verdict"] == "supported"
