@@ -201,14 +201,18 @@ REASONS_DESCRIPTION = (
     "number, named-entity or did-not-happen conflict found by the rules); "
     "`outlets_disagree` (one source states the statement's detail, another contradicts "
     "it: the verdict is `conflicting`); `no_relevant_evidence` "
-    "(no passage on the topic); `no_decisive_evidence` (on-topic passages, none decisive)."
+    "(no passage on the topic); `no_decisive_evidence` (on-topic passages, none decisive); "
+    "`support_below_floor` (unverified although `supported` is the most probable verdict: "
+    "its probability, in `scores.probabilities`, is under the support floor)."
 )
 CONFIDENCE_DESCRIPTION = (
     "The calibrated probability that the verdict is right: the fitted verdict model's "
     "probability of it (`scores.probabilities`), fitted on labelled claims never reported on. "
     "Of many results with confidence 0.7, about 70 % are right. A `conflicting` verdict "
     "said because outlets disagree (reason `outlets_disagree`) has as confidence the share "
-    "of such training claims that were conflicting."
+    "of such training claims that were conflicting. An unverified statement that leans "
+    "supported (reason `support_below_floor`) has a low confidence: it is probably true, "
+    "but not probably enough to say so."
 )
 DocumentStatus = Annotated[Literal["active", "corrected", "retracted"], Meta(examples=["active"])]
 

@@ -132,7 +132,7 @@ def test_panel_marks_each_sentence_and_shows_evidence(page: Any, demo_server: st
     for i, mark in enumerate(marks):  # never colour alone: every mark has a word and a figure
         badge = sentences.nth(i).locator(".badge").inner_text()
         label = {"not_enough_info": "Unverified"}.get(mark, mark.capitalize())
-        assert re.search(rf"{label} \d+%$", badge), badge
+        assert re.search(rf"{label}(, leans supported)? \d+%$", badge), badge
     assert page.locator("#marked").inner_text().startswith("Xi visited Moscow in 2022.")
 
     # Keyboard: focus the first sentence and press Enter.
@@ -296,6 +296,35 @@ def test_panel_explains_time_mismatches_in_words(page: Any, demo_server: str) ->
     box = clock.bounding_box()
     assert box is not None and box["width"] > 8 and box["height"] > 8
     assert cards.nth(1).locator(".mismatch").count() == 0  # absent field: nothing shown
+
+
+def test_panel_shows_how_far_an_unverified_sentence_leans_supported(
+    page: Any, demo_server: str
+) -> None:
+    def below_floor(route: Any) -> None:  # the real answer, as the support floor makes it
+        response = route.fetch()
+        body = response.json()
+        body["verdict"], body["confidence"] = "not_enough_info", 0.03
+        body["reasons"] = ["supported_by_sources:1", "support_below_floor"]
+        body["scores"]["probabilities"] = {
+            "supported": 0.62,
+            "refuted": 0.2,
+            "conflicting": 0.15,
+            "not_enough_info": 0.03,
+        }
+        route.fulfill(response=response, json=body)
+
+    page.route("**/v1/check", below_floor)
+    page.goto(f"{demo_server}/panel/")
+    page.get_by_label("Text to check").fill("Xi visited Moscow in 2023.")
+    page.get_by_role("button", name="Check sentences").click()
+    playwright.expect(page.locator("#progress")).to_have_text(re.compile("^All 1 sentence checked"))
+    badge = page.locator("#marked .sentence .badge")
+    playwright.expect(badge).to_have_text(re.compile(r"Unverified, leans supported 62%$"))
+    page.locator("#marked .sentence").click()
+    playwright.expect(page.locator("#evidence-summary")).to_contain_text(
+        "Unverified: it leans supported (62%), too little to say so."
+    )
 
 
 def test_panel_says_when_a_sentence_is_not_english(page: Any, demo_server: str) -> None:

@@ -175,8 +175,12 @@ def test_supported_needs_the_support_floor() -> None:
         support_floor=0.99,
     )
     d = decide([p(0.7, 0.9, 0.05, "a")], model)
-    assert d.verdict != "supported"
+    assert d.verdict == "not_enough_info"
     assert d.confidence == pytest.approx(d.probabilities[d.verdict])
+    assert "support_below_floor" in d.reasons  # the panel shows it leans supported
+    below = decide([p(0.7, 0.9, 0.05, "a")], msgspec.structs.replace(model, support_floor=0.0))
+    assert below.verdict == "supported"
+    assert "support_below_floor" not in below.reasons
 
 
 def _claims() -> tuple[list[list[Judged]], list[str]]:

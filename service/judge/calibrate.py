@@ -50,7 +50,7 @@ SUPPORT_FLOORS = (0.0, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)
 # A wrongly "supported" statement counts as three errors: the costliest mistake for an
 # editor (issue 16 asks for none). At two, the cross-validated cost was flat from 0.45 to
 # 0.65 and the fit took 0.45: 60 false supports in 603 training claims, 70 of 192 false
-# statements on climate-fever dev (stop 25, bench/NOTES.md).
+# statements on climate-fever dev (stop 25, docs/judgement-rounds.md).
 FALSE_SUPPORT_COST = 3.0
 L2S = (1e-3, 3e-3, 1e-2)
 _STEPS = 3000

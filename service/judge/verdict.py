@@ -30,7 +30,8 @@ Two steps, each with numbers the response shows.
    single source each way (noisy-OR alone would let many weak readings add up), how many
    sources each way, the best relevance, which mismatch kinds were found, corroboration
    by the rules, paraphrase-level similarity, a detail stated alike (``agrees``: the
-   statement's number, which the small stance model often reads as a contradiction), and
+   statement's number or a date of its event, which the small stance model often reads
+   as a contradiction), and
    outlets that disagree (below)) gives the four verdicts' probabilities; the verdict is
    the most probable, except that ``supported`` needs at least the fitted
    ``support_floor`` (a wrongly supported statement is the costliest error for an editor;
@@ -300,6 +301,8 @@ def decide(passages: Sequence[Judged], model: VerdictModel | None = None) -> Dec
         reasons.append("outlets_disagree")
     if verdict == "not_enough_info" and passages and "no_relevant_evidence" not in reasons:
         reasons.append("no_decisive_evidence")
+    if verdict == "not_enough_info" and probs and max(probs, key=probs.__getitem__) == "supported":
+        reasons.append("support_below_floor")  # leans supported, not enough to say so
     return Decision(
         verdict=verdict,
         confidence=confidence,

@@ -170,10 +170,18 @@
 
   // -- the marked text -------------------------------------------------------------------
 
+  // An unverified statement that leans supported shows how much, not its small confidence.
+  function leaning(result) {
+    const p = result?.scores?.probabilities?.supported;
+    if (!result?.reasons.includes("support_below_floor") || p == null) return null;
+    return Math.round(p * 100);
+  }
+
   function badgeText(sentence) {
     const v = VERDICTS[sentence.state];
+    const lean = leaning(sentence.result);
     const confidence = sentence.result ? ` ${Math.round(sentence.result.confidence * 100)}%` : "";
-    return [icon(v.icon), ` ${v.label}${confidence}`];
+    return [icon(v.icon), lean === null ? ` ${v.label}${confidence}` : ` ${v.label}, leans supported ${lean}%`];
   }
 
   function renderSentence(sentence) {
@@ -324,7 +332,10 @@
       summary.append("is unverified: the archive holds no passage about it.");
     } else {
       const v = VERDICTS[sentence.result.verdict];
-      summary.append(`${v.icon} ${v.label} (confidence ${Math.round(sentence.result.confidence * 100)}%).`);
+      const lean = leaning(sentence.result);
+      summary.append(lean === null
+        ? `${v.icon} ${v.label} (confidence ${Math.round(sentence.result.confidence * 100)}%).`
+        : `${v.icon} ${v.label}: it leans supported (${lean}%), too little to say so.`);
       const offTopic = sentence.result.evidence.filter((e) => e.on_topic === false);
       for (const evidence of sentence.result.evidence) {
         if (evidence.on_topic !== false) cards.append(card(sentence.text, evidence));
