@@ -1,20 +1,22 @@
 """Quantities with units, qualifiers and rounding; number conflicts between aligned quantities.
 
-spaCy finds the amounts (MONEY, PERCENT, QUANTITY, CARDINAL; times and scores are masked
-first); each is parsed into a range of values and a unit:
+spaCy finds the amounts (MONEY, PERCENT, QUANTITY, CARDINAL, and ages it tags DATE; times
+and scores are masked first); each is parsed into a range of values and a unit:
 
 * **unit**: a currency ("$4.2 billion" and "4.2 billion dollars" are both USD), "%" (also
   "percent", "per cent"), "pp" (percentage points), a measure ("3 tonnes"), the noun a
-  cardinal counts ("3 people"), or nothing for a bare number ("12 were killed").
+  cardinal counts ("3 people"), "age" ("54 years old", "a 44-year-old"), a race time
+  ("2:19:52", in seconds, as pint's "2 hours"), or nothing for a bare number ("12 were
+  killed").
 * **rounding**: a number is exact to its last written digit: "$1.2bn" is 1.15–1.25bn and
   agrees with "$1.19bn"; "$5 billion" is 4.5–5.5bn and conflicts with "$4.2 billion"; "12"
   conflicts with "10". Round thousands ("10,000") are read as rounded to their last non-zero
   digit, within 10%.
 * **qualifiers** widen the range: "more than/at least/over" (open above), "fewer than/up
-  to/under" (open below), "about/around/some/roughly/close to" (±10%), "nearly/almost"
-  (up to 20% below); "dozens/hundreds/thousands of" are wide ranges of their own. Two
-  amounts with the same open qualifier ("up to 2.1 GW" / "up to 1.2 GW") are compared by
-  their written numbers.
+  to/under" (open below), "about/around/some/roughly/close to/an estimated" (±10%),
+  "nearly/almost" (up to 20% below); "dozens/hundreds/thousands of" are wide ranges of
+  their own. Two amounts with the same open qualifier ("up to 2.1 GW" / "up to 1.2 GW")
+  are compared by their written numbers.
 
 * **measures** are converted by ``pint``: "180 kilometres per hour" and "112 mph" are both
   speeds, compared in metres per second.
@@ -406,9 +408,10 @@ def _anchored(qs: Quantity, qp: Quantity, s: Annotation, p: Annotation) -> bool:
     """The same unit, a shared anchor (or noun), and nothing that says they are about others.
 
     Their subjects must be the same noun and their names must meet when both have some,
-    and when the statement's subject
-    is named, a passage that names only others ("Kelby employs 6,300 people" for "Solvend
-    employs 780") speaks of someone else; one that names no one continues its story.
+    and when the statement's subject is named, a passage that names only others of its kind
+    ("Kelby employs 6,300 people" for "Solvend employs 780") speaks of someone else; one
+    that names no one, or only a place, continues its story. A copula's amount of a named
+    subject is anchored by the names (:func:`_described`).
     """
     if not qs.unit or qs.unit != qp.unit:
         return False

@@ -8,8 +8,10 @@ mismatch needs that none of those overlaps any statement time. The passage's pub
 date is never used as the event's date (a report can describe any earlier day, or announce
 a later one), except for a present-tense report without a time of its own
 (:func:`publication_mismatch`); a statement without a time never yields a time mismatch.
-Times come from the annotations: the passage's were resolved against its publication date
-at ingest, the statement's against its as-of date.
+:func:`time_agreement` is the other side: a bounded passage time of the event that meets
+a statement time (a date stated alike). Times come from the annotations: the passage's
+were resolved against its publication date at ingest, the statement's against its as-of
+date.
 """
 
 from __future__ import annotations
@@ -76,7 +78,7 @@ _GENERIC = words(
     " should may might can"
 )
 _REPORTING = words("announc say report confirm tell statement stat brief claim")  # stems
-# the same words as written ("state" is no report, though its stem is "stated"'s)
+# reports of an event, as written: "state" shares its crude stem with "stated"
 _REPORTED_RE = re.compile(
     r"(?i)\b(?:announc\w*|say|says|said|saying|reports?|reported|reporting|confirm\w*|tells?"
     r"|telling|told|statements?|stated|brief(?:ed|ing)?|claimed)\b"

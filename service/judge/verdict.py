@@ -31,11 +31,11 @@ Two steps, each with numbers the response shows.
    sources each way, the best relevance, which mismatch kinds were found, corroboration
    by the rules, paraphrase-level similarity, a detail stated alike (``agrees``: the
    statement's number or a date of its event, which the small stance model often reads
-   as a contradiction), and
-   outlets that disagree (below)) gives the four verdicts' probabilities; the verdict is
-   the most probable, except that ``supported`` needs at least the fitted
-   ``support_floor`` (a wrongly supported statement is the costliest error for an editor;
-   below the floor the statement is ``not_enough_info``, never refuted), and
+   as a contradiction), and outlets that disagree (below)) gives the four verdicts'
+   probabilities; the verdict is the most probable, except that ``supported`` needs at
+   least the fitted ``support_floor`` (a wrongly supported statement is the costliest
+   error for an editor; below the floor the statement is ``not_enough_info``, never
+   refuted, with the reason ``support_below_floor``), and
    ``confidence`` is the verdict's probability — the calibrated probability that it is
    right. Its parameters (and both floors) are fitted by ``factcheck fit-verdict`` on the
    news suite's train half, climate-fever train and the seed set
