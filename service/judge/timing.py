@@ -197,7 +197,8 @@ def time_mismatch(statement: str, s: Annotation, passage: str, p: Annotation) ->
 def time_agreement(statement: str, s: Annotation, passage: str, p: Annotation) -> bool:
     """A passage time that dates the statement's event meets one of the statement's times.
 
-    Only bounded passage times count: "since 2019" meets almost any year.
+    Only bounded passage times count: one opened by the clause around it ("first visit
+    since the invasion in February 2022") meets almost any later date.
     """
     bounded = [
         t
