@@ -23,6 +23,7 @@ from service.embed import Vectors
 from service.errors import FactCheckError, InvalidInputError
 from service.judge.agreement import corroborates, polarity_conflict
 from service.judge.annotate import Annotation, passage_annotation, statement_annotation
+from service.judge.coverage import Detail, missing_details
 from service.judge.mismatch import Mismatch, find_agreements, find_mismatches
 from service.judge.timing import dated
 from service.judge.verdict import Judged, VerdictModel, Weighed, decide, relevance
@@ -78,6 +79,7 @@ class _Screened:
     mismatch: Mismatch | None
     corroborated: bool
     agrees: tuple[str, ...] = ()  # details stated as the statement does (find_agreements)
+    missing: tuple[Detail, ...] = ()  # the statement's details it does not state
     annotation: Annotation | None = None  # the passage's, for an on-topic one
 
     @property
@@ -280,7 +282,10 @@ def _screen(
     agrees = find_agreements(
         statement, as_of, claim.text, doc.published_date, annotation=annotation
     )
-    return _Screened(cand, rank, claim, doc, similarity, mismatch, corroborated, agrees, annotation)
+    missing = missing_details(statement_annotation(statement, as_of), annotation, claim.text)
+    return _Screened(
+        cand, rank, claim, doc, similarity, mismatch, corroborated, agrees, missing, annotation
+    )
 
 
 def _respond(
@@ -305,6 +310,7 @@ def _respond(
                 mismatch=s.mismatch.kind if s.mismatch else None,
                 corroborated=s.corroborated,
                 agrees=s.agrees,
+                missing=tuple(d.kind for d in s.missing),
             )
         )
     decision = decide(judged, pipe.verdict_model)
@@ -371,4 +377,5 @@ def _evidence(s: _Screened, p: npt.NDArray[np.float32] | None, w: Weighed) -> Ev
         on_topic=w.relevance > 0.0,
         corroborated=s.corroborated,
         agrees_on=list(s.agrees),  # type: ignore[arg-type]
+        missing=list(s.missing),
     )

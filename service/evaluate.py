@@ -307,6 +307,7 @@ def judged_passages(result: CheckResponse) -> list[Judged]:
             mismatch=e.mismatch.kind if e.mismatch else None,
             corroborated=e.corroborated,
             agrees=tuple(e.agrees_on),
+            missing=tuple(d.kind for d in e.missing),
         )
         for e in result.evidence
     ]

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
+from service.judge.coverage import Detail
 from service.judge.mismatch import Mismatch
 
 # -- the example story ----------------------------------------------------------------------
@@ -581,6 +582,13 @@ class Evidence(Base):
             "that meets the statement's). Beside another outlet's mismatch on the same "
             "detail it makes the outlets disagree (verdict `conflicting`).",
             examples=[["number"]],
+        ),
+    ] = msgspec.field(default_factory=list)
+    missing: Annotated[
+        list[Detail],
+        Meta(
+            description="The statement's names, figures and dates this passage does not state "
+            "(service/judge/coverage.py): a passage can only support what it states.",
         ),
     ] = msgspec.field(default_factory=list)
 

@@ -278,6 +278,24 @@ def test_check_response_shape(client: TestClient) -> None:  # type: ignore[type-
     assert set(body["timings"]) == {"embed_ms", "retrieve_ms", "judge_ms", "total_ms", "batch_size"}
 
 
+def test_evidence_lists_the_statements_details_it_does_not_state(client: TestClient) -> None:  # type: ignore[type-arg]
+    client.post("/v1/documents", json=[ARTICLE])
+    port = "The port of Rotterdam was closed on Tuesday after a storm damaged two cranes."
+
+    def passage(statement: str) -> dict[str, Any]:
+        evidence = check(client, statement, top_k=3)["evidence"]
+        return next(e for e in evidence if e["text"] == port)
+
+    # "on Tuesday" of a story published on 6 February 2024 is 6 February
+    assert passage("A storm shut the port of Rotterdam on February 6, 2024.")["missing"] == []
+    assert passage("A storm shut the port of Antwerp on February 6, 2024.")["missing"] == [
+        {"kind": "name", "text": "Antwerp"}
+    ]
+    assert passage("A storm damaged five cranes in the port of Rotterdam.")["missing"] == [
+        {"kind": "number", "text": "five cranes"}
+    ]
+
+
 def test_data_survives_a_new_app_instance(make_client: Callable[..., TestClient]) -> None:  # type: ignore[type-arg]
     with make_client() as first:
         first.post("/v1/documents", json=ARTICLE)

@@ -327,6 +327,18 @@ def test_panel_shows_how_far_an_unverified_sentence_leans_supported(
     )
 
 
+def test_panel_shows_what_a_passage_does_not_state(page: Any, demo_server: str) -> None:
+    # The real answer: no demo article names Xi's wife, so every on-topic card says so.
+    page.goto(f"{demo_server}/panel/")
+    page.get_by_label("Text to check").fill("Xi visited Moscow with Peng Liyuan in March 2023.")
+    page.get_by_role("button", name="Check sentences").click()
+    playwright.expect(page.locator("#progress")).to_have_text(re.compile("^All 1 sentence checked"))
+    page.locator("#marked .sentence").click()
+    unstated = page.locator("#cards .card .unstated")
+    playwright.expect(unstated.first).to_contain_text("Not stated here: Peng Liyuan")
+    assert unstated.count() >= 2
+
+
 def test_panel_says_when_a_sentence_is_not_english(page: Any, demo_server: str) -> None:
     page.goto(f"{demo_server}/panel/")
     page.get_by_label("Text to check").fill("Xi Jinping ist 2022 nach Moskau gereist.")

@@ -29,6 +29,7 @@ def p(
     mismatch: str | None = None,
     corroborated: bool = False,
     agrees: tuple[str, ...] = (),
+    missing: tuple[str, ...] = (),
 ) -> Judged:
     return Judged(
         similarity=sim,
@@ -39,6 +40,7 @@ def p(
         mismatch=mismatch,
         corroborated=corroborated,
         agrees=agrees,
+        missing=missing,
     )
 
 
@@ -99,6 +101,16 @@ def test_one_source_counts_once() -> None:
     two = features([p(0.7, 0.6, 0.0, "a"), p(0.7, 0.6, 0.0, "b")])
     assert one[FEATURES.index("support")] == pytest.approx(0.6)
     assert two[FEATURES.index("support")] == pytest.approx(0.84)
+
+
+def test_covered_support_counts_only_passages_that_state_every_detail() -> None:
+    x = FEATURES.index("covered_support")
+    states_all = p(0.7, 0.6, 0.1, "a")
+    leaves_a_name_out = p(0.7, 0.9, 0.0, "b", missing=("name",))
+    assert features([states_all, leaves_a_name_out])[x] == pytest.approx(0.6)
+    assert features([leaves_a_name_out])[x] == 0.0
+    assert features([p(0.7, 0.6, 0.1, "a", mismatch="number")])[x] == 0.0
+    assert features([p(0.2, 0.6, 0.1, "a")])[x] == 0.0  # off topic
 
 
 def test_outlets_disagree_when_one_states_the_detail_and_another_contradicts_it() -> None:

@@ -52,7 +52,14 @@ if TYPE_CHECKING:
     from service.judge.annotate import Annotation
     from service.judge.frames import Frame
 
-__all__ = ["SCORE_RE", "Quantity", "extract_quantities", "number_agreements", "number_conflicts"]
+__all__ = [
+    "SCORE_RE",
+    "Quantity",
+    "extract_quantities",
+    "meets",
+    "number_agreements",
+    "number_conflicts",
+]
 
 _INF = 1e308  # "open above": the stored JSON has no infinity
 _AMOUNTS = frozenset({"MONEY", "PERCENT", "QUANTITY", "CARDINAL"})
@@ -446,6 +453,11 @@ def _described(qs: Quantity, qp: Quantity) -> bool:
     )
 
 
+def meets(a: Quantity, b: Quantity) -> bool:
+    """Whether two amounts' ranges (qualifiers and rounding included) share a value."""
+    return not _disjoint(a, b)
+
+
 def _disjoint(a: Quantity, b: Quantity) -> bool:
     # rounding ranges are half-open: "12" (11.5–12.5) and "13" (12.5–13.5) do not meet
     if a.bound == b.bound and a.bound in ("min", "max"):
@@ -477,7 +489,7 @@ def number_agreements(s: Annotation, p: Annotation) -> list[str]:
     return [
         qs.text
         for qs in s.quantities
-        if any(_comparable(qs, qp, s, p) and not _disjoint(qs, qp) for qp in p.quantities)
+        if any(_comparable(qs, qp, s, p) and meets(qs, qp) for qp in p.quantities)
     ]
 
 

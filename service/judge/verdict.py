@@ -31,16 +31,18 @@ Two steps, each with numbers the response shows.
    sources each way, the best relevance, which mismatch kinds were found, corroboration
    by the rules, paraphrase-level similarity, a detail stated alike (``agrees``: the
    statement's number or a date of its event, which the small stance model often reads
-   as a contradiction), and outlets that disagree (below)) gives the four verdicts'
-   probabilities; the verdict is the most probable, except that ``supported`` needs at
-   least the fitted ``support_floor`` (a wrongly supported statement is the costliest
-   error for an editor; below the floor the statement is ``not_enough_info``, never
-   refuted, with the reason ``support_below_floor``), and
-   ``confidence`` is the verdict's probability — the calibrated probability that it is
-   right. Its parameters (and both floors) are fitted by ``factcheck fit-verdict`` on the
-   news suite's train half, climate-fever train and the seed set
-   (service/judge/calibrate.py), stored in ``models/verdict-model.json`` with what they
-   were fitted on.
+   as a contradiction), the strongest support from a passage that states every name,
+   figure and date of the statement (``covered_support``: support read into a passage
+   that leaves one out is weaker evidence, service/judge/coverage.py), and outlets that
+   disagree (below)) gives the four verdicts' probabilities; the verdict is the most
+   probable, except that ``supported`` needs at least the fitted ``support_floor`` (a
+   wrongly supported statement is the costliest error for an editor; below the floor the
+   statement is ``not_enough_info``, never refuted, with the reason
+   ``support_below_floor``), and ``confidence`` is the verdict's probability — the
+   calibrated probability that it is right. Its parameters (and both floors) are fitted
+   by ``factcheck fit-verdict`` on the news suite's train half, climate-fever train and
+   the seed set (service/judge/calibrate.py), stored in ``models/verdict-model.json``
+   with what they were fitted on.
 
    **Outlets that disagree** are a rule, not a weight: when one source states a detail as
    the statement does (``agrees``) while another source's passage has a mismatch of that
@@ -86,6 +88,7 @@ FEATURES = (
     "corroborated",
     "paraphrase",
     "agreed",
+    "covered_support",
     "outlets_disagree",
 )
 
@@ -101,6 +104,7 @@ class Judged(msgspec.Struct, frozen=True, kw_only=True):
     mismatch: str | None = None  # kind of the conflict found, if any
     corroborated: bool = False  # the rules read the statement's event in it, same details
     agrees: tuple[str, ...] = ()  # kinds of detail it states as the statement does
+    missing: tuple[str, ...] = ()  # kinds of the statement's details it does not state
 
 
 class Weighed(msgspec.Struct, frozen=True, kw_only=True):
@@ -221,6 +225,7 @@ def _features(weighed: Sequence[tuple[Judged, Weighed]]) -> list[float]:
         max((w.relevance for p, w in on_topic if p.corroborated), default=0.0),
         max((w.relevance for p, w in on_topic if paraphrase(p)), default=0.0),
         max((w.relevance for p, w in on_topic if p.agrees and p.mismatch is None), default=0.0),
+        max((w.supports for p, w in on_topic if not p.missing and p.mismatch is None), default=0.0),
         _disagreement(on_topic),
     ]
 

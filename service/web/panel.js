@@ -309,8 +309,14 @@
       ? el("p", { className: "mismatch" }, glyph(), " ",
         el("strong", { textContent: label + ": " }), evidence.mismatch.explanation)
       : null;
+    // on-topic passages only: an off-topic one is shown apart and states nothing anyway
+    const unstated = evidence.on_topic && evidence.missing?.length
+      ? el("p", { className: "unstated" },
+        el("strong", { textContent: "Not stated here: " }),
+        evidence.missing.map((d) => d.text).join(", "))
+      : null;
     const item = el("li", { className: `card s-${evidence.stance}` },
-      el("h3", {}, title), meta, passage(evidence), mismatch, scores(evidence),
+      el("h3", {}, title), meta, passage(evidence), mismatch, unstated, scores(evidence),
       feedbackControls(statement, evidence));
     item.dataset.documentId = doc.id;
     return item;
