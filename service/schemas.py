@@ -588,7 +588,9 @@ class Evidence(Base):
         list[Detail],
         Meta(
             description="The statement's names, figures and dates this passage does not state "
-            "(service/judge/coverage.py): a passage can only support what it states.",
+            "(service/judge/coverage.py): a passage can only support what it states. Empty "
+            "for an off-topic passage, which is not compared.",
+            examples=[[{"kind": "name", "text": "Peng Liyuan"}]],
         ),
     ] = msgspec.field(default_factory=list)
 

@@ -118,6 +118,14 @@ def open_cms(page: Any, cms: str, server: str, embed: str = "") -> None:
     page.goto(f"{cms}/editor?{urlencode({'service': server, 'embed': embed})}")
 
 
+def check_one(page: Any, panel_url: str, sentence: str) -> None:
+    """Check one sentence in the panel at ``panel_url`` and wait for its mark."""
+    page.goto(panel_url)
+    page.get_by_label("Text to check").fill(sentence)
+    page.get_by_role("button", name="Check sentences").click()
+    playwright.expect(page.locator("#progress")).to_have_text(re.compile("^All 1 sentence checked"))
+
+
 def test_panel_marks_each_sentence_and_shows_evidence(page: Any, demo_server: str) -> None:
     page.goto(f"{demo_server}/panel/")
     page.get_by_label("Text to check").fill(PARAGRAPH)
@@ -281,10 +289,8 @@ def test_panel_explains_time_mismatches_in_words(page: Any, demo_server: str) ->
         route.fulfill(response=response, json=body)
 
     page.route("**/v1/check", with_mismatch)
-    page.goto(f"{demo_server}/panel")  # without the trailing slash too
-    page.get_by_label("Text to check").fill("Xi visited Moscow in 2022.")
-    page.get_by_role("button", name="Check sentences").click()
-    playwright.expect(page.locator("#progress")).to_have_text(re.compile("^All 1 sentence checked"))
+    # the panel without the trailing slash too
+    check_one(page, f"{demo_server}/panel", "Xi visited Moscow in 2022.")
     page.locator("#marked .sentence").click()
     cards = page.locator("#cards .card")
     mismatch = cards.first.locator(".mismatch")
@@ -315,10 +321,7 @@ def test_panel_shows_how_far_an_unverified_sentence_leans_supported(
         route.fulfill(response=response, json=body)
 
     page.route("**/v1/check", below_floor)
-    page.goto(f"{demo_server}/panel/")
-    page.get_by_label("Text to check").fill("Xi visited Moscow in 2023.")
-    page.get_by_role("button", name="Check sentences").click()
-    playwright.expect(page.locator("#progress")).to_have_text(re.compile("^All 1 sentence checked"))
+    check_one(page, f"{demo_server}/panel/", "Xi visited Moscow in 2023.")
     badge = page.locator("#marked .sentence .badge")
     playwright.expect(badge).to_have_text(re.compile(r"Unverified, leans supported 62%$"))
     page.locator("#marked .sentence").click()
@@ -329,10 +332,7 @@ def test_panel_shows_how_far_an_unverified_sentence_leans_supported(
 
 def test_panel_shows_what_a_passage_does_not_state(page: Any, demo_server: str) -> None:
     # The real answer: no demo article names Xi's wife, so every on-topic card says so.
-    page.goto(f"{demo_server}/panel/")
-    page.get_by_label("Text to check").fill("Xi visited Moscow with Peng Liyuan in March 2023.")
-    page.get_by_role("button", name="Check sentences").click()
-    playwright.expect(page.locator("#progress")).to_have_text(re.compile("^All 1 sentence checked"))
+    check_one(page, f"{demo_server}/panel/", "Xi visited Moscow with Peng Liyuan in March 2023.")
     page.locator("#marked .sentence").click()
     unstated = page.locator("#cards .card .unstated")
     playwright.expect(unstated.first).to_contain_text("Not stated here: Peng Liyuan")
@@ -340,10 +340,7 @@ def test_panel_shows_what_a_passage_does_not_state(page: Any, demo_server: str) 
 
 
 def test_panel_says_when_a_sentence_is_not_english(page: Any, demo_server: str) -> None:
-    page.goto(f"{demo_server}/panel/")
-    page.get_by_label("Text to check").fill("Xi Jinping ist 2022 nach Moskau gereist.")
-    page.get_by_role("button", name="Check sentences").click()
-    playwright.expect(page.locator("#progress")).to_have_text(re.compile("^All 1 sentence checked"))
+    check_one(page, f"{demo_server}/panel/", "Xi Jinping ist 2022 nach Moskau gereist.")
     page.locator("#marked .sentence").click()
     playwright.expect(page.locator("#evidence-summary .language-note")).to_contain_text(
         "another language (de)"
