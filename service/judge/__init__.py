@@ -18,7 +18,8 @@ How a check decides, in the order it runs (service/check.py drives it):
    :class:`~service.judge.result.Mismatch` with a sentence that explains it. The rules are
    tuned for precision: a false mismatch refutes a true statement. The other side,
    :func:`~service.judge.mismatch.find_agreements`, records a detail stated alike (the
-   statement's number, or a date of its event).
+   statement's number, or a date of its event), and :mod:`~service.judge.coverage` lists
+   the statement's names, figures and dates a passage does not state at all.
 3. **Stance** (service/stance.py): the NLI cross-encoder gives each on-topic
    (passage, statement) pair P(supports), P(neutral), P(contradicts). It reads both texts
    with their relative times dated (:func:`~service.judge.timing.dated`: "on Tuesday (11

@@ -4,9 +4,9 @@ A passage can only support a statement whose specific details it states. The sma
 model often reads support into a passage that shares the statement's topic but not its
 details ("Bekele won the marathon" against "Gebre won the marathon": a name it does not
 state), and often misses support that states every detail in other words ("Jana Kessler
-co-founded Solvend" / "Solvend was founded by Jana Kessler"). The verdict model weighs both
-(``covered_support``, ``uncovered``; service/judge/verdict.py), and the panel shows an editor
-what a passage does not say.
+co-founded Solvend" / "Solvend was founded by Jana Kessler"). The verdict model weighs the
+support of passages that state every detail apart (``covered_support``,
+service/judge/verdict.py), and the panel shows an editor what a passage does not say.
 
 A detail of the statement is *stated* by the passage when
 
