@@ -73,6 +73,10 @@ class Interval(msgspec.Struct, frozen=True):
         """Return True when the two intervals share at least one day."""
         return self.start <= other.end and other.start <= self.end
 
+    def bounded(self) -> bool:
+        """Return True when neither end is open ("since 2019" is not bounded)."""
+        return self.start != datetime.date.min and self.end != datetime.date.max
+
     def describe(self) -> str:
         """Return a short human rendering: "2022", "March 2023", "20–22 March 2023"."""
         s, e = self.start, self.end

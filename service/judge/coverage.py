@@ -24,7 +24,6 @@ is no contradiction, only an absence, so it never refutes anything by itself.
 
 from __future__ import annotations
 
-import datetime
 import re
 from typing import Annotated, Literal
 
@@ -74,9 +73,4 @@ def _figured(q: Quantity, p: Annotation) -> bool:
 
 
 def _dated(t: TimeExpression, p: Annotation) -> bool:
-    return any(
-        f.interval.start != datetime.date.min
-        and f.interval.end != datetime.date.max
-        and f.interval.overlaps(t.interval)
-        for f in p.times
-    )
+    return any(f.interval.bounded() and f.interval.overlaps(t.interval) for f in p.times)

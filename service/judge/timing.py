@@ -201,9 +201,7 @@ def time_agreement(statement: str, s: Annotation, passage: str, p: Annotation) -
     since the invasion in February 2022") meets almost any later date.
     """
     bounded = [
-        t
-        for t in anchored_times(anchors(statement, s), passage, p.times)
-        if datetime.date.min < t.interval.start and t.interval.end < datetime.date.max
+        t for t in anchored_times(anchors(statement, s), passage, p.times) if t.interval.bounded()
     ]
     return any(a.interval.overlaps(b.interval) for a in s.times for b in bounded)
 
