@@ -1,6 +1,6 @@
 """Fine-tune the packaged all-MiniLM-L6-v2 into a 3-way NLI cross-encoder.
 
-    python -m training.train_stance --out models/factcheck-nli-minilm-l6
+    python -m training.train_stance --out models/factcheck-nli-minilm-l6-v2 --aug hard
     python -m training.train_stance --out DIR --layers 2   # a smaller model (bench/NOTES.md)
     python -m training.train_stance --out DIR --init models/factcheck-nli-minilm-l6-v2 \
         --repeat rte:2,cf:2,hard:antonym:3                 # train a shipped model on
