@@ -134,9 +134,7 @@ def evaluate_hard(model, sentences: int = 12000, seed: int = 13) -> dict:
     """Accuracy on the held-out slice of generated hard negatives, per kind and overall."""
     from training import hard_negatives
 
-    pairs = hard_negatives.generate(
-        hard_negatives.news_sentences(sentences, seed=seed), seed=seed, split="test"
-    )
+    pairs = hard_negatives.pairs_for(sentences, seed, "test")
     pred = predict_labels(model, pairs)
     out = {"all": score(pairs, pred)}
     for kind in sorted({p.source for p in pairs}):

@@ -26,10 +26,14 @@ puts a tenth of the source sentences in a held-out slice, reported separately by
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
+import os
 import random
 import re
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from training.data import Pair
@@ -278,6 +282,25 @@ def news_sentences(limit: int, seed: int = 13) -> list[str]:
     out = sorted(sentences)
     random.Random(seed).shuffle(out)
     return out[:limit]
+
+
+def pairs_for(limit: int, seed: int, split: str) -> list[Pair]:
+    """:func:`generate` over :func:`news_sentences`, kept in the folder ``FACTCHECK_HARD_CACHE``.
+
+    With the variable set, pairs made once are read back from there: the device machine
+    (``training/device_run.sh``) has no spaCy, so it trains and is scored on the very pairs
+    ``training/device_stage.sh`` made here.
+    """
+    folder = os.environ.get("FACTCHECK_HARD_CACHE")
+    path = Path(folder) / f"hard-{split}-{limit}-{seed}.jsonl" if folder else None
+    if path is not None and path.is_file():
+        with path.open(encoding="utf-8") as fh:
+            return [Pair(**json.loads(line)) for line in fh]
+    pairs = generate(news_sentences(limit, seed=seed), seed=seed, split=split)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(json.dumps(dataclasses.asdict(p)) + "\n" for p in pairs))
+    return pairs
 
 
 def load_nlp() -> Any:

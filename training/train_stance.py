@@ -101,9 +101,8 @@ def build_train(
             raw_sentences(), seed=seed, kinds=frozenset(old_kinds), per_text=aug_per_text
         )
     if "hard" in aug_kinds:
-        sentences = hard_negatives.news_sentences(hard_sentences, seed=seed)
+        hard = hard_negatives.pairs_for(hard_sentences, seed, "train")
         # a generated kind repeats by its source tag, e.g. ``hard:antonym:3``
-        hard = hard_negatives.generate(sentences, seed=seed, split="train")
         pairs += [p for p in hard for _ in range(repeat.get(p.source, 1))]
     return pairs
 
@@ -129,6 +128,7 @@ def main() -> None:
         "--hard-sentences", type=int, default=12000, help="real sentences for hard negatives"
     )
     ap.add_argument("--bf16", action="store_true", help="bf16 autocast (CPUs with bf16 units)")
+    ap.add_argument("--device", default="cpu", help="cpu, or cuda on a GPU machine")
     ap.add_argument("--aug-per-text", type=int, default=2)
     ap.add_argument("--epochs", type=float, default=3)
     ap.add_argument("--max-steps", type=int, default=-1, help="fixed step budget (ablations)")
@@ -195,7 +195,7 @@ def main() -> None:
         base,
         num_labels=len(LABELS),
         max_length=args.max_length,
-        device="cpu",
+        device=args.device,
         activation_fn=torch.nn.Identity(),
         config_kwargs={
             "id2label": dict(enumerate(LABELS)),
@@ -261,7 +261,7 @@ def main() -> None:
             save_strategy="no",
             eval_strategy="no",
             report_to="none",
-            use_cpu=True,
+            use_cpu=args.device == "cpu",
             bf16=args.bf16,
             dataloader_num_workers=0,
             disable_tqdm=True,
