@@ -3,7 +3,7 @@
 # (git-ignored; it travels with `carry`): the training and evaluation data (../shared does
 # not travel), the generated hard pairs (that machine has no spaCy) and the wheels of the
 # Python packages missing there (datasets, its dill and multiprocess, and the
-# sentence-transformers version this project trains with). About 16 MB; with the tree
+# sentence-transformers version this project trains with). About 14 MB; with the tree
 # (48 MB) under the device tool's 64 MiB.
 #
 #   bash training/device_stage.sh            # once, here (a few minutes: spaCy parses)

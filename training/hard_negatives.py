@@ -27,6 +27,7 @@ puts a tenth of the source sentences in a held-out slice, reported separately by
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import hashlib
 import json
 import os
@@ -292,14 +293,15 @@ def pairs_for(limit: int, seed: int, split: str) -> list[Pair]:
     ``training/device_stage.sh`` made here.
     """
     folder = os.environ.get("FACTCHECK_HARD_CACHE")
-    path = Path(folder) / f"hard-{split}-{limit}-{seed}.jsonl" if folder else None
+    path = Path(folder) / f"hard-{split}-{limit}-{seed}.jsonl.gz" if folder else None
     if path is not None and path.is_file():
-        with path.open(encoding="utf-8") as fh:
+        with gzip.open(path, "rt", encoding="utf-8") as fh:
             return [Pair(**json.loads(line)) for line in fh]
     pairs = generate(news_sentences(limit, seed=seed), seed=seed, split=split)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("".join(json.dumps(dataclasses.asdict(p)) + "\n" for p in pairs))
+        with gzip.open(path, "wt", encoding="utf-8") as fh:
+            fh.writelines(json.dumps(dataclasses.asdict(p)) + "\n" for p in pairs)
     return pairs
 
 
