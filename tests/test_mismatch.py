@@ -238,6 +238,20 @@ def test_a_passage_is_read_the_same_for_each_statement_in_any_order() -> None:
             "The cyclone came ashore near Beira with maximum sustained winds of 210 km/h, "
             "flattening homes.",
         ),
+        # a span of time, which spaCy tags as a date, converted to one unit (pint)
+        (
+            "Kestrel Bank is offering affected customers two years of free identity protection.",
+            "Kestrel Bank is offering affected customers 12 months of free identity protection.",
+            "Kestrel Bank is offering affected customers 24 months of free identity protection.",
+        ),
+        # a unit at the end of the sentence ("km/h." is one token there)
+        (
+            "Cyclone Imani came ashore with maximum sustained winds of 180 km/h.",
+            "The cyclone came ashore near Beira with maximum sustained winds of 198 km/h, "
+            "flattening homes.",
+            "The cyclone came ashore near Beira with maximum sustained winds of 112 mph, "
+            "flattening homes.",
+        ),
         # "with" hung on the verb in one parse and on the noun in the other
         (
             "The rule covers new warehouses with more than 200 bays.",
@@ -265,6 +279,8 @@ def test_amounts_found_by_their_noun_subject_or_age(
             "Orlen's offer is a 22% premium to Lotos's closing price.",
             "Lotos shares jumped 18% on Tuesday, while Orlen shares fell 3%.",
         ),
+        # spans of time of other things
+        ("The strike lasted three days.", "The talks lasted two weeks."),
         # a percentage's own sign is no anchor: other prices, other stocks
         (
             "The $12.40-a-share offer is 22% above where Orlen's stock closed.",

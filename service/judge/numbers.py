@@ -1,7 +1,8 @@
 """Quantities with units, qualifiers and rounding; number conflicts between aligned quantities.
 
-spaCy finds the amounts (MONEY, PERCENT, QUANTITY, CARDINAL, and ages it tags DATE; times
-and scores are masked first); each is parsed into a range of values and a unit:
+spaCy finds the amounts (MONEY, PERCENT, QUANTITY, CARDINAL, and the ages and spans of time
+it tags DATE or TIME; times and scores are masked first); each is parsed into a range of
+values and a unit:
 
 * **unit**: a currency ("$4.2 billion" and "4.2 billion dollars" are both USD), "%" (also
   "percent", "per cent"), "pp" (percentage points), a measure ("3 tonnes"), the noun a
@@ -19,7 +20,8 @@ and scores are masked first); each is parsed into a range of values and a unit:
   are compared by their written numbers.
 
 * **measures** are converted by ``pint``: "180 kilometres per hour" and "112 mph" are both
-  speeds, compared in metres per second.
+  speeds, compared in metres per second; "two years" and "12 months" are both spans of
+  time, compared in seconds.
 
 Two quantities are compared when their units agree (a bare number matches a counted noun)
 and they sit in the same role of aligned frames (:mod:`service.judge.frames`: same
@@ -136,8 +138,10 @@ def extract_quantities(
     for ent in doc.ents:
         if any(ent.start_char < e and s < ent.end_char for s, e in masked):
             continue
-        if ent.label_ == "DATE":
+        if ent.label_ in ("DATE", "TIME"):
             q = _age(ent, predicates)
+            if q is None and _PERIOD_RE.fullmatch(ent.text):
+                q = _quantity(doc, ent, predicates)
         elif ent.label_ in _AMOUNTS:
             q = _quantity(doc, ent, predicates)
         else:
@@ -178,13 +182,13 @@ def _quantity(doc: Doc, ent: Span, predicates: frozenset[int]) -> Quantity | Non
     elif ent.label_ == "CARDINAL" and not unit:
         of = [p for c in root.children if c.lower_ == "of" for p in c.children if p.dep_ == "pobj"]
         unit = _counted(of[0]) if of else ""
-    if ent.label_ == "QUANTITY" and not unit:
-        unit = ent[-1].lemma_.lower()
-        if end + 1 < len(doc) and doc[end].text == "/" and not doc[end - 1].whitespace_:
-            end += 2  # the parser splits "km/h" after the entity's "198 km"
+    if ent.label_ in ("QUANTITY", "DATE", "TIME") and not unit:
+        unit = ent[-1].lemma_.lower().rstrip(".")
+        if end + 1 < len(doc) and doc[end].text in "/-" and not doc[end - 1].whitespace_:
+            end += 2  # the parser splits "km/h" after "198 km", "light-years" after "light"
             if attach.i < end:  # and may take its "h" for the noun it modifies
                 noun, attach = "", root
-    if ent.label_ in ("QUANTITY", "CARDINAL") and unit and unit not in ("%", "pp"):
+    if ent.label_ != "MONEY" and unit and unit not in ("%", "pp"):
         measured = _measure(doc, start, end)
         if measured is not None:
             unit, factor = measured
@@ -218,6 +222,12 @@ def _age(ent: Span, predicates: frozenset[int]) -> Quantity | None:
                     years + 0.5)  # fmt: skip
 
 
+# a span of time spaCy tags as a date: "two years", "12 months", "a 12-month", "46 hours"
+_PERIOD_RE = re.compile(
+    r"(?:(?:about|around|some|nearly|almost|more than|at least|up to|over|under) )?"
+    rf"(?:[0-9]+(?:\.[0-9]+)?|{'|'.join(_WORDS)})[ -](?:year|month|week|day|hour|minute)s?",
+    re.IGNORECASE,
+)
 _DURATION_RE = re.compile(r"([0-9]{1,2}):([0-5][0-9]):([0-5][0-9])")
 _DURATION = "[time]"  # pint's dimension of "2 hours", so the two compare
 
@@ -243,7 +253,8 @@ def _measure(doc: Doc, start: int, end: int) -> tuple[str, float] | None:
     last = max(
         (i for i in range(start, end) if doc[i].like_num or doc[i].lower_ in _SCALES), default=-1
     )
-    words = doc[last + 1 : end].text.lower().replace("-", "_") if last >= 0 else ""
+    written = doc[last + 1 : end].text.lower().rstrip(".")  # "km/h." ends a sentence
+    words = written.replace("-", "_") if last >= 0 else ""
     if not _MEASURE_RE.match(words.replace("_", "-")):
         return None
     import pint
