@@ -218,6 +218,17 @@ def test_a_passage_is_read_the_same_for_each_statement_in_any_order() -> None:
             "Marta Lindqvist, a 48-year-old engineer, was elected on Sunday.",
             "Marta Lindqvist, a 58-year-old engineer, was elected on Sunday.",
         ),
+        # an age set off by commas after a later mention's surname, and one written in words
+        (
+            "Marta Lindqvist is 58 years old.",
+            "Lindqvist, 48, was elected on Sunday.",
+            "Lindqvist, 58, was elected on Sunday.",
+        ),
+        (
+            "Arjun Rao is 15 years old.",
+            "Sixteen-year-old Arjun Rao won the tournament on Sunday.",
+            "Fifteen-year-old Arjun Rao won the tournament on Sunday.",
+        ),
         # a copula's amount of a named subject: the subject is its anchor
         (
             "TOI-1452 b is about 4.1 times the mass of Earth.",
@@ -243,6 +254,12 @@ def test_a_passage_is_read_the_same_for_each_statement_in_any_order() -> None:
             "Kestrel Bank is offering affected customers two years of free identity protection.",
             "Kestrel Bank is offering affected customers 12 months of free identity protection.",
             "Kestrel Bank is offering affected customers 24 months of free identity protection.",
+        ),
+        # "over the next ...": a span of time, not "more than"
+        (
+            "Marlow & Finch will open 15 shops over the next three years.",
+            "Marlow & Finch will open 15 shops across Yorkshire over the next 18 months.",
+            "Marlow & Finch will open 15 shops across Yorkshire over the next 36 months.",
         ),
         # a unit at the end of the sentence ("km/h." is one token there)
         (

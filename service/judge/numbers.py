@@ -6,7 +6,7 @@ values and a unit:
 
 * **unit**: a currency ("$4.2 billion" and "4.2 billion dollars" are both USD), "%" (also
   "percent", "per cent"), "pp" (percentage points), a measure ("3 tonnes"), the noun a
-  cardinal counts ("3 people"), "age" ("54 years old", "a 44-year-old"), a race time
+  cardinal counts ("3 people"), "age" ("54 years old", "a 44-year-old", "Okonjo, 44,"), a race time
   ("2:19:52", in seconds, as pint's "2 hours"), or nothing for a bare number ("12 were
   killed").
 * **rounding**: a number is exact to its last written digit: "$1.2bn" is 1.15–1.25bn and
@@ -156,6 +156,8 @@ def _quantity(doc: Doc, ent: Span, predicates: frozenset[int]) -> Quantity | Non
     if start > 0 and doc[start - 1].text in _CURRENCIES:  # "$" left out of "$1.2bn"
         start -= 1
     for qual, _ in _QUALIFIERS:  # a qualifier left out: "about $5 billion"
+        if ent[0].lower_ == "the":  # "over the next 18 months": a preposition, no qualifier
+            break
         n = len(qual.split())
         if start >= n and " ".join(t.lower_ for t in doc[start - n : start]) == qual:
             start -= n
@@ -164,6 +166,8 @@ def _quantity(doc: Doc, ent: Span, predicates: frozenset[int]) -> Quantity | Non
     if end < len(doc) and doc[end].lower_.rstrip(".") in _SCALES and not doc[end - 1].whitespace_:
         end += 1  # the tokenizer splits "£12m" into "£12" and "m" (or "m." at the end)
     words = _WORD_RE.findall(doc[start:end].text.lower())
+    if ent.label_ in ("DATE", "TIME"):  # a span of time: "the next 18 months"
+        words = [w for w in words if w not in ("the", "next", "past", "last", "first")]
     clock = _DURATION_RE.fullmatch(ent.text)
     parsed = _duration(clock) if clock else _parse(words)
     if parsed is None:
@@ -206,15 +210,35 @@ def _quantity(doc: Doc, ent: Span, predicates: frozenset[int]) -> Quantity | Non
                     written_hi)  # fmt: skip
 
 
-_AGE_RE = re.compile(r"(?:aged )?([0-9]{1,3})[- ]years?[- ]old|aged ([0-9]{1,3})", re.IGNORECASE)
+_NUMBER_WORDS = "|".join(w for w in _WORDS if len(w) > 2)
+_AGE_RE = re.compile(
+    rf"(?:aged )?([0-9]{{1,3}}|{_NUMBER_WORDS})[- ]years?[- ]old|aged ([0-9]{{1,3}})",
+    re.IGNORECASE,
+)
 
 
 def _age(ent: Span, predicates: frozenset[int]) -> Quantity | None:
-    """A person's age, which spaCy tags as a date: "54 years old", "a 44-year-old", "aged 54"."""
+    """A person's age, which spaCy tags as a date.
+
+    "54 years old", "a 44-year-old", "Sixteen-year-old", "aged 54", and a bare number set
+    off by commas after a name ("Okonjo, 44, won").
+    """
+    doc = ent.doc
     m = _AGE_RE.fullmatch(ent.text)
-    if m is None:
+    if m is not None:
+        written = (m[1] or m[2]).lower()
+        years = float(_WORDS.get(written) or written)
+    elif (
+        re.fullmatch(r"[0-9]{1,3}", ent.text)
+        and 1 <= ent.start < len(doc) - 1
+        and doc[ent.start - 1].text == ","
+        and doc[ent.end].text == ","
+        and ent.start >= 2
+        and doc[ent.start - 2].pos_ == "PROPN"
+    ):
+        years = float(ent.text)
+    else:
         return None
-    years = float(m[1] or m[2])
     frame_start, role = _frame_of(ent.root, predicates)
     anchors, names, subject = _anchors(ent.root, range(ent.start, ent.end))
     return Quantity(ent.text, ent.start_char, ent.end_char, years - 0.5, years + 0.5, "age", "",
@@ -223,9 +247,12 @@ def _age(ent: Span, predicates: frozenset[int]) -> Quantity | None:
 
 
 # a span of time spaCy tags as a date: "two years", "12 months", "a 12-month", "46 hours"
+_PERIODS = frozenset({"year", "month", "week", "day", "hour", "minute", "second"})
 _PERIOD_RE = re.compile(
     r"(?:(?:about|around|some|nearly|almost|more than|at least|up to|over|under) )?"
-    rf"(?:[0-9]+(?:\.[0-9]+)?|{'|'.join(_WORDS)})[ -](?:year|month|week|day|hour|minute)s?",
+    r"(?:(?:the )?(?:next|past|last|first) )?"
+    rf"(?:[0-9]+(?:\.[0-9]+)?|{'|'.join(_WORDS)})[ -]"
+    rf"(?:{'|'.join(_PERIODS)})s?",
     re.IGNORECASE,
 )
 _DURATION_RE = re.compile(r"([0-9]{1,2}):([0-5][0-9]):([0-5][0-9])")
@@ -368,7 +395,9 @@ def _parse(words: list[str]) -> tuple[float, float, str, str, float, float] | No
         elif not m[2] and value >= 1000:  # "10,000": rounded to its last non-zero digit
             zeros = len(m[1].replace(",", "")) - len(m[1].replace(",", "").rstrip("0"))
             step = min(10.0**zeros, value * 0.2)
-    elif first in _WORDS and (first not in ("a", "an") or (rest[:1] and rest[0] in _SCALES)):
+    elif first in _WORDS and (
+        first not in ("a", "an") or (rest[:1] and (rest[0] in _SCALES or rest[0] in _PERIODS))
+    ):
         value, step = float(_WORDS[first]), 1.0
     else:
         return None
@@ -452,15 +481,17 @@ def _anchored(qs: Quantity, qp: Quantity, s: Annotation, p: Annotation) -> bool:
 def _described(qs: Quantity, qp: Quantity) -> bool:
     """A copula's amount of a named subject, with no content word of its own to anchor it.
 
-    "HX-2218 b is 3.2 times the radius of Earth", "Okonjo is 54 years old": every name of
-    the subject must be one of the passage amount's. An amount with an anchor ("Vantora's
-    offer is a 41% premium": the offer) is compared by its anchor.
+    "HX-2218 b is 3.2 times the radius of Earth", "Okonjo is 54 years old": the names of one
+    side's subject must all be the other's (a later mention keeps only the surname: "Helen
+    Okonjo" / "Okonjo, 44,"). An amount with an anchor ("Vantora's offer is a 41% premium":
+    the offer) is compared by its anchor.
     """
+    ours, theirs = set(qs.names), set(qp.names)
     return (
         qs.role in ("attr", "acomp")
         and not qs.anchors
-        and bool(qs.names)
-        and set(qs.names) <= set(qp.names)
+        and bool(ours and theirs)
+        and (ours <= theirs or theirs <= ours)
     )
 
 
