@@ -141,6 +141,9 @@ def test_casualty_count_conflict() -> None:
         ("12 killed in the attack", "At least 10 people were killed in the attack."),
         ("Nearly 100 people were arrested", "95 people were arrested."),
         ("The army has 10,000 troops there", "Russia sent 200 tanks."),  # different units
+        # a range: either end, or between
+        ("Turnout in the by-election was 11%.", "Turnout rose from 4% to 11%, officials said."),
+        ("Turnout in the by-election was 43%.", "Turnout was 40% to 45%, officials said."),
     ],
 )
 def test_compatible_or_incomparable_numbers(statement: str, passage: str) -> None:
@@ -254,6 +257,12 @@ def test_a_passage_is_read_the_same_for_each_statement_in_any_order() -> None:
             "Kestrel Bank is offering affected customers two years of free identity protection.",
             "Kestrel Bank is offering affected customers 12 months of free identity protection.",
             "Kestrel Bank is offering affected customers 24 months of free identity protection.",
+        ),
+        # a range of two amounts
+        (
+            "Turnout in the by-election was 52%.",
+            "Turnout was between 40% and 45%, officials said.",
+            "Turnout was between 50% and 55%, officials said.",
         ),
         # "over the next ...": a span of time, not "more than"
         (

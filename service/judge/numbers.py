@@ -138,6 +138,8 @@ def extract_quantities(
     for ent in doc.ents:
         if any(ent.start_char < e and s < ent.end_char for s, e in masked):
             continue
+        if out and ent.start_char < out[-1].end:  # the upper end of a range already read
+            continue
         if ent.label_ in ("DATE", "TIME"):
             q = _age(ent, predicates)
             if q is None and _PERIOD_RE.fullmatch(ent.text):
@@ -163,6 +165,9 @@ def _quantity(doc: Doc, ent: Span, predicates: frozenset[int]) -> Quantity | Non
             start -= n
             break
     end = ent.end
+    if doc[end - 1].lower_ == "to":  # the tagger splits "40% to 45%" after "to"
+        upper = next((e for e in doc.ents if e.start == end and e.label_ == ent.label_), None)
+        end = upper.end if upper is not None else end
     if end < len(doc) and doc[end].lower_.rstrip(".") in _SCALES and not doc[end - 1].whitespace_:
         end += 1  # the tokenizer splits "£12m" into "£12" and "m" (or "m." at the end)
     words = _WORD_RE.findall(doc[start:end].text.lower())
@@ -368,9 +373,12 @@ def _frame_of(attach: Token, predicates: frozenset[int]) -> tuple[int, str]:
 def _parse(words: list[str]) -> tuple[float, float, str, str, float, float] | None:
     """(lo, hi, unit, qualifier kind, written lo, written hi) of an amount's words.
 
-    The words: qualifier, currency, number, scales, unit. The written range is the number's
-    own, before its qualifier widened it.
+    The words: qualifier, currency, number, scales, unit, or a range of two ("between €150,000
+    and €400,000", "420 to 460 million euros", "from four to 11"). The written range is the
+    number's own, before its qualifier widened it.
     """
+    between = words[:1] == ["between"]
+    words = words[1:] if between or words[:1] == ["from"] else words
     text = " ".join(words)
     kind = "exact"
     for qual, qkind in _QUALIFIERS:
@@ -401,9 +409,21 @@ def _parse(words: list[str]) -> tuple[float, float, str, str, float, float] | No
         value, step = float(_WORDS[first]), 1.0
     else:
         return None
+    scaled = bool(m and m[3])
     while rest and rest[0] in _SCALES:
         value, step, rest = value * _SCALES[rest[0]], step * _SCALES[rest[0]], rest[1:]
+        scaled = True
     lo, hi = value - step / 2, value + step / 2
+    own = rest[:1] if rest[:1] and rest[0] in _PERCENT else []  # "40% to 45%"
+    joint = rest[len(own) : len(own) + 1]
+    if kind == "exact" and (joint == ["to"] or (between and joint == ["and"])):
+        rest = rest[len(own) :]
+        upper = _parse(rest[1:])
+        if upper is not None:
+            scale = next((_SCALES[w] for w in rest[1:] if w in _SCALES), 1.0)
+            factor = 1.0 if scaled or upper[1] < scale else scale  # "420 to 460 million"
+            lo, hi = lo * factor, upper[1]
+            return lo, hi, unit or upper[2], kind, lo, hi
     return (*_qualified(value, lo, hi, kind), unit or _unit(rest), kind, lo, hi)
 
 
