@@ -17,8 +17,8 @@ values and a unit:
   to/under" (open below), "about/around/some/roughly/close to/an estimated" (±10%),
   "nearly/almost" (up to 20% below); "dozens/hundreds/thousands of" are wide ranges of
   their own. Two amounts with the same open qualifier ("up to 2.1 GW" / "up to 1.2 GW")
-  are compared by their written numbers.
-
+  are compared by their written numbers. A **range** ("between €150,000 and €400,000",
+  "40% to 45%", "from four to 11") runs from one end to the other.
 * **measures** are converted by ``pint``: "180 kilometres per hour" and "112 mph" are both
   speeds, compared in metres per second; "two years" and "12 months" are both spans of
   time, compared in seconds.
