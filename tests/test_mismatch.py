@@ -258,6 +258,12 @@ def test_a_passage_is_read_the_same_for_each_statement_in_any_order() -> None:
             "Kestrel Bank is offering affected customers 12 months of free identity protection.",
             "Kestrel Bank is offering affected customers 24 months of free identity protection.",
         ),
+        # "half a million", which the tagger may call a quantity
+        (
+            "Kenya's health authorities will vaccinate half a million people against cholera.",
+            "Health authorities will start vaccinating 800,000 people against cholera.",
+            "Health authorities will start vaccinating 500,000 people against cholera.",
+        ),
         # a range of two amounts
         (
             "Turnout in the by-election was 52%.",

@@ -154,6 +154,8 @@ def extract_quantities(
 
 
 def _quantity(doc: Doc, ent: Span, predicates: frozenset[int]) -> Quantity | None:
+    # "half a million people" is a count the tagger may call a quantity
+    label = "CARDINAL" if ent.label_ == "QUANTITY" and ent[-1].lower_ in _SCALES else ent.label_
     start = ent.start
     if start > 0 and doc[start - 1].text in _CURRENCIES:  # "$" left out of "$1.2bn"
         start -= 1
@@ -184,20 +186,20 @@ def _quantity(doc: Doc, ent: Span, predicates: frozenset[int]) -> Quantity | Non
     noun, attach = "", root
     if root.dep_ in _MODIFIER_DEPS and root.head.pos_ in ("NOUN", "PROPN") and root.head.i >= end:
         attach = root.head
-        if ent.label_ == "CARDINAL" and not unit:
+        if label == "CARDINAL" and not unit:
             unit, end = _counted(attach), attach.i + 1
         else:
             noun = attach.lemma_.lower()
-    elif ent.label_ == "CARDINAL" and not unit:
+    elif label == "CARDINAL" and not unit:
         of = [p for c in root.children if c.lower_ == "of" for p in c.children if p.dep_ == "pobj"]
         unit = _counted(of[0]) if of else ""
-    if ent.label_ in ("QUANTITY", "DATE", "TIME") and not unit:
+    if label in ("QUANTITY", "DATE", "TIME") and not unit:
         unit = ent[-1].lemma_.lower().rstrip(".")
         if end + 1 < len(doc) and doc[end].text in "/-" and not doc[end - 1].whitespace_:
             end += 2  # the parser splits "km/h" after "198 km", "light-years" after "light"
             if attach.i < end:  # and may take its "h" for the noun it modifies
                 noun, attach = "", root
-    if ent.label_ != "MONEY" and unit and unit not in ("%", "pp"):
+    if label != "MONEY" and unit and unit not in ("%", "pp"):
         measured = _measure(doc, start, end)
         if measured is not None:
             unit, factor = measured
@@ -205,7 +207,7 @@ def _quantity(doc: Doc, ent: Span, predicates: frozenset[int]) -> Quantity | Non
             written_lo, written_hi = written_lo * factor, written_hi * factor
     if not unit and lo == hi - 1 and 1900 <= lo + 0.5 <= 2099 and "," not in ent.text:
         return None  # a year the time extractor left
-    if ent.label_ == "MONEY" and not unit:
+    if label == "MONEY" and not unit:
         unit = "money"
     frame_start, role = _frame_of(attach, predicates)
     anchors, names, subject = _anchors(root, range(start, end))
@@ -407,6 +409,8 @@ def _parse(words: list[str]) -> tuple[float, float, str, str, float, float] | No
         first not in ("a", "an") or (rest[:1] and (rest[0] in _SCALES or rest[0] in _PERIODS))
     ):
         value, step = float(_WORDS[first]), 1.0
+    elif first == "half" and rest[:1] in (["a"], ["an"]) and rest[1:2] and rest[1] in _SCALES:
+        value, step, rest = 0.5, 0.1, rest[1:]  # "half a million": 450,000–550,000
     else:
         return None
     scaled = bool(m and m[3])
