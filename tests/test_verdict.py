@@ -7,7 +7,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from service.judge.calibrate import SUPPORT_FLOORS, fit, load, save
+from service.judge.calibrate import SUPPORT_FLOORS, cross_validated, fit, load, save
 from service.judge.verdict import (
     FEATURES,
     VERDICTS,
@@ -212,7 +212,7 @@ def _claims() -> tuple[list[list[Judged]], list[str]]:
 
 def test_fit_learns_the_verdicts_and_round_trips(tmp_path: Path) -> None:
     claims, gold = _claims()
-    model, losses = fit(claims, gold, fitted_on=["synthetic"])
+    model, losses = fit(claims, gold, fitted_on=["synthetic"], repeats=1)
     assert {floor for floor, _ in losses} == {0.30, 0.35, 0.40, 0.45}
     assert (model.relevance_floor, model.regularisation) == min(losses, key=losses.__getitem__)
     assert model.support_floor in SUPPORT_FLOORS
@@ -226,8 +226,20 @@ def test_fit_learns_the_verdicts_and_round_trips(tmp_path: Path) -> None:
 
 def test_load_refuses_a_model_of_other_features(tmp_path: Path) -> None:
     claims, gold = _claims()
-    model, _ = fit(claims, gold, fitted_on=["synthetic"])
+    model, _ = fit(claims, gold, fitted_on=["synthetic"], repeats=1)
     stale = msgspec.structs.replace(model, features=["bias"])
     save(stale, tmp_path / "m.json")
     with pytest.raises(ValueError, match="refit"):
         load(tmp_path / "m.json")
+
+
+def test_cross_validation_repeats_over_fresh_folds_reproducibly() -> None:
+    claims, gold = _claims()
+    claims, gold = claims[:40], gold[:40]
+    loss, held_out = cross_validated(claims, gold, 0.30, 3e-3, repeats=2)
+    again, same = cross_validated(claims, gold, 0.30, 3e-3, repeats=2)
+    assert again == loss
+    assert same.ravel() == pytest.approx(held_out.ravel())
+    assert held_out.sum(axis=1) == pytest.approx([1.0] * len(gold))
+    _, one_draw = cross_validated(claims, gold, 0.30, 3e-3, repeats=1)
+    assert one_draw.ravel() != pytest.approx(held_out.ravel())  # each draw has its own folds
