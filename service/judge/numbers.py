@@ -6,9 +6,9 @@ values and a unit:
 
 * **unit**: a currency ("$4.2 billion" and "4.2 billion dollars" are both USD), "%" (also
   "percent", "per cent"), "pp" (percentage points), a measure ("3 tonnes"), the noun a
-  cardinal counts ("3 people"), "age" ("54 years old", "a 44-year-old", "Okonjo, 44,"), a race time
-  ("2:19:52", in seconds, as pint's "2 hours"), or nothing for a bare number ("12 were
-  killed").
+  cardinal counts ("3 people"), "age" ("54 years old", "a 44-year-old", "Okonjo, 44,"), a
+  race time ("2:19:52", in seconds, as pint's "2 hours"), or nothing for a bare number ("12
+  were killed").
 * **rounding**: a number is exact to its last written digit: "$1.2bn" is 1.15–1.25bn and
   agrees with "$1.19bn"; "$5 billion" is 4.5–5.5bn and conflicts with "$4.2 billion"; "12"
   conflicts with "10". Round thousands ("10,000") are read as rounded to their last non-zero
@@ -19,6 +19,7 @@ values and a unit:
   their own. Two amounts with the same open qualifier ("up to 2.1 GW" / "up to 1.2 GW")
   are compared by their written numbers. A **range** ("between €150,000 and €400,000",
   "40% to 45%", "from four to 11") runs from one end to the other.
+
 * **measures** are converted by ``pint``: "180 kilometres per hour" and "112 mph" are both
   speeds, compared in metres per second; "two years" and "12 months" are both spans of
   time, compared in seconds.
@@ -159,9 +160,8 @@ def _quantity(doc: Doc, ent: Span, predicates: frozenset[int]) -> Quantity | Non
     start = ent.start
     if start > 0 and doc[start - 1].text in _CURRENCIES:  # "$" left out of "$1.2bn"
         start -= 1
-    for qual, _ in _QUALIFIERS:  # a qualifier left out: "about $5 billion"
-        if ent[0].lower_ == "the":  # "over the next 18 months": a preposition, no qualifier
-            break
+    # a qualifier left out: "about $5 billion" ("over the next 18 months" has a preposition)
+    for qual, _ in _QUALIFIERS if ent[0].lower_ != "the" else ():
         n = len(qual.split())
         if start >= n and " ".join(t.lower_ for t in doc[start - n : start]) == qual:
             start -= n
@@ -237,10 +237,9 @@ def _age(ent: Span, predicates: frozenset[int]) -> Quantity | None:
         years = float(_WORDS.get(written) or written)
     elif (
         re.fullmatch(r"[0-9]{1,3}", ent.text)
-        and 1 <= ent.start < len(doc) - 1
-        and doc[ent.start - 1].text == ","
-        and doc[ent.end].text == ","
         and ent.start >= 2
+        and ent.end < len(doc)
+        and doc[ent.start - 1].text == doc[ent.end].text == ","
         and doc[ent.start - 2].pos_ == "PROPN"
     ):
         years = float(ent.text)
