@@ -174,7 +174,7 @@ def _quantity(doc: Doc, ent: Span, predicates: frozenset[int]) -> Quantity | Non
         end += 1  # the tokenizer splits "£12m" into "£12" and "m" (or "m." at the end)
     words = _WORD_RE.findall(doc[start:end].text.lower())
     if ent.label_ in ("DATE", "TIME"):  # a span of time: "the next 18 months"
-        words = [w for w in words if w not in ("the", "next", "past", "last", "first")]
+        words = [w for w in words if w not in _PERIOD_OPENERS]
     clock = _DURATION_RE.fullmatch(ent.text)
     parsed = _duration(clock) if clock else _parse(words)
     if parsed is None:
@@ -254,9 +254,10 @@ def _age(ent: Span, predicates: frozenset[int]) -> Quantity | None:
 
 # a span of time spaCy tags as a date: "two years", "12 months", "a 12-month", "46 hours"
 _PERIODS = frozenset({"year", "month", "week", "day", "hour", "minute", "second"})
+_PERIOD_OPENERS = ("the", "next", "past", "last", "first")  # "the next 18 months"
 _PERIOD_RE = re.compile(
-    r"(?:(?:about|around|some|nearly|almost|more than|at least|up to|over|under) )?"
-    r"(?:(?:the )?(?:next|past|last|first) )?"
+    rf"(?:(?:{'|'.join(q for q, _ in _QUALIFIERS)}) )?"
+    rf"(?:(?:the )?(?:{'|'.join(_PERIOD_OPENERS[1:])}) )?"
     rf"(?:[0-9]+(?:\.[0-9]+)?|{'|'.join(_WORDS)})[ -]"
     rf"(?:{'|'.join(_PERIODS)})s?",
     re.IGNORECASE,
