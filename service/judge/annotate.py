@@ -57,7 +57,7 @@ __all__ = [
 
 # Bump whenever what an annotation holds, or how it is computed, changes: stored
 # annotations of another version are ignored and `factcheck reindex` rebuilds them.
-ANNOTATION_VERSION = 8
+ANNOTATION_VERSION = 9
 _BATCH = 16  # texts per turn at spaCy: what a single check's statement may wait for
 _SPACY = Gate()
 
