@@ -7,7 +7,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from service.judge.calibrate import SUPPORT_FLOORS, cross_validated, fit, load, save
+from service.judge.calibrate import SUPPORT_FLOORS, Labelled, cross_validated, fit, load, save
 from service.judge.verdict import (
     FEATURES,
     VERDICTS,
@@ -243,3 +243,18 @@ def test_cross_validation_repeats_over_fresh_folds_reproducibly() -> None:
     assert held_out.sum(axis=1) == pytest.approx([1.0] * len(gold))
     _, one_draw = cross_validated(claims, gold, 0.30, 3e-3, repeats=1)
     assert one_draw.ravel() != pytest.approx(held_out.ravel())  # each draw has its own folds
+
+
+def test_cross_validation_trains_on_another_set_without_holding_it_out() -> None:
+    claims, gold = _claims()
+    claims, gold = claims[:40], gold[:40]
+    alone, _ = cross_validated(claims, gold, 0.30, 3e-3, repeats=1)
+    # a set where the same readings mean the opposite verdicts, in every training fold
+    swapped = {"supported": "refuted", "refuted": "supported"}
+    other = Labelled(sets=["other"], claims=claims * 3, gold=[swapped.get(g, g) for g in gold] * 3)
+    mixed, held_out = cross_validated(claims, gold, 0.30, 3e-3, repeats=1, always=other)
+    assert held_out.shape == (len(claims), 4)  # only the target's claims are held out
+    assert held_out.sum(axis=1) == pytest.approx([1.0] * len(gold))
+    assert mixed > alone + 0.5
+    again, _ = cross_validated(claims, gold, 0.30, 3e-3, repeats=1, always=Labelled(sets=[]))
+    assert again == alone

@@ -112,21 +112,28 @@ def cross_validated(
     folds: int = 5,
     balanced: bool = False,
     repeats: int = REPEATS,
+    always: Labelled | None = None,
 ) -> tuple[float, Matrix]:
     """Mean held-out log-loss at this relevance floor and L2, and the held-out probabilities.
 
     The folds are drawn ``repeats`` times (fixed seeds); each claim's held-out probabilities
-    are averaged over the repeats.
+    are averaged over the repeats. Claims in ``always`` join every training fold and are
+    never held out: what another set adds to these claims' fit (bench/verdict_sets.py).
     """
     x = _design(claims, floor)
     y = np.array([VERDICTS.index(g) for g in gold], dtype=np.int64)
+    extra = always or Labelled(sets=[])
+    x_extra = _design(extra.claims, floor).reshape(len(extra.claims), len(FEATURES))
+    y_extra = np.array([VERDICTS.index(g) for g in extra.gold], dtype=np.int64)
     losses = []
     held_out = np.zeros((len(y), len(VERDICTS)))
     for seed in range(repeats):
         fold = np.random.default_rng(seed).permutation(len(y)) % folds
         for k in range(folds):
             train, test = fold != k, fold == k
-            w = _fit_weights(x[train], y[train], _class_weights(y[train], balanced), l2)
+            x_train = np.vstack([x[train], x_extra])
+            y_train = np.concatenate([y[train], y_extra])
+            w = _fit_weights(x_train, y_train, _class_weights(y_train, balanced), l2)
             losses.append(_log_loss(x[test], y[test], w))
             held_out[test] += _probabilities(x[test], w) / repeats
     return float(np.mean(losses)), held_out
