@@ -37,6 +37,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 
+import msgspec
 import numpy as np
 from common import ROOT, machine, table
 
@@ -85,17 +86,7 @@ def _evidence_index(result: CheckResponse, documents: set[str]) -> int | None:
 def _blend(p: Judged, target: Sequence[float], q: float) -> Judged:
     read = (p.supports, p.neutral, p.contradicts)
     s, n, c = ((1 - q) * a + q * b for a, b in zip(read, target, strict=True))
-    return Judged(
-        similarity=p.similarity,
-        supports=s,
-        neutral=n,
-        contradicts=c,
-        source=p.source,
-        mismatch=p.mismatch,
-        corroborated=p.corroborated,
-        agrees=p.agrees,
-        missing=p.missing,
-    )
+    return msgspec.structs.replace(p, supports=s, neutral=n, contradicts=c)
 
 
 def oracle(
