@@ -26,8 +26,8 @@ false mismatch still refutes a true statement under any ``q``.
 At each level the verdict model is refitted on the train half with ``factcheck
 fit-verdict``'s own procedure (service/judge/calibrate.py: relevance floor, L2 and support
 floor cross-validated) and the test half is scored with it. ``q = 0`` is the shipped
-pipeline fitted on the train half alone (the shipped model also fits climate-fever train
-and the seed set), the row every other one compares with.
+pipeline fitted on the train half alone (the shipped model also fits the 12-statement seed
+set), the row every other one compares with.
 """
 
 from __future__ import annotations
