@@ -42,9 +42,15 @@ import numpy as np
 from common import ROOT, machine, table
 
 from service.engine import Engine
-from service.evaluate import Dataset, judged_passages, news_suite
+from service.evaluate import (
+    Dataset,
+    confusion_matrix,
+    judged_passages,
+    news_suite,
+    per_class_f1,
+)
 from service.judge.calibrate import REPEATS, fit
-from service.judge.verdict import VERDICTS, Judged, VerdictModel, decide
+from service.judge.verdict import Judged, VerdictModel, decide
 from service.schemas import CheckRequest, CheckResponse
 from service.settings import Settings
 
@@ -119,12 +125,7 @@ def score(
     """Accuracy, macro-F1, false supports and the worst kind of the test half's verdicts."""
     predicted = [decide(c, model).verdict for c in claims]
     correct = [p == g for p, g in zip(predicted, gold, strict=True)]
-    f1s = []
-    for v in VERDICTS:
-        tp = sum(p == g == v for p, g in zip(predicted, gold, strict=True))
-        fp = sum(p == v != g for p, g in zip(predicted, gold, strict=True))
-        fn = sum(g == v != p for p, g in zip(predicted, gold, strict=True))
-        f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    f1s = [c["f1"] for c in per_class_f1(confusion_matrix(gold, predicted)).values()]
     per_kind: dict[str, list[bool]] = {}
     for k, ok in zip(kinds, correct, strict=True):
         per_kind.setdefault(k, []).append(ok)
@@ -173,18 +174,13 @@ def main() -> None:
                     f"{r['accuracy']:.3f}",
                     f"{r['macro_f1']:.3f}",
                     str(r["false_supported"]),
-                    str(r["worst_kind"]),
+                    r["worst_kind"],
                     f"{model.support_floor:.2f}",
                 ]
             )
             print(" | ".join(rows[-1]), flush=True)
     print()
-    print(
-        table(
-            HEADERS,
-            rows,
-        )
-    )
+    print(table(HEADERS, rows))
     print(f"total {time.perf_counter() - t0:.0f} s")
 
 

@@ -217,6 +217,26 @@ def _top(engine: Engine, statement: str, query: Vectors) -> list[tuple[str, str]
     return [(rows[i][1].id, rows[i][0].text) for i in top if i in rows]
 
 
+def confusion_matrix(gold: Sequence[str], predicted: Sequence[str]) -> dict[str, dict[str, int]]:
+    """Counts of each (gold, predicted) verdict pair."""
+    confusion = {g: dict.fromkeys(VERDICTS, 0) for g in VERDICTS}
+    for g, p in zip(gold, predicted, strict=True):
+        confusion[g][p] += 1
+    return confusion
+
+
+def per_class_f1(confusion: dict[str, dict[str, int]]) -> dict[str, dict[str, float]]:
+    """Precision, recall, F1 and support of each verdict; their F1 mean is the macro-F1."""
+    return {
+        v: _f1(
+            confusion[v][v],
+            sum(confusion[g][v] for g in VERDICTS if g != v),
+            sum(confusion[v][p] for p in VERDICTS if p != v),
+        )
+        for v in VERDICTS
+    }
+
+
 def _f1(tp: int, fp: int, fn: int) -> dict[str, float]:
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
@@ -322,17 +342,10 @@ def _score(
     elapsed: float,
     passages: int,
 ) -> Report:
-    confusion = {g: dict.fromkeys(VERDICTS, 0) for g in VERDICTS}
-    for p in predictions:
-        confusion[p["gold"]][p["predicted"]] += 1
-    per_class = {
-        v: _f1(
-            confusion[v][v],
-            sum(confusion[g][v] for g in VERDICTS if g != v),
-            sum(confusion[v][p] for p in VERDICTS if p != v),
-        )
-        for v in VERDICTS
-    }
+    confusion = confusion_matrix(
+        [p["gold"] for p in predictions], [p["predicted"] for p in predictions]
+    )
+    per_class = per_class_f1(confusion)
     correct = [p["gold"] == p["predicted"] for p in predictions]
     n = len(predictions)
     per_kind: dict[str, dict[str, float]] = {}
