@@ -374,13 +374,15 @@ def cmd_fit_verdict(args: argparse.Namespace) -> int:
     ``--claims FILE`` keeps each claim's judged passages: a refit with other fitting options
     reads them back instead of running the pipeline again.
     """
+    from service.engine import model_name
     from service.judge.calibrate import Labelled, fit, save
 
     cache = Path(args.claims) if args.claims else None
     if cache is not None and cache.is_file():
         labelled = msgspec.json.decode(cache.read_bytes(), type=Labelled)
     else:
-        labelled = Labelled(sets=list(args.datasets))
+        stance = model_name(Settings.from_env().stance_model)
+        labelled = Labelled(sets=list(args.datasets), stance_model=stance)
         for spec in args.datasets:
             path, _, split = spec.partition(":")
             # the passages' features do not depend on a fitted model, so none is loaded
@@ -391,13 +393,18 @@ def cmd_fit_verdict(args: argparse.Namespace) -> int:
         if cache is not None:
             cache.write_bytes(msgspec.json.encode(labelled))
     model, losses = fit(
-        labelled.claims, labelled.gold, fitted_on=labelled.sets, balanced=args.balanced
+        labelled.claims,
+        labelled.gold,
+        fitted_on=labelled.sets,
+        stance_model=labelled.stance_model,
+        balanced=args.balanced,
     )
     for (floor, l2), loss in losses.items():
         print(f"relevance floor {floor:.2f}, L2 {l2:g}: cross-validated log-loss {loss:.4f}")
     save(model, args.out)
     print(
-        f"verdict model fitted on {model.samples} claims (relevance floor "
+        f"verdict model fitted on {model.samples} claims judged by "
+        f"{model.stance_model or 'an unrecorded stance model'} (relevance floor "
         f"{model.relevance_floor:.2f}, L2 {model.regularisation:g}, "
         f"support floor {model.support_floor:.2f}, "
         f"train accuracy {model.train_accuracy:.3f}) -> {args.out}"

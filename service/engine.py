@@ -8,6 +8,7 @@ concurrent requests share their model calls.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Sequence
 from concurrent.futures import Future
@@ -24,6 +25,7 @@ from service.errors import NotFoundError
 from service.ingest import ingest
 from service.judge.annotate import warm_up
 from service.judge.calibrate import load as load_verdict_model
+from service.judge.verdict import VerdictModel
 from service.metrics import QUEUE_DEPTH, timed
 from service.runner import Work
 from service.runtime_table import load_or_measure, runtimes
@@ -31,6 +33,8 @@ from service.schemas import CheckRequest, CheckResponse, DocumentIn, IngestRespo
 from service.settings import Settings
 from service.stance import StanceModel
 from service.store import DocumentRecord, EmbeddingInfo, Store, open_store
+
+log = logging.getLogger(__name__)
 
 
 def checkpointed(encode: Encode, work: Work, part: int) -> Encode:
@@ -78,9 +82,7 @@ class Engine:
             max_statement_chars=settings.max_statement_chars,
             max_top_k=settings.max_top_k,
             judge_extra=settings.judge_extra,
-            verdict_model=load_verdict_model(settings.verdict_model)
-            if settings.verdict_model
-            else None,
+            verdict_model=self._verdict_model(),
         )
         self.batcher: MicroBatcher[CheckRequest, CheckResponse] = MicroBatcher(
             self.check_many,
@@ -94,6 +96,25 @@ class Engine:
             name="check-batcher",
         )
         QUEUE_DEPTH.set_function(lambda: self.batcher.waiting)
+
+    def _verdict_model(self) -> VerdictModel | None:
+        """The configured verdict model, if any.
+
+        Logs a warning when it was fitted on another stance model's readings: its
+        confidence is then not calibrated for this one.
+        """
+        if not self.settings.verdict_model:
+            return None
+        model = load_verdict_model(self.settings.verdict_model)
+        if model is not None and model.stance_model not in ("", self.models.stance):
+            log.warning(
+                "the verdict model %s was fitted on readings of the stance model %s, not %s: "
+                "its confidence is not calibrated for it; refit it (factcheck fit-verdict)",
+                self.settings.verdict_model,
+                model.stance_model,
+                self.models.stance,
+            )
+        return model
 
     @classmethod
     def open(cls, settings: Settings, *, allow_model_change: bool = False) -> Engine:

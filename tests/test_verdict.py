@@ -1,12 +1,19 @@
-"""The verdict, case by case (pure logic: no models), and fitting the verdict model."""
+"""The verdict, case by case (pure logic: no models), and fitting the verdict model.
+
+One test opens engines with the real models: the verdict model names the stance model it
+was fitted on, and the engine says when the configured pair does not match.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
 import pytest
 
+from service.engine import Engine
 from service.judge.calibrate import SUPPORT_FLOORS, Labelled, cross_validated, fit, load, save
 from service.judge.verdict import (
     FEATURES,
@@ -19,6 +26,7 @@ from service.judge.verdict import (
     relevance,
     weigh,
 )
+from service.settings import Settings
 
 
 def p(
@@ -212,7 +220,8 @@ def _claims() -> tuple[list[list[Judged]], list[str]]:
 
 def test_fit_learns_the_verdicts_and_round_trips(tmp_path: Path) -> None:
     claims, gold = _claims()
-    model, losses = fit(claims, gold, fitted_on=["synthetic"], repeats=1)
+    model, losses = fit(claims, gold, fitted_on=["synthetic"], stance_model="nli-x", repeats=1)
+    assert model.stance_model == "nli-x"
     assert {floor for floor, _ in losses} == {0.30, 0.35, 0.40, 0.45}
     assert (model.relevance_floor, model.regularisation) == min(losses, key=losses.__getitem__)
     assert model.support_floor in SUPPORT_FLOORS
@@ -231,6 +240,27 @@ def test_load_refuses_a_model_of_other_features(tmp_path: Path) -> None:
     save(stale, tmp_path / "m.json")
     with pytest.raises(ValueError, match="refit"):
         load(tmp_path / "m.json")
+
+
+def test_a_verdict_model_of_another_stance_model_is_used_with_a_warning(
+    tmp_path: Path,
+    session_engine_factory: Callable[[Settings], Engine],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    shipped = load(Settings.from_env().verdict_model)
+    assert shipped is not None and shipped.stance_model == "factcheck-nli-minilm-l6-v2"
+    other = msgspec.structs.replace(shipped, stance_model="some-org/bigger-nli")
+    save(other, tmp_path / "other.json")
+    with caplog.at_level(logging.WARNING, logger="service.engine"):
+        session_engine_factory(Settings(store=str(tmp_path / "a.db"))).close()
+        assert not caplog.records  # the shipped pair matches
+        engine = session_engine_factory(
+            Settings(store=str(tmp_path / "b.db"), verdict_model=str(tmp_path / "other.json"))
+        )
+    engine.close()
+    assert engine.pipeline.verdict_model == other  # still used: it is the one configured
+    [record] = caplog.records
+    assert "some-org/bigger-nli" in record.getMessage() and "refit" in record.getMessage()
 
 
 def test_cross_validation_repeats_over_fresh_folds_reproducibly() -> None:

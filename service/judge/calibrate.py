@@ -43,6 +43,7 @@ class Labelled(msgspec.Struct, kw_only=True):
     sets: list[str]
     claims: list[list[Judged]] = msgspec.field(default_factory=list)
     gold: list[str] = msgspec.field(default_factory=list)
+    stance_model: str = ""  # the model whose readings ``claims`` hold ("" unknown)
 
 
 FLOORS = (0.30, 0.35, 0.40, 0.45)
@@ -154,6 +155,7 @@ def fit(
     gold: Sequence[str],
     *,
     fitted_on: list[str],
+    stance_model: str = "",
     balanced: bool = False,
     repeats: int = REPEATS,
 ) -> tuple[VerdictModel, dict[tuple[float, float], float]]:
@@ -191,6 +193,7 @@ def fit(
         support_floor=support_floor,
         dispute_confidence=round(dispute_confidence, 4),
         fitted_on=fitted_on,
+        stance_model=stance_model,
         samples=len(y),
         train_accuracy=round(accuracy, 4),
     )

@@ -131,6 +131,9 @@ class VerdictModel(msgspec.Struct, frozen=True, kw_only=True):
     # the confidence of "conflicting" said by the dispute rule (module doc)
     dispute_confidence: float = 0.5
     fitted_on: list[str] = msgspec.field(default_factory=list)
+    # the stance model whose readings it was fitted on (as responses name it; "" unknown):
+    # another model's probabilities mean other things, so its confidence would not hold
+    stance_model: str = ""
     samples: int = 0
     train_accuracy: float = 0.0
 
