@@ -218,9 +218,18 @@ def _claims() -> tuple[list[list[Judged]], list[str]]:
     return claims, gold
 
 
-def test_fit_learns_the_verdicts_and_round_trips(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def fitted() -> tuple[VerdictModel, dict[tuple[float, float], float]]:
+    """One fit of the synthetic claims (the whole grid: ~10 s), shared by the tests below."""
     claims, gold = _claims()
-    model, losses = fit(claims, gold, fitted_on=["synthetic"], stance_model="nli-x", repeats=1)
+    return fit(claims, gold, fitted_on=["synthetic"], stance_model="nli-x", repeats=1)
+
+
+def test_fit_learns_the_verdicts_and_round_trips(
+    tmp_path: Path, fitted: tuple[VerdictModel, dict[tuple[float, float], float]]
+) -> None:
+    claims, gold = _claims()
+    model, losses = fitted
     assert model.stance_model == "nli-x"
     assert {floor for floor, _ in losses} == {0.30, 0.35, 0.40, 0.45}
     assert (model.relevance_floor, model.regularisation) == min(losses, key=losses.__getitem__)
@@ -233,10 +242,10 @@ def test_fit_learns_the_verdicts_and_round_trips(tmp_path: Path) -> None:
     assert load(tmp_path / "missing.json") is None
 
 
-def test_load_refuses_a_model_of_other_features(tmp_path: Path) -> None:
-    claims, gold = _claims()
-    model, _ = fit(claims, gold, fitted_on=["synthetic"], repeats=1)
-    stale = msgspec.structs.replace(model, features=["bias"])
+def test_load_refuses_a_model_of_other_features(
+    tmp_path: Path, fitted: tuple[VerdictModel, dict[tuple[float, float], float]]
+) -> None:
+    stale = msgspec.structs.replace(fitted[0], features=["bias"])
     save(stale, tmp_path / "m.json")
     with pytest.raises(ValueError, match="refit"):
         load(tmp_path / "m.json")
